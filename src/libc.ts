@@ -1,0 +1,245 @@
+// The only importer of node:ffi: libc and libuv calls, struct sizes and constants, and one
+// error style (an errno number) for both of libc's conventions. Nothing here decides policy.
+// Sizes are glibc's (x86_64 and aarch64 agree on every one used here).
+
+import type * as FFI from 'node:ffi';
+
+// node:ffi emits an ExperimentalWarning on load. The executable bakes
+// --disable-warning=ExperimentalWarning; run as a plain script (the npm package), the
+// warning listeners are set aside until the warning, queued on nextTick, has gone by.
+function loadFfi(): typeof FFI {
+  const listeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  setImmediate(() => { for (const l of listeners) process.on('warning', l); }).unref();
+  return process.getBuiltinModule('node:ffi') as typeof FFI;
+}
+const ffi = loadFfi();
+
+export const errno = {
+  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, E2BIG: 7, ENOEXEC: 8, EBADF: 9, ECHILD: 10,
+  EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, ENOTDIR: 20, EISDIR: 21, EINVAL: 22,
+  ENFILE: 23, EMFILE: 24, ENOTTY: 25, ETXTBSY: 26, EPIPE: 32, ENAMETOOLONG: 36, ELOOP: 40,
+} as const;
+const ERRNO_NAMES = new Map<number, string>(Object.entries(errno).map(([k, v]) => [v, k]));
+
+const SIZEOF_SPAWNATTR = 336;
+const SIZEOF_FILE_ACTIONS = 80;
+const SIZEOF_SIGSET = 128;
+const POSIX_SPAWN_SETPGROUP = 0x02;
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const WNOHANG = 1;
+const SIG_BLOCK = 0;
+const SIG_UNBLOCK = 1;
+const PR_SET_PDEATHSIG = 1;
+const PR_SET_CHILD_SUBREAPER = 36;
+const UV_SIGNAL = 16;
+
+const { lib, functions: c } = ffi.dlopen(null, {
+  __errno_location: { arguments: [], return: 'pointer' },
+  calloc: { arguments: ['u64', 'u64'], return: 'pointer' },
+  free: { arguments: ['pointer'], return: 'void' },
+  strerror: { arguments: ['i32'], return: 'pointer' },
+  getpid: { arguments: [], return: 'i32' },
+  getppid: { arguments: [], return: 'i32' },
+  getpgrp: { arguments: [], return: 'i32' },
+  kill: { arguments: ['i32', 'i32'], return: 'i32' },
+  waitpid: { arguments: ['i32', 'pointer', 'i32'], return: 'i32' },
+  prctl: { arguments: ['i32', 'u64', 'u64', 'u64', 'u64'], return: 'i32' },
+  isatty: { arguments: ['i32'], return: 'i32' },
+  tcgetpgrp: { arguments: ['i32'], return: 'i32' },
+  write: { arguments: ['i32', 'buffer', 'u64'], return: 'i64' },
+  sigemptyset: { arguments: ['pointer'], return: 'i32' },
+  sigaddset: { arguments: ['pointer', 'i32'], return: 'i32' },
+  pthread_sigmask: { arguments: ['i32', 'pointer', 'pointer'], return: 'i32' },
+  sigtimedwait: { arguments: ['pointer', 'pointer', 'pointer'], return: 'i32' },
+  posix_spawnattr_init: { arguments: ['pointer'], return: 'i32' },
+  posix_spawnattr_destroy: { arguments: ['pointer'], return: 'i32' },
+  // C `short` flags: declared int16 or the call misreads them.
+  posix_spawnattr_setflags: { arguments: ['pointer', 'i16'], return: 'i32' },
+  posix_spawnattr_setpgroup: { arguments: ['pointer', 'i32'], return: 'i32' },
+  posix_spawnattr_setsigdefault: { arguments: ['pointer', 'pointer'], return: 'i32' },
+  posix_spawnattr_setsigmask: { arguments: ['pointer', 'pointer'], return: 'i32' },
+  posix_spawn_file_actions_init: { arguments: ['pointer'], return: 'i32' },
+  posix_spawn_file_actions_destroy: { arguments: ['pointer'], return: 'i32' },
+  posix_spawn_file_actions_adddup2: { arguments: ['pointer', 'i32', 'i32'], return: 'i32' },
+  posix_spawn_file_actions_addtcsetpgrp_np: { arguments: ['pointer', 'i32'], return: 'i32' },
+  posix_spawnp: { arguments: ['pointer', 'pointer', 'pointer', 'pointer', 'pointer', 'pointer'], return: 'i32' },
+  uv_handle_size: { arguments: ['i32'], return: 'u64' },
+  uv_signal_init: { arguments: ['pointer', 'pointer'], return: 'i32' },
+  uv_signal_start: { arguments: ['pointer', 'pointer', 'i32'], return: 'i32' },
+  uv_unref: { arguments: ['pointer'], return: 'void' },
+});
+
+const errnoPtr = c.__errno_location();
+/** errno of the call just made; read it before any other libc call. */
+function lastErrno(): number {
+  return ffi.getInt32(errnoPtr, 0);
+}
+
+/** Long-lived native scratch memory, allocated once: waitpid's status word, signal sets. */
+const statusPtr = c.calloc(1n, 8n);
+const pidPtr = c.calloc(1n, 8n);
+
+/** `ENOENT`, or `errno 99` for one not in the table. */
+export function errnoName(code: number): string {
+  return ERRNO_NAMES.get(code) ?? `errno ${code}`;
+}
+
+/** `No such file or directory (ENOENT)`. */
+export function describeErrno(code: number): string {
+  const p = c.strerror(code);
+  const text = p === 0n ? `error ${code}` : ffi.toString(p) ?? `error ${code}`;
+  return `${text} (${errnoName(code)})`;
+}
+
+export function getpid(): number { return c.getpid(); }
+export function getppid(): number { return c.getppid(); }
+export function getpgrp(): number { return c.getpgrp(); }
+export function isatty(fd: number): boolean { return c.isatty(fd) === 1; }
+
+/** The foreground process group of the terminal on fd, or -errno. */
+export function tcgetpgrp(fd: number): number {
+  const r = c.tcgetpgrp(fd);
+  return r < 0 ? -lastErrno() : r;
+}
+
+/** kill(2): 0 or the errno (ESRCH when nothing is left to signal). */
+export function kill(pid: number, sig: number): number {
+  return c.kill(pid, sig) === 0 ? 0 : lastErrno();
+}
+
+/** One waitpid(-1, WNOHANG): a reaped child, 'none' (children left, none done) or 'no-children'. */
+export function waitAny(): { pid: number; status: number } | 'none' | 'no-children' {
+  for (;;) {
+    const pid = c.waitpid(-1, statusPtr, WNOHANG);
+    if (pid > 0) return { pid, status: ffi.getInt32(statusPtr, 0) };
+    if (pid === 0) return 'none';
+    const e = lastErrno();
+    if (e === errno.EINTR) continue;
+    return 'no-children';
+  }
+}
+
+/** prctl(PR_SET_CHILD_SUBREAPER, 1): orphans below us are re-parented to us. 0 or errno. */
+export function becomeSubreaper(): number {
+  return c.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) === 0 ? 0 : lastErrno();
+}
+
+/** prctl(PR_SET_PDEATHSIG, sig): the kernel sends sig when our parent dies. 0 or errno. */
+export function setParentDeathSignal(sig: number): number {
+  return c.prctl(PR_SET_PDEATHSIG, BigInt(sig), 0n, 0n, 0n) === 0 ? 0 : lastErrno();
+}
+
+function allocSigset(signals: Iterable<number>): bigint {
+  const set = c.calloc(1n, BigInt(SIZEOF_SIGSET));
+  c.sigemptyset(set);
+  for (const s of signals) c.sigaddset(set, s);
+  return set;
+}
+
+/** Unblocks a signal in this thread (SIGUSR1 arrives blocked: see main.ts). */
+export function unblockSignal(sig: number): void {
+  const set = allocSigset([sig]);
+  c.pthread_sigmask(SIG_UNBLOCK, set, null);
+  c.free(set);
+}
+
+const pipeSet = allocSigset([13]);
+const zeroTimespec = c.calloc(1n, 16n);
+
+/**
+ * write(2) of the whole buffer to fd, without ever raising SIGPIPE against tsinit: the
+ * signal a write to a closed pipe raises is thread-directed, so it is blocked for the
+ * write and consumed with sigtimedwait; a SIGPIPE sent from outside meanwhile goes to
+ * another thread and is still forwarded. Returns 0 or the errno.
+ */
+export function writeAll(fd: number, data: Buffer): number {
+  c.pthread_sigmask(SIG_BLOCK, pipeSet, null);
+  let result = 0;
+  try {
+    let off = 0;
+    while (off < data.length) {
+      const n = Number(c.write(fd, data.subarray(off), BigInt(data.length - off)));
+      if (n >= 0) { off += n; continue; }
+      const e = lastErrno();
+      if (e === errno.EINTR) continue;
+      result = e;
+      if (e === errno.EPIPE) c.sigtimedwait(pipeSet, null, zeroTimespec);
+      break;
+    }
+  } finally {
+    c.pthread_sigmask(SIG_UNBLOCK, pipeSet, null);
+  }
+  return result;
+}
+
+/** A NUL-terminated copy of each string, and a NULL-terminated array of their addresses. */
+function allocStringArray(items: readonly Buffer[]): { array: bigint; blocks: bigint[] } {
+  const array = c.calloc(BigInt(items.length + 1), 8n);
+  const blocks: bigint[] = [];
+  items.forEach((item, i) => {
+    const block = c.calloc(BigInt(item.length + 1), 1n);
+    if (item.length > 0) ffi.exportBuffer(item, block, item.length);
+    blocks.push(block);
+    ffi.setUint64(array, i * 8, block);
+  });
+  return { array, blocks };
+}
+
+/** libc's `environ` as it is now: the environment exactly as tsinit received it. */
+function currentEnviron(): bigint {
+  return ffi.getUint64(lib.getSymbol('environ'), 0);
+}
+
+export interface SpawnOptions {
+  argv: readonly Buffer[];
+  /** Make the child's group the terminal's foreground group (fd 0). */
+  takeTerminal: boolean;
+}
+
+/**
+ * posix_spawnp with the clean slate an init owes its child: its own process group, every
+ * signal 1..64 at its default action (sigfillset leaves glibc's 32/33 out, so all 64 bits
+ * are set by hand), an empty mask, stdio with close-on-exec cleared (Node sets it on 0..2),
+ * and libc's own environ, so the environment reaches the child byte for byte.
+ * Returns the pid, or the errno (posix_spawnp returns it; it does not set errno).
+ */
+export function spawn(opts: SpawnOptions): { pid: number } | { errno: number } {
+  const attr = c.calloc(1n, BigInt(SIZEOF_SPAWNATTR));
+  const actions = c.calloc(1n, BigInt(SIZEOF_FILE_ACTIONS));
+  const defaults = c.calloc(1n, BigInt(SIZEOF_SIGSET));
+  const emptyMask = c.calloc(1n, BigInt(SIZEOF_SIGSET));
+  const { array, blocks } = allocStringArray(opts.argv);
+  try {
+    ffi.setUint64(defaults, 0, 0xffff_ffff_ffff_ffffn);
+    c.posix_spawnattr_init(attr);
+    c.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    c.posix_spawnattr_setpgroup(attr, 0);
+    c.posix_spawnattr_setsigdefault(attr, defaults);
+    c.posix_spawnattr_setsigmask(attr, emptyMask);
+    c.posix_spawn_file_actions_init(actions);
+    for (const fd of [0, 1, 2]) c.posix_spawn_file_actions_adddup2(actions, fd, fd);
+    if (opts.takeTerminal) c.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0);
+    const rc = c.posix_spawnp(pidPtr, blocks[0]!, actions, attr, array, currentEnviron());
+    if (rc !== 0) return { errno: rc };
+    return { pid: ffi.getInt32(pidPtr, 0) };
+  } finally {
+    c.posix_spawn_file_actions_destroy(actions);
+    c.posix_spawnattr_destroy(attr);
+    for (const p of [attr, actions, defaults, emptyMask, array, ...blocks]) c.free(p);
+  }
+}
+
+/**
+ * Watches a signal through libuv's own signal handle — the route for realtime signals
+ * 34..64, which process.on() cannot name. The handle is unref'd: it must not keep the
+ * process alive once the child is gone. The callback runs on the event loop thread.
+ */
+export function watchSignal(sig: number, onSignal: (sig: number) => void): void {
+  const handle = c.calloc(1n, c.uv_handle_size(UV_SIGNAL));
+  c.uv_signal_init(ffi.getCurrentEventLoop(), handle);
+  const cb = lib.registerCallback({ arguments: ['pointer', 'i32'], return: 'void' }, (_h, signum) => onSignal(signum));
+  c.uv_signal_start(handle, cb, sig);
+  c.uv_unref(handle);
+}

@@ -1,0 +1,158 @@
+// The only file that reads argv and the environment and sets the exit code.
+// A table of contents: catch signals, parse, configure, spawn, supervise, exit.
+// Before the child is spawned an error may end tsinit; after, nothing but the child's end may.
+
+import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { describeConfig, formatHelp, parseCli, type Config } from './cli.ts';
+import * as libc from './libc.ts';
+import { createLogger, type Logger } from './log.ts';
+import { formatSignal, listForwardedSignals, SIGUSR1 } from './signals.ts';
+import { EXIT_FAILURE, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE } from './status.ts';
+import { Supervisor } from './supervisor.ts';
+import { createSystem } from './system.ts';
+
+declare const TSINIT_VERSION: string | undefined;
+const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
+
+/** How often the reaper runs even without SIGCHLD (deliveries merge; this is the backstop). */
+const BACKSTOP_REAP_MS = 1000;
+
+/** Signals that reach tsinit before the child exists wait here, then go to the child. */
+let onSignal: (sig: number) => void;
+const early: number[] = [];
+onSignal = (sig) => early.push(sig);
+
+/**
+ * Catches every forwarded signal. 1..31 through process.on (libuv underneath); the realtime
+ * ones have no name in Node and go through libuv's signal handle directly. SIGUSR1 is
+ * blocked from start-up by the baked --disable-sigusr1 (so it can never open the
+ * inspector); once the listener is in place it is unblocked, and a pending one is delivered.
+ */
+function catchSignals(): void {
+  const names = new Map<number, string>();
+  for (const [name, num] of Object.entries(osConstants.signals)) if (!names.has(num)) names.set(num, name);
+  for (const sig of listForwardedSignals()) {
+    const name = names.get(sig);
+    if (sig <= 31 && name !== undefined) process.on(name as NodeJS.Signals, () => onSignal(sig));
+    else libc.watchSignal(sig, (s) => onSignal(s));
+  }
+  libc.unblockSignal(SIGUSR1);
+}
+
+/** The user's arguments as raw bytes: /proc/self/cmdline keeps bytes Node's decoding would replace. */
+function readRawArgs(count: number, decoded: readonly string[]): Buffer[] {
+  try {
+    const all = readFileSync('/proc/self/cmdline');
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i < all.length; i++) {
+      if (all[i] === 0) { parts.push(all.subarray(start, i)); start = i + 1; }
+    }
+    if (parts.length >= count) return parts.slice(parts.length - count);
+  } catch {
+    // No /proc: fall back to Node's decoding (exact for valid UTF-8).
+  }
+  return decoded.map((s) => Buffer.from(s, 'utf8'));
+}
+
+function writeStderr(line: string): boolean {
+  return libc.writeAll(2, Buffer.from(line, 'utf8')) === 0;
+}
+
+/** Exit code and message for a spawn that failed. */
+function describeSpawnFailure(command: string, err: number): { code: number; message: string } {
+  const reason = libc.describeErrno(err);
+  if (err === libc.errno.ENOENT) {
+    const what = command.includes('/') ? `cannot run '${command}'` : `command not found: '${command}'`;
+    return { code: EXIT_NOT_FOUND, message: `${what}: ${reason}` };
+  }
+  const notExecutable: number[] = [libc.errno.EACCES, libc.errno.ENOEXEC, libc.errno.EISDIR, libc.errno.ENOTDIR,
+    libc.errno.E2BIG, libc.errno.ETXTBSY, libc.errno.ELOOP, libc.errno.ENAMETOOLONG, libc.errno.EPERM];
+  const code = notExecutable.includes(err) ? EXIT_NOT_EXECUTABLE : EXIT_FAILURE;
+  const hint = err === libc.errno.ENOEXEC ? ' (a script needs a #! line)' : '';
+  return { code, message: `cannot run '${command}': ${reason}${hint}` };
+}
+
+/** The child's group takes the terminal only if tsinit's own group has it (0: not visible from this pid namespace). */
+function shouldTakeTerminal(): boolean {
+  if (!libc.isatty(0)) return false;
+  const fg = libc.tcgetpgrp(0);
+  return fg === libc.getpgrp() || fg === 0;
+}
+
+function spawnChild(config: Config, log: Logger): number | { code: number; message: string } {
+  const argv = readRawArgs(config.command.length, config.command);
+  const takeTerminal = shouldTakeTerminal();
+  let result = libc.spawn({ argv, takeTerminal });
+  if ('errno' in result && takeTerminal) {
+    // The terminal hand-off can fail (not our controlling terminal): run without it.
+    log.log('debug', 'warning', `spawn with the terminal failed (${libc.errnoName(result.errno)}); retrying without`);
+    result = libc.spawn({ argv, takeTerminal: false });
+  }
+  if ('errno' in result) return describeSpawnFailure(config.command[0]!, result.errno);
+  return result.pid;
+}
+
+function main(): void {
+  catchSignals();
+  const parsed = parseCli(process.argv.slice(2), process.env);
+  if (parsed.kind === 'help') { process.stdout.write(formatHelp()); return; }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`tsinit version ${VERSION} - node ${process.version} ${process.platform}-${process.arch}\n`);
+    return;
+  }
+  if (parsed.kind === 'usage-error') {
+    writeStderr(`tsinit: error: ${parsed.message}\n`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const config = parsed.config;
+  const log = createLogger(config.logFormat, config.verbosity, writeStderr);
+  log.log('debug', 'config', describeConfig(config));
+
+  const pid = libc.getpid();
+  if (pid !== 1) {
+    const err = libc.becomeSubreaper();
+    if (err === 0) log.log('info', 'subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
+    else log.log('warning', 'warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
+  }
+  if (config.pdeathSignal !== null) {
+    const err = libc.setParentDeathSignal(config.pdeathSignal);
+    if (err !== 0) log.log('warning', 'warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
+  }
+
+  const spawned = spawnChild(config, log);
+  if (typeof spawned !== 'number') {
+    log.log('error', 'error', spawned.message, { code: spawned.code });
+    process.exitCode = spawned.code;
+    return;
+  }
+  childRunning = true;
+  log.log('info', 'spawn', `spawned pid ${spawned}: ${config.command.join(' ')}`, { pid: spawned, argv: config.command });
+
+  const backstop = setInterval(() => supervisor.reap(), BACKSTOP_REAP_MS);
+  const system = createSystem((code) => {
+    clearInterval(backstop);
+    process.exit(code);
+  });
+  const supervisor = new Supervisor(config, system, log, spawned);
+  process.on('SIGCHLD', () => supervisor.reap());
+  onSignal = (sig) => supervisor.onSignal(sig);
+  for (const sig of early.splice(0)) {
+    log.log('debug', 'signal', `${formatSignal(sig)} arrived before the child existed`);
+    supervisor.onSignal(sig);
+  }
+  supervisor.reap();
+}
+
+/** Set once the child runs: from then on an exception is logged and survived, never fatal. */
+let childRunning = false;
+
+process.on('uncaughtException', (e) => {
+  // A bug, not a condition: one line, never a stack trace on a user's terminal.
+  writeStderr(`tsinit: error: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (!childRunning) process.exit(EXIT_FAILURE);
+});
+
+main();
