@@ -56,13 +56,13 @@ export function strippedNode(source, dest, stripTool = 'strip') {
 }
 
 /** node --build-sea with the baked options; the result is copied (a fresh file maps slower). */
-export function buildSea({ main, base, output, runner = NODE_X64 }) {
+export function buildSea({ main, base, output, runner = NODE_X64, execArgv = BAKED_EXEC_ARGV }) {
   const config = `build/sea-${output.replaceAll('/', '_')}.json`;
   writeFileSync(config, JSON.stringify({
     main,
     output: `${output}.tmp`,
     executable: base,
-    execArgv: BAKED_EXEC_ARGV,
+    execArgv,
     execArgvExtension: 'none',
     disableExperimentalSEAWarning: true,
     useCodeCache: false,

@@ -11,7 +11,9 @@ function loadFfi(): typeof FFI {
   const listeners = process.listeners('warning');
   process.removeAllListeners('warning');
   setImmediate(() => { for (const l of listeners) process.on('warning', l); }).unref();
-  return process.getBuiltinModule('node:ffi') as typeof FFI;
+  const mod = process.getBuiltinModule?.('node:ffi') as typeof FFI | undefined;
+  if (mod === undefined) throw new Error(`node:ffi is not available in node ${process.version} (tsinit needs Node >= 26.9)`);
+  return mod;
 }
 const ffi = loadFfi();
 
