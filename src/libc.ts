@@ -198,6 +198,8 @@ export interface SpawnOptions {
   argv: readonly Buffer[];
   /** Make the child's group the terminal's foreground group (fd 0). */
   takeTerminal: boolean;
+  /** Descriptors above 2 to pass on (their close-on-exec flag is cleared in the child). */
+  inheritFds: readonly number[];
 }
 
 /**
@@ -221,7 +223,7 @@ export function spawn(opts: SpawnOptions): { pid: number } | { errno: number } {
     c.posix_spawnattr_setsigdefault(attr, defaults);
     c.posix_spawnattr_setsigmask(attr, emptyMask);
     c.posix_spawn_file_actions_init(actions);
-    for (const fd of [0, 1, 2]) c.posix_spawn_file_actions_adddup2(actions, fd, fd);
+    for (const fd of [0, 1, 2, ...opts.inheritFds]) c.posix_spawn_file_actions_adddup2(actions, fd, fd);
     if (opts.takeTerminal) c.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0);
     const rc = c.posix_spawnp(pidPtr, blocks[0]!, actions, attr, array, currentEnviron());
     if (rc !== 0) return { errno: rc };

@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './log.ts';
 import { formatSignal, listForwardedSignals, SIGUSR1 } from './signals.ts';
 import { EXIT_FAILURE, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE } from './status.ts';
 import { Supervisor } from './supervisor.ts';
-import { createSystem } from './system.ts';
+import { createSystem, listInheritedFds } from './system.ts';
 
 declare const TSINIT_VERSION: string | undefined;
 const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
@@ -81,20 +81,22 @@ function shouldTakeTerminal(): boolean {
   return fg === libc.getpgrp() || fg === 0;
 }
 
-function spawnChild(config: Config, log: Logger): number | { code: number; message: string } {
+function spawnChild(config: Config, log: Logger, inheritFds: readonly number[]): number | { code: number; message: string } {
   const argv = readRawArgs(config.command.length, config.command);
   const takeTerminal = shouldTakeTerminal();
-  let result = libc.spawn({ argv, takeTerminal });
+  let result = libc.spawn({ argv, takeTerminal, inheritFds });
   if ('errno' in result && takeTerminal) {
     // The terminal hand-off can fail (not our controlling terminal): run without it.
     log.log('debug', 'warning', `spawn with the terminal failed (${libc.errnoName(result.errno)}); retrying without`);
-    result = libc.spawn({ argv, takeTerminal: false });
+    result = libc.spawn({ argv, takeTerminal: false, inheritFds });
   }
   if ('errno' in result) return describeSpawnFailure(config.command[0]!, result.errno);
   return result.pid;
 }
 
 function main(): void {
+  // Before anything of ours opens a descriptor: what is open now came from our parent or Node.
+  const inheritFds = listInheritedFds();
   catchSignals();
   const parsed = parseCli(process.argv.slice(2), process.env);
   if (parsed.kind === 'help') { process.stdout.write(formatHelp()); return; }
@@ -122,7 +124,8 @@ function main(): void {
     if (err !== 0) log.log('warning', 'warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
   }
 
-  const spawned = spawnChild(config, log);
+  if (inheritFds.length > 0) log.log('debug', 'config', `passing inherited descriptors ${inheritFds.join(' ')}`);
+  const spawned = spawnChild(config, log, inheritFds);
   if (typeof spawned !== 'number') {
     log.log('error', 'error', spawned.message, { code: spawned.code });
     process.exitCode = spawned.code;

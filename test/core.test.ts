@@ -1,0 +1,252 @@
+// The core behaviours of dist/tsinit (issue 2: spawn, forward, reap, exit), as PID 1 of a
+// fresh pid namespace and, where the behaviour is the same, run directly (subreaper mode).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixture, killAll, runDirect, runPid1, runToEnd, TSINIT, type Run } from './helpers/pid1.ts';
+
+afterEach(killAll);
+
+const MODES = [
+  { name: 'as PID 1', pid1: true },
+  { name: 'not PID 1 (subreaper)', pid1: false },
+] as const;
+
+function start(pid1: boolean, args: string[]): Run {
+  return pid1 ? runPid1(args) : runDirect(args);
+}
+
+/** Host pid of the init of a run (tsinit itself when run directly). */
+async function hostInitPid(run: Run): Promise<number> {
+  return 'initPid' in run ? (run as { initPid(): Promise<number> }).initPid() : run.proc.pid!;
+}
+
+/** Processes whose parent is pid, with their state letter, read from the host's /proc. */
+function childrenWithState(pid: number): { pid: number; state: string }[] {
+  const out: { pid: number; state: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === pid) out.push({ pid: Number(d), state: f[0]! });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each(MODES)('exit codes $name', ({ pid1 }) => {
+  it.each([0, 1, 3, 42, 126, 127, 128, 255])('passes exit %i through', async (code) => {
+    const r = await runToEnd(['--', 'sh', '-c', `exit ${code}`], { pid1 });
+    expect(r.code).toBe(code);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each([['KILL', 137], ['SEGV', 139], ['TERM', 143], ['ABRT', 134], ['USR1', 138]])('killed by SIG%s → %i', async (sig, code) => {
+    const r = await runToEnd(['--', 'sh', '-c', `kill -${sig} $$`], { pid1 });
+    expect(r.code).toBe(code);
+  });
+});
+
+describe('failures before the child runs: one line, documented code', () => {
+  it.each([
+    [['nonexistent-command-xyz'], 127, "command not found: 'nonexistent-command-xyz'"],
+    [['/nonexistent/dir/cmd'], 127, "cannot run '/nonexistent/dir/cmd': No such file or directory (ENOENT)"],
+    [[fixture('not-executable.sh')], 126, 'Permission denied (EACCES)'],
+    [['/tmp'], 126, "cannot run '/tmp': Permission denied (EACCES)"],
+    [[fixture('no-shebang')], 126, 'Exec format error (ENOEXEC)'],
+    [['--bogus', 'true'], 2, "unknown option '--bogus'"],
+    [[], 2, 'no command given'],
+    [['--drain', '10x', 'true'], 2, "invalid value for --drain: '10x'"],
+  ])('%j → %i', async (args, code, message) => {
+    const r = await runToEnd(args);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^tsinit: error: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--help and --version exit 0 and write stdout only', async () => {
+    const help = await runToEnd(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: tsinit [options] [--] command [args...]');
+    expect(help.stderr).toBe('');
+    const version = await runToEnd(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^tsinit version \d+\.\d+\.\d+ - node v26\.\d+\.\d+ linux-x64\n$/);
+  });
+});
+
+describe('option parsing stops at the command', () => {
+  it.each([
+    [['sh', '-c', 'echo "$@"', 'sh', '-v', '--help', '--drain', 'x']],
+    [['--', 'sh', '-c', 'echo "$@"', 'sh', '-v', '--help', '--drain', 'x']],
+  ])('%j', async (args) => {
+    const r = await runToEnd(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('-v --help --drain x\n');
+  });
+});
+
+describe.each(MODES)('the child starts clean $name', ({ pid1 }) => {
+  it('leads its own process group, tsinit is not in it, signals at default, mask empty', async () => {
+    const r = start(pid1, ['--', fixture('report.sh')]);
+    r.proc.stdin?.end();
+    expect((await r.exit()).code).toBe(0);
+    const m = r.stdout.match(/PID (\d+) PPID (\d+) PGRP (\d+) SID (\d+)/);
+    expect(m, r.output).not.toBeNull();
+    const [, pid, ppid, pgrp] = m!.map(Number);
+    expect(pgrp).toBe(pid);
+    if (pid1) expect(ppid).toBe(1);
+    else expect(ppid).toBe(r.proc.pid);
+    expect(r.stdout).toContain('SigIgn:\t0000000000000000');
+    expect(r.stdout).toContain('SigBlk:\t0000000000000000');
+  });
+
+  it('keeps the working directory', async () => {
+    const r = await runToEnd(['--', '/bin/pwd', '-P'], { pid1, cwd: '/usr/share' });
+    expect(r.stdout).toBe('/usr/share\n');
+  });
+
+  it('passes argv byte for byte, invalid UTF-8 and empty strings included', async () => {
+    const script = `exec ${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" -- /bin/sh -c 'cat /proc/$$/cmdline' x $'\\xff\\xfe' '' $'a\\x80b' 'ü' ' '`;
+    const out = execFileSync('bash', ['-c', script], { env: { ...process.env, TSINIT } });
+    const expected = Buffer.concat([Buffer.from('/bin/sh\0-c\0cat /proc/$$/cmdline\0x\0'), Buffer.from([0xff, 0xfe, 0]), Buffer.from('\0a'), Buffer.from([0x80]), Buffer.from('b\0ü\0 \0')]);
+    expect(out.equals(expected), out.toString('latin1')).toBe(true);
+  });
+
+  it('passes the environment byte for byte, NODE_OPTIONS included and without effect on tsinit', async () => {
+    const script = `exec env -i $'A=\\xff\\xfe' B= 'NODE_OPTIONS=--require /nonexistent --inspect=9229' PATH=/usr/bin:/bin ${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" -- cat /proc/self/environ`;
+    const r = spawnSync('bash', ['-c', script], { env: { ...process.env, TSINIT } });
+    const expected = Buffer.concat([Buffer.from('A='), Buffer.from([0xff, 0xfe]), Buffer.from('\0B=\0NODE_OPTIONS=--require /nonexistent --inspect=9229\0PATH=/usr/bin:/bin\0')]);
+    expect(r.stdout.equals(expected), r.stdout.toString('latin1')).toBe(true);
+    expect(r.stderr.toString()).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('leaks no descriptor of its own, passes on those it inherited above 2', async () => {
+    // Inherited: a file (5), a pipe's write end (7), one far up (40). The same shell without
+    // tsinit gives the expected set (ls's own directory descriptor, 3, is in both).
+    const setup = 'exec 5</dev/null 7> >(cat >/dev/null) 40</etc/hostname;';
+    const list = (prefix: string) => {
+      const out = execFileSync('bash', ['-c', `${setup} exec ${prefix} ls -l /proc/self/fd`], { env: { ...process.env, TSINIT } }).toString();
+      return [...out.matchAll(/ (\d+) -> /g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    };
+    const expected = list('');
+    expect(expected).toEqual(expect.arrayContaining([0, 1, 2, 3, 5, 7, 40]));
+    expect(list(`${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" --`)).toEqual(expected);
+  });
+});
+
+describe.each(MODES)('stdio reaches the child untouched $name', ({ pid1 }) => {
+  it('binary data in, the same out, EOF ends it', async () => {
+    const data = randomBytes(1 << 20);
+    const r = await runToEnd(['--', 'cat'], { pid1, input: data });
+    expect(r.code).toBe(0);
+    expect(Buffer.from(r.stdout, 'latin1').equals(data)).toBe(true);
+  });
+
+  it('a closed reader gives the writer SIGPIPE (141)', async () => {
+    const script = `${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" -- yes | head -c 4; echo " \${PIPESTATUS[0]}"`;
+    const out = execFileSync('bash', ['-c', script], { env: { ...process.env, TSINIT } }).toString();
+    expect(out).toBe('y\ny\n 141\n');
+  });
+});
+
+const FORWARDED = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 18, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+  ...Array.from({ length: 31 }, (_, i) => 34 + i)];
+
+describe.each(MODES)('forwarding $name', ({ pid1 }) => {
+  it('every catchable signal, 1..31 and realtime 34..64, reaches the child and its group', async () => {
+    const r = start(pid1, ['--', fixture('signals.py'), '--grandchild']);
+    await r.waitFor(/READY/);
+    await r.waitFor(/GRANDCHILD/);
+    const init = await hostInitPid(r);
+    for (const sig of FORWARDED) {
+      process.kill(init, sig);
+      await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
+      await r.waitFor(new RegExp(`^grandchild got ${sig}$`, 'm'));
+    }
+    r.proc.stdin?.end();
+    expect((await r.exit()).code).toBe(0);
+  });
+
+  it('a burst of different signals all arrive', async () => {
+    const r = start(pid1, ['--', fixture('signals.py')]);
+    await r.waitFor(/READY/);
+    const init = await hostInitPid(r);
+    const burst = [1, 10, 12, 14, 15, 23, 28, 30, 34, 40, 50, 64];
+    for (const sig of burst) process.kill(init, sig);
+    for (const sig of burst) await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
+    r.proc.stdin?.end();
+    expect((await r.exit()).code).toBe(0);
+  });
+
+  it('-c forwards to the child alone', async () => {
+    const r = start(pid1, ['-c', '--', fixture('signals.py'), '--grandchild']);
+    await r.waitFor(/READY/);
+    await r.waitFor(/GRANDCHILD/);
+    const init = await hostInitPid(r);
+    process.kill(init, 'SIGUSR2');
+    process.kill(init, 'SIGHUP');
+    await r.waitFor(/^child got 1$/m);
+    await r.waitFor(/^child got 12$/m);
+    r.proc.stdin?.end();
+    await r.exit();
+    expect(r.stdout).not.toMatch(/grandchild got/);
+  });
+
+  it('SIGUSR1 is forwarded and never opens a socket in tsinit', async () => {
+    const r = start(pid1, ['--', fixture('signals.py')]);
+    await r.waitFor(/READY/);
+    const init = await hostInitPid(r);
+    for (let i = 0; i < 20; i++) process.kill(init, 'SIGUSR1');
+    await r.waitFor(/^child got 10$/m);
+    await new Promise((res) => setTimeout(res, 300));
+    // fds 0..2 are the test's own socketpairs (child_process stdio); nothing else may be a socket.
+    const links = readdirSync(`/proc/${init}/fd`).filter((fd) => Number(fd) > 2).map((fd) => { try { return readlinkSync(`/proc/${init}/fd/${fd}`); } catch { return ''; } });
+    expect(links.filter((l) => l.startsWith('socket:'))).toEqual([]);
+    r.proc.stdin?.end();
+    expect((await r.exit()).code).toBe(0);
+  });
+});
+
+describe.each(MODES)('reaping $name', ({ pid1 }) => {
+  it('reaps every orphan left behind, and logs it at -vv', async () => {
+    const r = start(pid1, ['-vv', '--', 'sh', '-c', 'for i in $(seq 50); do sh -c "sleep 0.2 &"; done; echo READY; exec sleep 100']);
+    await r.waitFor(/READY/);
+    const init = await hostInitPid(r);
+    // Only the main child (sleep 100) may remain below tsinit: no orphan, no zombie.
+    await until('orphans reaped', () => {
+      const kids = childrenWithState(init);
+      return kids.length === 1 && kids[0]!.state !== 'Z';
+    });
+    expect((r.stderr.match(/reaped pid/g) ?? []).length).toBeGreaterThanOrEqual(50);
+    process.kill(init, 'SIGTERM');
+    expect((await r.exit()).code).toBe(143);
+  });
+});
+
+describe('subreaper mode', () => {
+  it('says so at -v, once', async () => {
+    const r = await runToEnd(['-v', 'true'], { pid1: false });
+    expect(r.stderr.match(/child subreaper/g)).toHaveLength(1);
+    const p = await runToEnd(['-v', 'true'], { pid1: true });
+    expect(p.stderr).not.toMatch(/subreaper/);
+  });
+
+  it('accepts tini\'s -g and -s', async () => {
+    const r = await runToEnd(['-g', '-s', '--', 'sh', '-c', 'exit 9'], { pid1: false });
+    expect(r.code).toBe(9);
+  });
+});
