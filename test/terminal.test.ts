@@ -1,0 +1,86 @@
+// With a terminal on stdin, the child's process group becomes the terminal's foreground
+// group: Ctrl-C reaches it, Ctrl-Z stops it (tsinit stays up), and bash -i has job control.
+// Each test runs dist/tsinit as PID 1 on a pseudo-terminal made by test/fixtures/pty_run.py.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixture, killAll, Run, TSINIT } from './helpers/pid1.ts';
+
+afterEach(killAll);
+
+function onTerminal(args: string[]): Run {
+  return new Run(fixture('pty_run.py'), ['unshare', '--pid', '--fork', '--mount-proc', TSINIT, ...args], {});
+}
+
+function type(run: Run, bytes: string): void {
+  run.proc.stdin!.write(Buffer.from(bytes, 'latin1').toString('hex') + '\n');
+}
+
+/** Host pids below pid, depth first: pty_run → unshare → tsinit → child. */
+function childOf(pid: number): number {
+  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim();
+  if (kids === '') throw new Error(`no child under ${pid}`);
+  return Number(kids.split(' ')[0]);
+}
+
+function stateOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('a terminal on stdin', () => {
+  it('the child group is the foreground group of the terminal', async () => {
+    const r = onTerminal(['--', fixture('report.sh')]);
+    r.proc.stdin!.end();
+    expect((await r.exit()).code).toBe(0);
+    const m = r.stdout.match(/PGRP (\d+) SID (\d+) TPGID (\d+)/);
+    expect(m, r.output).not.toBeNull();
+    expect(m![3]).toBe(m![1]);
+  });
+
+  it('Ctrl-C reaches the child; tsinit stays up', async () => {
+    const r = onTerminal(['--', fixture('signals.py')]);
+    await r.waitFor(/READY/);
+    type(r, '\x03');
+    await r.waitFor(/child got 2/);
+    type(r, '\x04'); // EOF: the fixture exits 0
+    expect((await r.exit()).code).toBe(0);
+  });
+
+  it('Ctrl-Z stops the child, tsinit stays up, SIGCONT to tsinit resumes it', async () => {
+    const r = onTerminal(['--', 'sh', '-c', 'echo READY; while :; do sleep 0.05; done']);
+    await r.waitFor(/READY/);
+    const tsinit = childOf(childOf(r.proc.pid!));
+    const child = childOf(tsinit);
+    type(r, '\x1a');
+    await until('child stopped', () => stateOf(child) === 'T');
+    await new Promise((res) => setTimeout(res, 200));
+    expect(stateOf(tsinit)).not.toBe('T');
+    expect(stateOf(child)).toBe('T');
+    process.kill(tsinit, 'SIGCONT');
+    await until('child running again', () => stateOf(child) !== 'T');
+    process.kill(tsinit, 'SIGTERM');
+    expect((await r.exit()).code).toBe(143);
+  });
+
+  it('bash -i has job control', async () => {
+    const r = onTerminal(['--', 'bash', '--norc', '--noprofile', '-i']);
+    type(r, 'PS1="PROMPT> "\n');
+    await r.waitFor(/PROMPT> /);
+    type(r, 'sleep 30 &\n');
+    await r.waitFor(/\[1\] \d+/);
+    type(r, 'kill -STOP %1; sleep 0.2; jobs -l; kill %1; echo DO""NE\n');
+    await r.waitFor(/^DONE/m);
+    expect(r.stdout).toMatch(/\[1\]\+\s+\d+ Stopped/);
+    type(r, 'exit 5\n');
+    expect((await r.exit()).code).toBe(5);
+    expect(r.stdout).not.toMatch(/cannot set terminal process group|no job control/);
+  });
+});
