@@ -76,7 +76,7 @@ describe('a terminal on stdin', () => {
     await r.waitFor(/PROMPT> /);
     type(r, 'sleep 30 &\n');
     await r.waitFor(/\[1\] \d+/);
-    type(r, 'kill -STOP %1; sleep 0.2; jobs -l; kill %1; echo DO""NE\n');
+    type(r, 'kill -STOP %1; until jobs -l | grep -q Stopped; do sleep 0.05; done; jobs -l; kill %1; echo DO""NE\n');
     await r.waitFor(/^DONE/m);
     expect(r.stdout).toMatch(/\[1\]\+\s+\d+ Stopped/);
     type(r, 'exit 5\n');
