@@ -1,0 +1,338 @@
+// The shutdown options (issue 3) with dist/tsinit as PID 1: drain, kill-after, term-delay,
+// wait-all, rewrite, remap-exit, pdeath-signal and JSON logs, each also through its
+// TSINIT_* twin where the behaviour is observable end to end.
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixture, killAll, runPid1 } from './helpers/pid1.ts';
+
+afterEach(killAll);
+
+const APP = fixture('app.sh');
+const env = (vars: Record<string, string>) => ({ env: { ...process.env, ...vars } });
+
+describe('--drain', () => {
+  it('shell form: the app in the group finishes its TERM handler after sh died, 20 of 20 runs', async () => {
+    const once = async (): Promise<{ code: number | null; finished: boolean; output: string }> => {
+      const r = runPid1(['--', 'sh', '-c', APP]);
+      await r.waitFor(/app: READY/);
+      await r.signal('SIGTERM');
+      const e = await r.exit();
+      return { code: e.code, finished: r.stdout.includes('app: finished cleanly'), output: r.output };
+    };
+    const results = [];
+    for (let batch = 0; batch < 4; batch++) results.push(...await Promise.all(Array.from({ length: 5 }, once)));
+    expect(results.filter((x) => x.finished).length, results.find((x) => !x.finished)?.output).toBe(20);
+    // dash does not exec the command: sh itself dies of the TERM, and that is the status.
+    expect(results.map((x) => x.code)).toEqual(Array(20).fill(143));
+  }, 120_000);
+
+  const ORPHAN_IN_OTHER_SESSION = `setsid sh -c 'trap "echo orphan: got TERM; exit 0" TERM; echo ORPHAN READY; while :; do sleep 0.1; done' & sleep 0.3; exit 4`;
+
+  it.each([
+    ['--drain 3s', ['--drain', '3s'], {}],
+    ['TSINIT_DRAIN=3s', [], { TSINIT_DRAIN: '3s' }],
+  ])('reaches a re-parented orphan in another session (%s)', async (_name, args, vars) => {
+    const r = runPid1([...args, '--', 'sh', '-c', ORPHAN_IN_OTHER_SESSION], env(vars));
+    const t0 = Date.now();
+    const e = await r.exit();
+    expect(r.stdout).toContain('orphan: got TERM');
+    expect(e.code).toBe(4);
+    expect(Date.now() - t0).toBeLessThan(2500);
+  });
+
+  it.each([
+    ['--drain 0', ['--drain', '0'], {}],
+    ['TSINIT_DRAIN=0', [], { TSINIT_DRAIN: '0' }],
+  ])('%s exits at once, as tini does: the kernel kills the rest', async (_name, args, vars) => {
+    const r = runPid1([...args, '--', 'sh', '-c', ORPHAN_IN_OTHER_SESSION], env(vars));
+    const e = await r.exit();
+    expect(e.code).toBe(4);
+    expect(r.stdout).toContain('ORPHAN READY');
+    expect(r.stdout).not.toContain('orphan: got TERM');
+  });
+
+  it('SIGKILLs what ignores TERM at the deadline and still exits with the main child status', async () => {
+    const r = runPid1(['-v', '--drain', '1s', '--', 'sh', '-c', `setsid sh -c 'trap "" TERM; echo STUBBORN; while :; do sleep 0.1; done' & sleep 0.3; exit 6`]);
+    await r.waitFor(/STUBBORN/);
+    const t0 = Date.now();
+    const e = await r.exit();
+    const elapsed = Date.now() - t0;
+    expect(e.code).toBe(6);
+    expect(elapsed).toBeGreaterThan(900);
+    expect(elapsed).toBeLessThan(3000);
+    expect(r.stderr).toMatch(/SIGKILL to \d+ process\(es\): still running at the end of the 1s drain/);
+  });
+});
+
+describe('--kill-after', () => {
+  const IGNORES_TERM = ['sh', '-c', 'trap "" TERM; echo READY; while :; do sleep 0.1; done'];
+
+  it.each([
+    ['--kill-after 1s', ['--kill-after', '1s'], {}],
+    ['TSINIT_KILL_AFTER=1s', [], { TSINIT_KILL_AFTER: '1s' }],
+  ])('%s: a child that ignores TERM is SIGKILLed on time, exit 137', async (_name, args, vars) => {
+    const r = runPid1([...args, '--', ...IGNORES_TERM], env(vars));
+    await r.waitFor(/READY/);
+    const t0 = Date.now();
+    await r.signal('SIGTERM');
+    const e = await r.exit();
+    const elapsed = Date.now() - t0;
+    expect(e.code).toBe(137);
+    expect(elapsed).toBeGreaterThan(950);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('without it, a child that ignores TERM keeps running and gets the next signal too', async () => {
+    const r = runPid1(['--', 'sh', '-c', 'trap "" TERM; trap "echo got HUP; exit 9" HUP; echo READY; while :; do sleep 0.1; done']);
+    await r.waitFor(/READY/);
+    await r.signal('SIGTERM');
+    await new Promise((res) => setTimeout(res, 500));
+    expect(r.proc.exitCode).toBeNull();
+    await r.signal('SIGHUP');
+    expect((await r.exit()).code).toBe(9);
+  });
+});
+
+describe('--term-delay', () => {
+  it.each([
+    ['--term-delay 1s', ['--term-delay', '1s'], {}],
+    ['TSINIT_TERM_DELAY=1s', [], { TSINIT_TERM_DELAY: '1s' }],
+  ])('%s: the child sees TERM after the delay, not before; other signals pass at once', async (_name, args, vars) => {
+    const r = runPid1([...args, '--', fixture('signals.py')], env(vars));
+    await r.waitFor(/READY/);
+    const t0 = Date.now();
+    await r.signal('SIGTERM');
+    await r.signal('SIGUSR2');
+    await r.waitFor(/child got 12/);
+    expect(r.stdout).not.toContain('child got 15');
+    await r.waitFor(/child got 15/, 5000);
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(990);
+    expect(elapsed).toBeLessThan(2000);
+    r.proc.stdin!.end();
+    expect((await r.exit()).code).toBe(0);
+  });
+
+  it('a second TERM skips the rest of the delay, and TERM arrives once', async () => {
+    const r = runPid1(['--term-delay', '30s', '--', fixture('signals.py')]);
+    await r.waitFor(/READY/);
+    await r.signal('SIGTERM');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.stdout).not.toContain('child got 15');
+    const t0 = Date.now();
+    await r.signal('SIGTERM');
+    await r.waitFor(/child got 15/, 2000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.stdout.match(/child got 15/g)).toHaveLength(1);
+    r.proc.stdin!.end();
+    await r.exit();
+  });
+
+  it('SIGINT during the delay releases the held TERM and is forwarded itself', async () => {
+    const r = runPid1(['--term-delay', '30s', '--', fixture('signals.py')]);
+    await r.waitFor(/READY/);
+    await r.signal('SIGTERM');
+    await new Promise((res) => setTimeout(res, 200));
+    await r.signal('SIGINT');
+    await r.waitFor(/child got 15/, 2000);
+    await r.waitFor(/child got 2/, 2000);
+    r.proc.stdin!.end();
+    await r.exit();
+  });
+});
+
+describe('--wait-all', () => {
+  const DOUBLE_FORK = ['sh', '-c', '(sh -c "sleep 1; echo daemon: done" &); echo MAIN EXITS; exit 3'];
+
+  it.each([
+    ['--wait-all', ['--wait-all'], {}],
+    ['TSINIT_WAIT_ALL=1', [], { TSINIT_WAIT_ALL: '1' }],
+  ])('%s waits for a double-forked daemon, then exits with the main child status', async (_name, args, vars) => {
+    const r = runPid1([...args, '--', ...DOUBLE_FORK], env(vars));
+    await r.waitFor(/MAIN EXITS/);
+    const e = await r.exit();
+    expect(r.stdout).toContain('daemon: done');
+    expect(e.code).toBe(3);
+  });
+
+  it('without it, the daemon is drained (TERM) when the main child exits', async () => {
+    const r = runPid1(['--', ...DOUBLE_FORK]);
+    const e = await r.exit();
+    expect(r.stdout).not.toContain('daemon: done');
+    expect(e.code).toBe(3);
+  });
+
+  it('a terminating signal while waiting starts the drain', async () => {
+    const r = runPid1(['--wait-all', '--', 'sh', '-c', `(sh -c 'trap "echo daemon: got TERM; exit 0" TERM; echo DAEMON; while :; do sleep 0.1; done' &); exit 0`]);
+    await r.waitFor(/DAEMON/);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.proc.exitCode).toBeNull();
+    await r.signal('SIGTERM');
+    const e = await r.exit();
+    expect(r.stdout).toContain('daemon: got TERM');
+    expect(e.code).toBe(0);
+  });
+});
+
+describe('--rewrite', () => {
+  it.each([
+    ['-r', ['-r', 'USR1:USR2', '-r', 'HUP:0'], {}],
+    ['--rewrite by number', ['--rewrite', '10:12', '--rewrite=1:0'], {}],
+    ['TSINIT_REWRITE', [], { TSINIT_REWRITE: 'SIGUSR1:SIGUSR2,HUP:0' }],
+  ])('%s: USR1 arrives as USR2, HUP is dropped', async (_name, args, vars) => {
+    const r = runPid1([...args, '--', fixture('signals.py')], env(vars));
+    await r.waitFor(/READY/);
+    await r.signal('SIGHUP');
+    await r.signal('SIGUSR1');
+    await r.waitFor(/child got 12/);
+    await r.signal('SIGWINCH');
+    await r.waitFor(/child got 28/);
+    expect(r.stdout).not.toMatch(/child got (1|10)\n/);
+    r.proc.stdin!.end();
+    expect((await r.exit()).code).toBe(0);
+  });
+
+  it('-r TERM:QUIT: the graceful stop of nginx or gunicorn', async () => {
+    const r = runPid1(['-r', 'TERM:QUIT', '--', fixture('signals.py')]);
+    await r.waitFor(/READY/);
+    await r.signal('SIGTERM');
+    await r.waitFor(/child got 3/);
+    expect(r.stdout).not.toContain('child got 15');
+    r.proc.stdin!.end();
+    await r.exit();
+  });
+
+  it('a realtime signal can be rewritten', async () => {
+    const r = runPid1(['-r', 'RTMIN+2:USR2', '--', fixture('signals.py')]);
+    await r.waitFor(/READY/);
+    await r.signal(36);
+    await r.waitFor(/child got 12/);
+    expect(r.stdout).not.toContain('child got 36');
+    r.proc.stdin!.end();
+    await r.exit();
+  });
+});
+
+describe('--remap-exit', () => {
+  it.each([
+    ['-e 143', ['-e', '143'], {}],
+    ['TSINIT_REMAP_EXIT', [], { TSINIT_REMAP_EXIT: '1,143' }],
+  ])('%s: a JVM-style 143 on SIGTERM becomes 0; other codes pass', async (_name, args, vars) => {
+    const r = runPid1([...args, '--', 'sh', '-c', 'echo READY; exec sleep 100'], env(vars));
+    await r.waitFor(/READY/);
+    await r.signal('SIGTERM');
+    expect((await r.exit()).code).toBe(0);
+    const other = runPid1([...args, '--', 'sh', '-c', 'exit 42'], env(vars));
+    expect((await other.exit()).code).toBe(42);
+  });
+});
+
+describe('--pdeath-signal', () => {
+  it.each([
+    ['-p TERM', ['-p', 'TERM'], {}],
+    ['TSINIT_PDEATH_SIGNAL=SIGTERM', [], { TSINIT_PDEATH_SIGNAL: 'SIGTERM' }],
+  ])('%s: when tsinit\'s parent dies, tsinit gets TERM and handles it like any signal', async (_name, args, vars) => {
+    const r = runPid1([...args, '--', 'sh', '-c', 'trap "echo child: got TERM; exit 0" TERM; echo READY; while :; do sleep 0.1; done'], env(vars));
+    await r.waitFor(/READY/);
+    const init = await r.initPid();
+    r.proc.kill('SIGKILL'); // unshare, tsinit's parent
+    await r.waitFor(/child: got TERM/);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      try { process.kill(init, 0); } catch { break; }
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(() => process.kill(init, 0)).toThrow();
+  });
+
+  it('without it, the death of the parent is not a signal to tsinit', async () => {
+    const r = runPid1(['--', 'sh', '-c', 'trap "echo child: got TERM; exit 0" TERM; echo READY; while :; do sleep 0.1; done']);
+    await r.waitFor(/READY/);
+    const init = await r.initPid();
+    r.proc.kill('SIGKILL');
+    await new Promise((res) => setTimeout(res, 500));
+    expect(r.stdout).not.toContain('child: got TERM');
+    process.kill(init, 'SIGKILL');
+  });
+});
+
+describe('logs', () => {
+  interface Line { time: string; level: string; event: string; [k: string]: unknown }
+
+  async function jsonRun(args: string[], vars: Record<string, string> = {}): Promise<Line[]> {
+    const r = runPid1([...args, '--', 'sh', '-c', `sh -c 'sleep 0.1 &'; setsid sh -c 'trap "" TERM; sleep 30' & echo READY; trap : USR1; trap 'exit 7' TERM; while :; do sleep 0.05; done`], env(vars));
+    await r.waitFor(/READY/);
+    await new Promise((res) => setTimeout(res, 400)); // the orphan sleep 0.1 is reaped
+    await r.signal('SIGUSR1');
+    await r.signal('SIGTERM');
+    expect((await r.exit()).code).toBe(7);
+    // stderr is shared with the workload (dash reports "Terminated"): tsinit's lines are the JSON ones.
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(5);
+    return lines.map((l) => JSON.parse(l) as Line);
+  }
+
+  it.each([
+    ['--log-format json -vv', ['--log-format', 'json', '-vv', '--drain', '500ms'], {}],
+    ['TSINIT_LOG_FORMAT=json TSINIT_VERBOSITY=2', ['--drain', '500ms'], { TSINIT_LOG_FORMAT: 'json', TSINIT_VERBOSITY: '2' }],
+  ])('%s: one JSON object per line with time, level, event and the fields of each event', async (_name, args, vars) => {
+    const lines = await jsonRun(args, vars);
+    for (const l of lines) {
+      expect(new Date(l.time).toISOString()).toBe(l.time);
+      expect(['error', 'warning', 'info', 'debug']).toContain(l.level);
+    }
+    const byEvent = (e: string) => lines.filter((l) => l.event === e);
+    expect(byEvent('spawn')[0]).toMatchObject({ pid: expect.any(Number), argv: ['sh', '-c', expect.any(String)] });
+    expect(byEvent('signal')).toEqual(expect.arrayContaining([
+      expect.objectContaining({ signal: 'SIGUSR1', action: 'forwarded', target: expect.stringMatching(/^group \d+$/) }),
+      expect.objectContaining({ signal: 'SIGTERM', action: 'forwarded' }),
+    ]));
+    expect(byEvent('reap').length).toBeGreaterThanOrEqual(1);
+    expect(byEvent('reap')[0]).toMatchObject({ pid: expect.any(Number) });
+    expect(byEvent('child-exit')[0]).toMatchObject({ pid: expect.any(Number), code: 7 });
+    expect(byEvent('drain')[0]).toMatchObject({ remaining: expect.any(Number), deadline: expect.any(String) });
+    expect(byEvent('kill')[0]).toMatchObject({ pids: expect.any(Array), reason: expect.any(String), level: 'warning' });
+    expect(byEvent('exit').at(-1)).toMatchObject({ code: 7 });
+  });
+
+  it('rewritten, dropped and delayed signals say so', async () => {
+    const r = runPid1(['--log-format', 'json', '-v', '-r', 'USR1:USR2', '-r', 'HUP:0', '--term-delay', '300ms', '--', fixture('signals.py')]);
+    await r.waitFor(/READY/);
+    await r.signal('SIGUSR1');
+    await r.signal('SIGHUP');
+    await r.signal('SIGTERM');
+    await r.waitFor(/child got 15/);
+    r.proc.stdin!.end();
+    await r.exit();
+    const signals = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line).filter((l) => l.event === 'signal');
+    expect(signals).toEqual(expect.arrayContaining([
+      expect.objectContaining({ signal: 'SIGUSR1', action: 'rewritten', to: 'SIGUSR2' }),
+      expect.objectContaining({ signal: 'SIGHUP', action: 'dropped' }),
+      expect.objectContaining({ signal: 'SIGTERM', action: 'delayed' }),
+    ]));
+  });
+
+  it('nothing is logged by default; text is one short line per event at -v', async () => {
+    const quiet = runPid1(['--', 'sh', '-c', 'exit 0']);
+    await quiet.exit();
+    expect(quiet.stderr).toBe('');
+    const chatty = runPid1(['-v', '--', 'sh', '-c', 'exit 0']);
+    await chatty.exit();
+    const lines = chatty.stderr.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const l of lines) expect(l).toMatch(/^tsinit: [^\n{]+$/);
+  });
+
+  it('TSINIT_SINGLE_CHILD=1 forwards to the child alone', async () => {
+    const r = runPid1(['--', fixture('signals.py'), '--grandchild'], env({ TSINIT_SINGLE_CHILD: '1' }));
+    await r.waitFor(/GRANDCHILD/);
+    await r.waitFor(/READY/);
+    await r.signal('SIGUSR2');
+    await r.waitFor(/child got 12/);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.stdout).not.toContain('grandchild got');
+    r.proc.stdin!.end();
+    await r.exit();
+  });
+});
+
