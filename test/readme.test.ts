@@ -1,0 +1,44 @@
+// The README's options table and `tsinit --help` name the same options and variables, and
+// the code keeps its boundaries: only libc.ts imports node:ffi, only main.ts exits.
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatHelp, OPTIONS } from '../src/cli.ts';
+import { ROOT } from './helpers/pid1.ts';
+
+const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+const table = readme.slice(readme.indexOf('| Option | Environment |'), readme.indexOf('### Signals in detail'));
+const rows = table.split('\n').filter((l) => l.startsWith('| `'));
+
+describe('README options table', () => {
+  it('has a row for every option in --help, with its environment variable', () => {
+    const help = formatHelp();
+    for (const o of OPTIONS) {
+      const flag = o.long.startsWith('tini-') ? `\`-${o.short}\`` : `\`--${o.long}`;
+      const row = rows.find((r) => r.includes(flag));
+      expect(row, `README row for ${flag}`).toBeDefined();
+      if (o.env) {
+        expect(row).toContain(`\`${o.env}\``);
+        expect(help).toContain(o.env);
+      }
+      if (!o.long.startsWith('tini-')) expect(help).toContain(`--${o.long}`);
+    }
+  });
+
+  it('documents no option that --help lacks', () => {
+    const documented = [...table.matchAll(/`--([a-z-]+)/g)].map((m) => m[1]);
+    const known = OPTIONS.map((o) => o.long);
+    for (const d of documented) expect(known, `--${d}`).toContain(d);
+  });
+});
+
+describe('boundaries', () => {
+  const src = resolve(ROOT, 'src');
+  const files = readdirSync(src).filter((f) => f.endsWith('.ts'));
+
+  it.each(files)('%s: only libc.ts imports node:ffi, only main.ts exits or reads argv/env', (file) => {
+    const code = readFileSync(resolve(src, file), 'utf8').split('\n').filter((l) => !l.trim().startsWith('//')).join('\n');
+    if (file !== 'libc.ts') expect(code).not.toMatch(/['"]node:ffi['"]/);
+    if (file !== 'main.ts') expect(code).not.toMatch(/process\.(exit|argv|env)\b/);
+  });
+});
