@@ -67,6 +67,7 @@ const { lib, functions: c } = ffi.dlopen(null, {
   posix_spawn_file_actions_adddup2: { arguments: ['pointer', 'i32', 'i32'], return: 'i32' },
   posix_spawn_file_actions_addtcsetpgrp_np: { arguments: ['pointer', 'i32'], return: 'i32' },
   posix_spawnp: { arguments: ['pointer', 'pointer', 'pointer', 'pointer', 'pointer', 'pointer'], return: 'i32' },
+  madvise: { arguments: ['u64', 'u64', 'i32'], return: 'i32' },
   uv_handle_size: { arguments: ['i32'], return: 'u64' },
   uv_signal_init: { arguments: ['pointer', 'pointer'], return: 'i32' },
   uv_signal_start: { arguments: ['pointer', 'pointer', 'i32'], return: 'i32' },
@@ -174,6 +175,21 @@ export function writeAll(fd: number, data: Buffer): number {
     c.pthread_sigmask(SIG_UNBLOCK, pipeSet, null);
   }
   return result;
+}
+
+const MADV_DONTNEED = 4;
+const MADV_PAGEOUT = 21;
+
+/**
+ * Gives back the resident pages of [start, end) of a read-only file mapping.
+ * 'drop' (MADV_DONTNEED) unmaps them; the next access maps them again from the page cache.
+ * It is only safe where no page was ever copied on write (the caller checks smaps'
+ * Anonymous: 0), because a dropped private copy would revert to the file's bytes.
+ * 'reclaim' (MADV_PAGEOUT) asks the kernel to reclaim the clean pages mapped only by us
+ * and never changes content. 0 or the errno.
+ */
+export function releasePages(start: bigint, end: bigint, how: 'drop' | 'reclaim'): number {
+  return c.madvise(start, end - start, how === 'drop' ? MADV_DONTNEED : MADV_PAGEOUT) === 0 ? 0 : lastErrno();
 }
 
 /** A NUL-terminated copy of each string, and a NULL-terminated array of their addresses. */

@@ -10,13 +10,15 @@ import { createLogger, type Logger } from './log.ts';
 import { formatSignal, listForwardedSignals, SIGUSR1 } from './signals.ts';
 import { EXIT_FAILURE, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE } from './status.ts';
 import { Supervisor } from './supervisor.ts';
-import { createSystem, listInheritedFds } from './system.ts';
+import { createSystem, listInheritedFds, pageOutExecutable } from './system.ts';
 
 declare const TSINIT_VERSION: string | undefined;
 const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
 
 /** How often the reaper runs even without SIGCHLD (deliveries merge; this is the backstop). */
 const BACKSTOP_REAP_MS = 1000;
+/** Once start-up is over, the executable's pages it touched are handed back (see pageOutExecutable). */
+const PAGE_OUT_AFTER_MS = 500;
 
 /** Signals that reach tsinit before the child exists wait here, then go to the child. */
 let onSignal: (sig: number) => void;
@@ -147,6 +149,10 @@ function main(): void {
     supervisor.onSignal(sig);
   }
   supervisor.reap();
+  setTimeout(() => {
+    const advised = pageOutExecutable();
+    log.log('debug', 'memory', `paged out the executable's idle pages (${advised ?? 'no /proc: 0'} mappings)`);
+  }, PAGE_OUT_AFTER_MS).unref();
 }
 
 /** Set once the child runs: from then on an exception is logged and survived, never fatal. */

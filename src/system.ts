@@ -92,6 +92,40 @@ export function listInheritedFds(): number[] {
   return inherited.sort((a, b) => a - b);
 }
 
+/**
+ * Hands back the pages of tsinit's own executable that start-up touched and an idle init
+ * no longer needs (~30 MB: the executable is a whole Node). Read-only mappings that hold no
+ * copied-on-write page are dropped (refilled from the page cache if ever touched again);
+ * the others are only offered for reclaim, which never changes content.
+ * Returns how many mappings were released, or null without /proc.
+ */
+export function pageOutExecutable(): number | null {
+  let smaps: string;
+  let exe: string;
+  try {
+    smaps = readFileSync('/proc/self/smaps', 'latin1');
+    exe = readlinkSync('/proc/self/exe');
+  } catch {
+    return null;
+  }
+  let count = 0;
+  let current: { start: bigint; end: bigint; writable: boolean } | null = null;
+  for (const line of smaps.split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s+(.*)$/.exec(line);
+    if (header) {
+      current = header[4] === exe ? { start: BigInt(`0x${header[1]}`), end: BigInt(`0x${header[2]}`), writable: header[3]!.includes('w') } : null;
+      continue;
+    }
+    // smaps lists a mapping's Anonymous: line (its copied-on-write pages) after its header.
+    if (current === null || !line.startsWith('Anonymous:')) continue;
+    const copied = Number(line.split(/\s+/)[1]) > 0;
+    const how = !current.writable && !copied ? 'drop' : 'reclaim';
+    if (libc.releasePages(current.start, current.end, how) === 0) count++;
+    current = null;
+  }
+  return count;
+}
+
 export function createSystem(exit: (code: number) => void): System {
   return {
     kill: libc.kill,
