@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# A Docker engine the docker suite can count on, fully offline, with all state under one
+# folder: installs docker.io/debootstrap/tini from Debian, starts dockerd in the background,
+# builds the base image tsinit-debian from a debootstrap root filesystem. Touches only the
+# daemons it started (by pidfile) and the folder it owns. Needs root.
+#
+#   docker/engine.sh up        daemon + base image (idempotent; < 2 s when already up)
+#   docker/engine.sh up-init   a SECOND daemon whose --init-path is a copy of dist/tsinit,
+#                              for `docker run --init` (the shared daemon keeps Debian's tini)
+#   docker/engine.sh env       prints `export DOCKER_HOST=...` for the shared daemon
+#   docker/engine.sh env-init  the same for the --init daemon
+#   docker/engine.sh down      stops the daemon(s) started here and removes the state folder
+#
+# TSINIT_DOCKER_DIR (default /tmp/tsinit-docker) is the state folder; TSINIT_BIN the tsinit
+# executable for up-init (default dist/tsinit). The client is /usr/bin/docker (Debian's 20.10,
+# same version as the daemon) with the legacy builder (DOCKER_BUILDKIT=0): the 28.x client in
+# /usr/local/bin has no buildx, and the legacy builder needs no extra images.
+set -euo pipefail
+
+DIR="${TSINIT_DOCKER_DIR:-/tmp/tsinit-docker}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+INIT_DIR="$DIR/init"
+DOCKER=/usr/bin/docker
+export DOCKER_BUILDKIT=0
+# Everything the tests run inside the Debian image. libatomic1: tsinit (a Node executable)
+# links it and minbase lacks it. tini: Debian's static tini for the comparison cases.
+BASE_PACKAGES="libatomic1,libstdc++6,procps,python3,python3-uvicorn,gunicorn,python3-fastapi,tini"
+
+log() { printf 'engine.sh: %s\n' "$*" >&2; }
+die() { printf 'engine.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# Runs apt-get, retrying while another process holds the apt/dpkg locks (other agents share
+# this machine) instead of failing the first time.
+apt_retry() {
+  local i
+  for i in $(seq 1 30); do
+    if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 "$@"; then return 0; fi
+    log "apt-get $1 failed (attempt $i), retrying in 2 s"
+    sleep 2
+  done
+  return 1
+}
+
+install_packages() {
+  local missing=()
+  [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing+=(docker.io)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  [ -x /usr/bin/tini-static ] || missing+=(tini)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  # A fresh machine has no package lists; update them once before the install.
+  apt_retry update -qq
+  apt_retry install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The mirror this machine already uses (deb822 sources), so debootstrap works offline from it.
+debian_mirror() {
+  local uri
+  uri="$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
+    /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
+  [ -n "$uri" ] || uri="$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)"
+  [ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"
+  printf '%s\n' "$uri"
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# start_daemon STATE_DIR [extra dockerd args...]: starts dockerd unless its pidfile names a
+# live process, then waits until it answers. Its own config file keeps /etc/docker out of it.
+start_daemon() {
+  local d="$1"; shift
+  local sock="unix://$d/docker.sock"
+  if alive "$d/dockerd.pid" && DOCKER_HOST="$sock" "$DOCKER" info >/dev/null 2>&1; then return 0; fi
+  if alive "$d/dockerd.pid"; then
+    log "dockerd $(cat "$d/dockerd.pid") in $d does not answer yet"
+  else
+    mkdir -p "$d"
+    [ -f "$d/daemon.json" ] || echo '{}' >"$d/daemon.json"
+    rm -f "$d/dockerd.pid" "$d/docker.sock"
+    log "starting dockerd in $d"
+    # setsid: the daemon outlives the test run that started it (up is idempotent; down stops it).
+    setsid /usr/sbin/dockerd --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$d/exec" \
+      --pidfile "$d/dockerd.pid" -H "$sock" --bridge=none --iptables=false --ip6tables=false \
+      "$@" </dev/null >"$d/dockerd.log" 2>&1 &
+  fi
+  local i
+  for i in $(seq 1 300); do
+    if DOCKER_HOST="$sock" "$DOCKER" info >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  tail -n 30 "$d/dockerd.log" >&2 || true
+  die "dockerd in $d did not answer within 30 s (log: $d/dockerd.log)"
+}
+
+# The Debian root filesystem as a tarball, cached in the state folder (~1 min to make).
+rootfs_tarball() {
+  local tar="$DIR/cache/debian-bookworm-minbase.tar"
+  if [ ! -s "$tar" ]; then
+    mkdir -p "$DIR/cache"
+    local rootfs="$DIR/cache/rootfs"
+    rm -rf "$rootfs"
+    local mirror; mirror="$(debian_mirror)"
+    log "debootstrap bookworm (minbase + $BASE_PACKAGES)"
+    debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$rootfs" "$mirror" \
+      >"$DIR/cache/debootstrap.log" 2>&1 || { tail -n 30 "$DIR/cache/debootstrap.log" >&2; die "debootstrap failed (log: $DIR/cache/debootstrap.log)"; }
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar --numeric-owner -C "$rootfs" -cf "$tar.part" .
+    mv "$tar.part" "$tar"
+    rm -rf "$rootfs"
+  fi
+  printf '%s\n' "$tar"
+}
+
+# ensure_images DOCKER_HOST: tsinit-debian in that daemon. (No busybox image: tsinit needs
+# glibc, and busybox sh execs a single command, so it cannot show the shell-form problem.)
+ensure_images() {
+  local host="$1"
+  if ! DOCKER_HOST="$host" "$DOCKER" image inspect tsinit-debian >/dev/null 2>&1; then
+    local tar; tar="$(rootfs_tarball)"
+    log "importing tsinit-debian into $host"
+    DOCKER_HOST="$host" "$DOCKER" import -c 'CMD ["/bin/bash"]' "$tar" tsinit-debian >/dev/null
+  fi
+}
+
+cmd_up() {
+  [ "$(id -u)" = 0 ] || die "needs root (installs packages, runs dockerd)"
+  install_packages
+  start_daemon "$DIR"
+  ensure_images "unix://$DIR/docker.sock"
+}
+
+cmd_up_init() {
+  cmd_up
+  local bin="${TSINIT_BIN:-$ROOT/dist/tsinit}"
+  [ -x "$bin" ] || die "$bin is missing: run 'npm run build' first"
+  mkdir -p "$INIT_DIR"
+  # dockerd bind-mounts the init-path file into each container as /sbin/docker-init when it
+  # starts: refreshing the copy is enough for a new build to be used, no restart needed.
+  if ! cmp -s "$bin" "$INIT_DIR/tsinit"; then
+    cp "$bin" "$INIT_DIR/tsinit.part" && chmod 755 "$INIT_DIR/tsinit.part" && mv "$INIT_DIR/tsinit.part" "$INIT_DIR/tsinit"
+  fi
+  start_daemon "$INIT_DIR" --init-path "$INIT_DIR/tsinit"
+  ensure_images "unix://$INIT_DIR/docker.sock"
+}
+
+# stop_daemon STATE_DIR: TERM the pid in its pidfile, wait, KILL if it lingers.
+stop_daemon() {
+  local d="$1" pid i
+  [ -f "$d/dockerd.pid" ] || return 0
+  pid="$(cat "$d/dockerd.pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping dockerd $pid ($d)"
+    # Containers first, so no shim or container process outlives the daemon.
+    DOCKER_HOST="unix://$d/docker.sock" "$DOCKER" ps -aq 2>/dev/null | xargs -r env DOCKER_HOST="unix://$d/docker.sock" "$DOCKER" rm -f >/dev/null 2>&1 || true
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  # The managed containerd has its own pidfile under the exec root.
+  local cpid="$d/exec/containerd/containerd.pid"
+  if [ -f "$cpid" ] && kill -0 "$(cat "$cpid")" 2>/dev/null; then kill -TERM "$(cat "$cpid")" 2>/dev/null || true; fi
+}
+
+cmd_down() {
+  stop_daemon "$INIT_DIR"
+  stop_daemon "$DIR"
+  # Mounts left by the overlay driver would make rm fail; unmount what is under our folder.
+  if [ -d "$DIR" ]; then
+    awk -v d="$DIR" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    rm -rf "$DIR"
+  fi
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  up-init) cmd_up_init ;;
+  env) printf 'export DOCKER_HOST=unix://%s/docker.sock\nexport DOCKER_BUILDKIT=0\n' "$DIR" ;;
+  env-init) printf 'export DOCKER_HOST=unix://%s/docker.sock\nexport DOCKER_BUILDKIT=0\n' "$INIT_DIR" ;;
+  down) cmd_down ;;
+  *) echo "usage: docker/engine.sh up|up-init|env|env-init|down" >&2; exit 2 ;;
+esac
