@@ -4,7 +4,7 @@
 // npm package's bin (prepack). Each step fails on its own with its own message.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -111,7 +111,9 @@ export function buildSea({ main, base, output, runner = NODE_X64, execArgv = BAK
 
 /** e_machine of an ELF file (62 x86-64, 183 aarch64): the build checks what it made. */
 export function elfMachine(file) {
-  const head = readFileSync(file).subarray(0, 20);
+  const head = Buffer.alloc(20);
+  const fd = openSync(file, 'r');
+  try { readSync(fd, head, 0, 20, 0); } finally { closeSync(fd); }
   if (head.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${file} is not an ELF file`);
   return head.readUInt16LE(18);
 }

@@ -1,0 +1,162 @@
+// dist/tsinit-linux-arm64 under qemu-user, as PID 1 of a fresh pid namespace: the demo and a
+// smoke subset of test/core.test.ts (exit codes, forwarding incl. realtime signals, reaping). Where qemu-user itself limits what can be shown, a comment says how.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { fixture, killAll, ROOT, runPid1, runToEnd } from '../helpers/pid1.ts';
+import { ARM64_BIN, ELF_MACHINE, elfMachine, NODE_VERSION, PKG, RELEASE } from '../release/artifacts.ts';
+
+const QEMU_TSINIT = resolve(ROOT, 'test/arm64/qemu-tsinit');
+const arm64 = { init: QEMU_TSINIT };
+
+afterEach(killAll);
+
+const scratch = mkdtempSync(resolve(tmpdir(), 'tsinit-arm64-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Processes whose parent is pid, with their state letter, from the host's /proc. */
+function childrenWithState(pid: number): { pid: number; state: string }[] {
+  const out: { pid: number; state: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === pid) out.push({ pid: Number(d), state: f[0]! });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the arm64 executable', () => {
+  it('is an aarch64 ELF that names its version, Node and architecture', () => {
+    expect(elfMachine(ARM64_BIN)).toBe(ELF_MACHINE['linux-arm64']);
+    const out = execFileSync(QEMU_TSINIT, ['--version'], { encoding: 'utf8' });
+    expect(out).toBe(`tsinit version ${PKG.version} - node v${NODE_VERSION} linux-arm64\n`);
+  });
+
+  it('the one in the release tarball is the same program and runs', () => {
+    const dir = resolve(scratch, 'release');
+    mkdirSync(dir);
+    execFileSync('tar', ['-xzf', resolve(RELEASE, 'tsinit-linux-arm64.tar.gz'), '-C', dir]);
+    const out = execFileSync(QEMU_TSINIT, ['--version'], { encoding: 'utf8', env: { ...process.env, TSINIT_ARM64: resolve(dir, 'tsinit') } });
+    expect(out).toMatch(/ linux-arm64\n$/);
+  });
+});
+
+describe('exit codes as PID 1 under qemu', () => {
+  it.each([0, 3, 42, 255])('passes exit %i through, and the child sees tsinit as its parent, pid 1', async (code) => {
+    const r = await runToEnd(['--', 'sh', '-c', `echo "ppid $PPID"; exit ${code}`], arm64);
+    expect(r.stdout, r.stderr).toBe('ppid 1\n');
+    expect(r.code).toBe(code);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each([['TERM', 143], ['KILL', 137], ['USR1', 138]])('killed by SIG%s → %i', async (sig, code) => {
+    const r = await runToEnd(['--', 'sh', '-c', `kill -${sig} $$`], arm64);
+    expect(r.code).toBe(code);
+  });
+
+  it('a missing command still exits 127, but without tsinit\'s message', async () => {
+    // qemu-user emulates the CLONE_VM|CLONE_VFORK clone of glibc's posix_spawn with a plain
+    // fork, so the exec error the child writes into shared memory never reaches tsinit: the
+    // spawn "succeeds" and the child exits 127 (glibc's code for any exec failure, so a
+    // non-executable file gives 127 too, not 126). On arm64 hardware the core tests apply.
+    const r = await runToEnd(['-v', '--', 'nonexistent-command-xyz'], arm64);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/child \d+ exited with 127/);
+  });
+});
+
+// Signals 34 and 35 are not sent: qemu-user 7.2 keeps host SIGRTMIN for itself (it arrives in
+// the guest as glibc's internal SIGCANCEL, after which the emulated node stops serving its event
+// loop) and maps host 35..64 to guest 33..62, so guest 63 and 64 cannot be reached from outside.
+// 36..64 arrive in tsinit as 34..62, it forwards them, and qemu maps them back on the way out.
+const SIGNALS = [1, 2, 3, 6, 10, 12, 14, 15, 28, 36, 40, 50, 64];
+
+describe('forwarding as PID 1 under qemu', () => {
+  it('standard and realtime signals reach the child and its group, one at a time', async () => {
+    const r = runPid1(['--', fixture('signals.py'), '--grandchild'], arm64);
+    await r.waitFor(/READY/, 20_000);
+    await r.waitFor(/GRANDCHILD/);
+    for (const sig of SIGNALS) {
+      await r.signal(sig);
+      await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
+      await r.waitFor(new RegExp(`^grandchild got ${sig}$`, 'm'));
+    }
+    r.proc.stdin?.end();
+    expect((await r.exit()).code).toBe(0);
+  });
+
+  it('a burst all arrives', async () => {
+    const r = runPid1(['--', fixture('signals.py')], arm64);
+    await r.waitFor(/READY/, 20_000);
+    const init = await r.initPid();
+    for (const sig of SIGNALS) process.kill(init, sig);
+    for (const sig of SIGNALS) await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
+    r.proc.stdin?.end();
+    expect((await r.exit()).code).toBe(0);
+  });
+
+  it('SIGTERM: the child handles it, tsinit exits with its code', async () => {
+    const r = runPid1(['--', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo READY; while :; do sleep 0.05; done'], arm64);
+    await r.waitFor(/READY/, 20_000);
+    await r.signal('SIGTERM');
+    await r.waitFor(/got TERM/);
+    expect((await r.exit()).code).toBe(7);
+  });
+});
+
+describe('reaping under qemu', () => {
+  it('as PID 1: every orphan is reaped', async () => {
+    const r = runPid1(['-vv', '--', 'sh', '-c', 'for i in $(seq 20); do sh -c "sleep 0.2 &"; done; echo READY; exec sleep 100'], arm64);
+    await r.waitFor(/READY/, 20_000);
+    const init = await r.initPid();
+    // Only the main child (sleep 100) may remain below tsinit: no orphan, no zombie.
+    await until('orphans reaped', () => {
+      const kids = childrenWithState(init);
+      return kids.length === 1 && kids[0]!.state !== 'Z';
+    });
+    expect((r.stderr.match(/reaped pid/g) ?? []).length).toBeGreaterThanOrEqual(20);
+    process.kill(init, 'SIGTERM');
+    expect((await r.exit()).code).toBe(143);
+  });
+
+  it('not PID 1: qemu-user 7.2 refuses the subreaper prctl; tsinit warns once and runs the child', async () => {
+    // qemu's prctl emulation does not know PR_SET_CHILD_SUBREAPER and returns EINVAL without
+    // calling the kernel. On arm64 hardware the core tests' subreaper case applies.
+    const r = await runToEnd(['--', 'sh', '-c', 'exit 5'], { ...arm64, pid1: false });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toBe('tsinit: warning: not PID 1 and cannot become a subreaper: Invalid argument (EINVAL); orphans will not be reaped\n');
+  });
+});
+
+describe('the demo under qemu', () => {
+  it('reaps its 5 orphans, delivers SIGTERM, exits with the workload\'s code', async () => {
+    // test/demo.mjs runs ./dist/tsinit: give it a folder where that is the arm64 one under qemu.
+    const dir = resolve(scratch, 'demo');
+    mkdirSync(resolve(dir, 'dist'), { recursive: true });
+    symlinkSync(QEMU_TSINIT, resolve(dir, 'dist/tsinit'));
+    const demo = spawn(process.execPath, [resolve(ROOT, 'test/demo.mjs')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    demo.stdout.on('data', (d) => { out += d; });
+    demo.stderr.on('data', (d) => { out += d; });
+    const stuck = setTimeout(() => demo.kill('SIGKILL'), 45_000); // the demo has no deadline of its own
+    const code = await new Promise((res) => demo.on('close', res));
+    clearTimeout(stuck);
+    expect(out).toContain('orphans reaped by tsinit:     5 of 5');
+    expect(out).toContain('SIGTERM reached the workload: yes');
+    expect(out).toContain('workload finished cleanly:    yes');
+    expect(code, out).toBe(0);
+  });
+});
