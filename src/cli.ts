@@ -17,6 +17,8 @@ export interface Config {
   killAfterMs: number | null;
   termDelayMs: number | null;
   waitAll: boolean;
+  /** tini's -w: every reaped orphan is a warning line. */
+  warnOnReap: boolean;
   /** FROM → TO; TO 0 drops the signal. */
   rewrite: Map<number, number>;
   remapExit: Set<number>;
@@ -54,6 +56,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { short: 'e', long: 'remap-exit', env: 'TSINIT_REMAP_EXIT', value: 'CODE', help: 'Exit 0 when the exit code would be CODE; repeatable, comma-separated in the variable.' },
   { short: 'p', long: 'pdeath-signal', env: 'TSINIT_PDEATH_SIGNAL', value: 'SIG', help: "Receive SIG when tsinit's parent dies (PR_SET_PDEATHSIG) and handle it like any signal." },
   { long: 'log-format', env: 'TSINIT_LOG_FORMAT', value: 'text|json', help: 'Log lines as text (default) or one JSON object per line.' },
+  { short: 'w', long: 'warn-on-reap', env: 'TSINIT_WARN_ON_REAP', help: "Log a warning for every orphan reaped (tini's -w): finds programs that leave zombies." },
   { short: 'g', long: 'tini-g', help: "Accepted for tini compatibility: group forwarding is already the default." },
   { short: 's', long: 'tini-s', help: 'Accepted for tini compatibility: tsinit is a subreaper whenever it is not PID 1.' },
 ];
@@ -91,6 +94,7 @@ function defaults(): Mutable {
     killAfterMs: null,
     termDelayMs: null,
     waitAll: false,
+    warnOnReap: false,
     rewrite: new Map(),
     remapExit: new Set(),
     pdeathSignal: null,
@@ -161,6 +165,8 @@ function applyEnv(cfg: Mutable, env: Readonly<Record<string, string | undefined>
   if (single !== undefined) cfg.singleChild = booleanOf('TSINIT_SINGLE_CHILD', single);
   const waitAll = get('TSINIT_WAIT_ALL');
   if (waitAll !== undefined) cfg.waitAll = booleanOf('TSINIT_WAIT_ALL', waitAll);
+  const warn = get('TSINIT_WARN_ON_REAP');
+  if (warn !== undefined) cfg.warnOnReap = booleanOf('TSINIT_WARN_ON_REAP', warn);
   const drain = get('TSINIT_DRAIN');
   if (drain !== undefined) cfg.drainMs = durationOf('TSINIT_DRAIN', drain);
   const killAfter = get('TSINIT_KILL_AFTER');
@@ -203,6 +209,7 @@ function applyFlag(cfg: Mutable, spec: OptionSpec): 'help' | 'version' | undefin
     case 'verbose': cfg.verbosity++; break;
     case 'single-child': cfg.singleChild = true; break;
     case 'wait-all': cfg.waitAll = true; break;
+    case 'warn-on-reap': cfg.warnOnReap = true; break;
   }
   return undefined;
 }

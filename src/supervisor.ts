@@ -155,7 +155,7 @@ export class Supervisor {
         const end = decodeWaitStatus(r.status);
         if (end !== undefined) childEnded = end;
       } else {
-        this.log.log('debug', 'reap', `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
+        this.log.log(this.config.warnOnReap ? 'warning' : 'debug', 'reap', `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
       }
     }
     if (childEnded !== null && this.childEnd === null) this.onChildExit(childEnded);

@@ -55,6 +55,8 @@ describe('parseCli: options', () => {
     [['--kill-after', '2m', 'x'], { killAfterMs: 120_000 }],
     [['--term-delay=1.5', 'x'], { termDelayMs: 1500 }],
     [['--wait-all', 'x'], { waitAll: true }],
+    [['-w', 'x'], { warnOnReap: true }],
+    [['--warn-on-reap', 'x'], { warnOnReap: true }],
     [['-p', 'SIGKILL', 'x'], { pdeathSignal: 9 }],
     [['--pdeath-signal=TERM', 'x'], { pdeathSignal: 15 }],
     [['--log-format', 'json', 'x'], { logFormat: 'json' }],
@@ -93,6 +95,7 @@ describe('parseCli: environment twins', () => {
     [{ TSINIT_KILL_AFTER: '3' }, { killAfterMs: 3000 }],
     [{ TSINIT_TERM_DELAY: '1h' }, { termDelayMs: 3_600_000 }],
     [{ TSINIT_WAIT_ALL: 'true' }, { waitAll: true }],
+    [{ TSINIT_WARN_ON_REAP: 'on' }, { warnOnReap: true }],
     [{ TSINIT_PDEATH_SIGNAL: 'HUP' }, { pdeathSignal: 1 }],
     [{ TSINIT_LOG_FORMAT: 'json' }, { logFormat: 'json' }],
   ])('%j', (env, expected) => {
