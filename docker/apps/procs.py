@@ -1,0 +1,20 @@
+#!/usr/bin/python3
+# Reads /proc inside the container: prints `procs: total=N zombies=Z sleeps=S` where Z counts
+# state Z (dead, not yet reaped by their parent) and S the orphaned sleeps still running.
+import os
+
+total = zombies = sleeps = 0
+for d in os.listdir("/proc"):
+    if not d.isdigit():
+        continue
+    try:
+        with open(f"/proc/{d}/stat") as f:
+            stat = f.read()
+    except OSError:
+        continue  # ended while we looked
+    comm = stat[stat.index("(") + 1:stat.rindex(")")]
+    state = stat[stat.rindex(")") + 2]
+    total += 1
+    zombies += state == "Z"
+    sleeps += comm == "sleep" and state != "Z"
+print(f"procs: total={total} zombies={zombies} sleeps={sleeps}", flush=True)

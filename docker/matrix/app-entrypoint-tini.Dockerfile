@@ -1,0 +1,5 @@
+# app.py (traps TERM, needs ~1 s, exits 0); entrypoint form; init: tini.
+# The entrypoint script ends in exec "$@", so the command replaces it.
+FROM tsinit-test
+ENTRYPOINT ["/usr/bin/tini-static", "--", "/entrypoint.sh"]
+CMD ["/app.py"]
