@@ -35,6 +35,27 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
   }
 }
 
+describe('a terminal on stdin, tsinit not PID 1 (the session leader of the terminal)', () => {
+  it('the child reads and writes the terminal: tac', async () => {
+    const r = new Run(fixture('pty_run.py'), [TSINIT, 'tac'], {});
+    type(r, '1\n2\n3\n');
+    await r.waitFor(/3\r?\n/);
+    type(r, '\x04\x04');
+    expect((await r.exit()).code).toBe(0);
+    expect(r.stdout).toMatch(/3\r\n2\r\n1\r\n/);
+  });
+
+  it('bash -m has job control', async () => {
+    const r = new Run(fixture('pty_run.py'), [TSINIT, 'bash', '--norc', '-m'], {});
+    type(r, 'echo "flags are: [[$-]]"\n');
+    const m = await r.waitFor(/flags are: \[\[([a-zA-Z]+)\]\]/);
+    expect(m[1]).toContain('m');
+    type(r, 'exit 0\n');
+    expect((await r.exit()).code).toBe(0);
+    expect(r.stdout).not.toMatch(/cannot set terminal process group|no job control/);
+  });
+});
+
 describe('a terminal on stdin', () => {
   it('the child group is the foreground group of the terminal', async () => {
     const r = onTerminal(['--', fixture('report.sh')]);
@@ -76,7 +97,7 @@ describe('a terminal on stdin', () => {
     await r.waitFor(/PROMPT> /);
     type(r, 'sleep 30 &\n');
     await r.waitFor(/\[1\] \d+/);
-    type(r, 'kill -STOP %1; until jobs -l | grep -q Stopped; do sleep 0.05; done; jobs -l; kill %1; echo DO""NE\n');
+    type(r, 'kill -STOP %1; until jobs -l | grep -q Stopped; do sleep 0.05; done; jobs -l; kill -KILL %1; wait %1; echo DO""NE\n');
     await r.waitFor(/^DONE/m);
     expect(r.stdout).toMatch(/\[1\]\+\s+\d+ Stopped/);
     type(r, 'exit 5\n');
