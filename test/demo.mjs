@@ -18,7 +18,16 @@ init.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
 init.stderr.on('data', (d) => { err += d; process.stderr.write(d); });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-while (!out.includes('READY')) await sleep(20);
+const giveUp = setTimeout(() => {
+  console.error('demo: no result within 20 s; stopping');
+  init.kill('SIGKILL');
+  process.exit(1);
+}, 20_000);
+giveUp.unref();
+while (!out.includes('READY')) {
+  if (init.exitCode !== null) { console.error(`demo: tsinit exited early with ${init.exitCode}`); process.exit(1); }
+  await sleep(20);
+}
 await sleep(600); // the orphans (sleep 0.2) have ended and been reaped by now
 const u = init.pid;
 const tsinitPid = Number(readFileSync(`/proc/${u}/task/${u}/children`, 'utf8').trim());
