@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # Reads /proc inside the container: prints `procs: total=N zombies=Z sleeps=S` where Z counts
-# state Z (dead, not yet reaped by their parent) and S the orphaned sleeps still running.
+# state Z (dead, not yet reaped by their parent) and S the orphans of orphans.sh still running
+# (`sleep 0.5`).
 import os
 
 total = zombies = sleeps = 0
@@ -12,9 +13,12 @@ for d in os.listdir("/proc"):
             stat = f.read()
     except OSError:
         continue  # ended while we looked
-    comm = stat[stat.index("(") + 1:stat.rindex(")")]
     state = stat[stat.rindex(")") + 2]
     total += 1
     zombies += state == "Z"
-    sleeps += comm == "sleep" and state != "Z"
+    try:
+        with open(f"/proc/{d}/cmdline", "rb") as f:
+            sleeps += f.read() == b"sleep\x000.5\x00"
+    except OSError:
+        pass
 print(f"procs: total={total} zombies={zombies} sleeps={sleeps}", flush=True)
