@@ -24,7 +24,9 @@ DOCKER=/usr/bin/docker
 export DOCKER_BUILDKIT=0
 # Everything the tests run inside the Debian image. libatomic1: tsinit (a Node executable)
 # links it and minbase lacks it. tini: Debian's static tini for the comparison cases.
-BASE_PACKAGES="libatomic1,libstdc++6,procps,python3,python3-uvicorn,gunicorn,python3-fastapi,tini"
+BASE_PACKAGES="libatomic1,libstdc++6,procps,python3,python3-uvicorn,uvicorn,gunicorn,python3-fastapi,tini"
+# The image and the cached tarball are named by this list, so changing it rebuilds both.
+BASE_TAG="$(printf %s "$BASE_PACKAGES" | md5sum | cut -c1-12)"
 
 log() { printf 'engine.sh: %s\n' "$*" >&2; }
 die() { printf 'engine.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -94,7 +96,7 @@ start_daemon() {
 
 # The Debian root filesystem as a tarball, cached in the state folder (~1 min to make).
 rootfs_tarball() {
-  local tar="$DIR/cache/debian-bookworm-minbase.tar"
+  local tar="$DIR/cache/debian-bookworm-minbase-$BASE_TAG.tar"
   if [ ! -s "$tar" ]; then
     mkdir -p "$DIR/cache"
     local rootfs="$DIR/cache/rootfs"
@@ -115,10 +117,12 @@ rootfs_tarball() {
 # glibc, and busybox sh execs a single command, so it cannot show the shell-form problem.)
 ensure_images() {
   local host="$1"
-  if ! DOCKER_HOST="$host" "$DOCKER" image inspect tsinit-debian >/dev/null 2>&1; then
+  local have
+  have="$(DOCKER_HOST="$host" "$DOCKER" image inspect -f '{{index .Config.Labels "tsinit.packages"}}' tsinit-debian 2>/dev/null || true)"
+  if [ "$have" != "$BASE_TAG" ]; then
     local tar; tar="$(rootfs_tarball)"
     log "importing tsinit-debian into $host"
-    DOCKER_HOST="$host" "$DOCKER" import -c 'CMD ["/bin/bash"]' "$tar" tsinit-debian >/dev/null
+    DOCKER_HOST="$host" "$DOCKER" import -c 'CMD ["/bin/bash"]' -c "LABEL tsinit.packages=$BASE_TAG" "$tar" tsinit-debian >/dev/null
   fi
 }
 

@@ -81,7 +81,7 @@ function renderResults(rows: Row[]): string {
     '',
   ];
   for (const [title, rs] of tables) {
-    const cols = Object.keys(rs[0].cells);
+    const cols = Object.keys(rs[0]!.cells);
     out.push(`## ${title}`, '', `| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`);
     for (const r of rs) out.push(`| ${cols.map((c) => r.cells[c] ?? '').join(' | ')} |`);
     out.push('');

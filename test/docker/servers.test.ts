@@ -1,0 +1,274 @@
+// The servers this is all about: a FastAPI app (docker/apps/app, /slow takes 2 s) under
+// Uvicorn, Uvicorn --workers 4 and Gunicorn with 4 UvicornWorkers, each under tsinit (group
+// forwarding, the default, and -c), in exec and shell form, and without an init. `docker stop`
+// with a slow request in flight: the request must end 200, every worker shut down gracefully,
+// exit code as documented, long before Docker's 10 s. Then Gunicorn's own signals through
+// tsinit (HUP, TTIN, TTOU, USR1), in both forwarding modes, and the recommended Dockerfiles.
+// The HTTP client runs in a second container sharing the server's network namespace, so it
+// outlives the server container and sees how its request ended.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Container, docker, removeAll, saveRows, sleep, type Row } from './docker.ts';
+
+const SERVERS = {
+  uvicorn: { cmd: 'uvicorn app.main:app --host 127.0.0.1 --port 8000', workers: 1, label: '`uvicorn app.main:app`' },
+  'uvicorn --workers 4': { cmd: 'uvicorn app.main:app --host 127.0.0.1 --port 8000 --workers 4', workers: 4, label: '`uvicorn … --workers 4`' },
+  gunicorn: { cmd: 'gunicorn app.main:app --workers 4 --worker-class uvicorn.workers.UvicornWorker --graceful-timeout 30 --bind 127.0.0.1:8000', workers: 4, label: '`gunicorn … -k UvicornWorker --workers 4`' },
+} as const;
+type Server = keyof typeof SERVERS;
+type Mode = 'tsinit' | 'tsinit -c' | 'none';
+type Form = 'exec' | 'shell';
+
+/** The `docker run` arguments that make the same process tree an exec-form or shell-form CMD would. */
+function runSpec(server: Server, mode: Mode, form: Form): { runArgs: string[]; cmd: string[] } {
+  const line = SERVERS[server].cmd;
+  const cmd = form === 'exec' ? line.split(' ') : ['/bin/sh', '-c', line];
+  if (mode === 'none') return { runArgs: [], cmd };
+  return { runArgs: ['--entrypoint', '/tsinit'], cmd: [...(mode === 'tsinit -c' ? ['-c'] : []), '--', ...cmd] };
+}
+
+/** Waits until n worker processes have logged that they serve; returns their pids (in the container). */
+async function waitWorkers(ct: Container, n: number): Promise<number[]> {
+  const m = await ct.waitLog(new RegExp(`(Application startup complete[^]*){${n}}`), 30_000);
+  void m;
+  const logs = await ct.logs();
+  return [...logs.matchAll(/Started server process \[(\d+)\]/g)].map((x) => Number(x[1]));
+}
+
+/** Starts the slow request from a sibling container; resolves with the client's line. */
+function slowRequest(ct: Container): Promise<string> {
+  return docker(['run', '--rm', '--network', `container:${ct.id}`, 'tsinit-test', '/client.py', 'http://127.0.0.1:8000/slow'], { timeoutMs: 90_000 })
+    .then((r) => (r.stdout + r.stderr).trim());
+}
+
+/** Runs fn over items, at most n at a time (2 cores: servers with 4 workers are CPU-hungry to start). */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async (fn) => {
+    while (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try { return await fn(); } finally { active--; queue.shift()?.(); }
+  };
+}
+
+interface StopCase {
+  server: Server;
+  mode: Mode;
+  form: Form;
+  exit: number;
+  /** graceful: 200, each worker finished, stop < 5 s. killed: Docker's 10 s and SIGKILL. */
+  outcome: 'graceful' | 'killed';
+}
+
+// prettier-ignore
+const STOP_CASES: StopCase[] = (Object.keys(SERVERS) as Server[]).flatMap((server) => [
+  { server, mode: 'tsinit',    form: 'exec',  exit: 0,   outcome: 'graceful' },
+  { server, mode: 'tsinit',    form: 'shell', exit: 143, outcome: 'graceful' },
+  { server, mode: 'tsinit -c', form: 'exec',  exit: 0,   outcome: 'graceful' },
+  { server, mode: 'tsinit -c', form: 'shell', exit: 143, outcome: 'graceful' },
+  { server, mode: 'none',      form: 'exec',  exit: 0,   outcome: 'graceful' },
+  { server, mode: 'none',      form: 'shell', exit: 137, outcome: 'killed' },
+] satisfies StopCase[]);
+
+interface StopOutcome { stopS: number; exit: number; client: string; workers: number[]; finished: number[]; logs: string }
+
+async function runStop(c: StopCase, image?: string): Promise<StopOutcome> {
+  const ct = await Container.run(image ?? 'tsinit-test', image === undefined ? runSpec(c.server, c.mode, c.form) : {});
+  try {
+    const workers = await waitWorkers(ct, SERVERS[c.server].workers);
+    const client = slowRequest(ct);
+    await ct.waitLog(/slow: started/, 30_000);
+    const stopS = await ct.stop();
+    const { ExitCode } = await ct.state();
+    const logs = await ct.logs();
+    const finished = [...logs.matchAll(/Finished server process \[(\d+)\]/g)].map((x) => Number(x[1]));
+    return { stopS, exit: ExitCode, client: await client, workers, finished, logs };
+  } finally {
+    await ct.remove();
+  }
+}
+
+const rows: Row[] = [];
+afterAll(async () => {
+  await removeAll();
+  saveRows('3-servers', rows);
+});
+
+describe('docker stop with a slow request in flight', () => {
+  const limit = limiter(2);
+  const pending = new Map<StopCase, Promise<StopOutcome>>();
+  beforeAll(() => {
+    // The 10 s cases (a shell as PID 1) start now and wait out Docker's timeout beside the rest.
+    for (const c of STOP_CASES.filter((k) => k.outcome === 'killed')) {
+      const p = runStop(c);
+      p.catch(() => { /* reported by its own test */ });
+      pending.set(c, p);
+    }
+  });
+
+  it.concurrent.each(STOP_CASES.map((c) => [`${c.server} | ${c.mode} | ${c.form}`, c] as const))('%s', async (name, c) => {
+    const o = await (pending.get(c) ?? limit(() => runStop(c)));
+    const unfinished = o.workers.filter((p) => !o.finished.includes(p));
+    rows.push({
+      table: 'Servers: `docker stop` while a 2 s request is in flight',
+      cells: {
+        server: SERVERS[c.server].label, init: c.mode === 'none' ? 'none' : `\`${c.mode}\``, form: c.form,
+        'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': o.client.replace(/^client: /, '').replace(/ body=.*/, ''),
+        'workers shut down gracefully': `${o.finished.filter((p) => o.workers.includes(p)).length}/${o.workers.length}`,
+      },
+    });
+    const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers} finished ${o.finished}\n${o.logs}`;
+    expect(o.workers.length, detail).toBe(SERVERS[c.server].workers);
+    expect(o.exit, detail).toBe(c.exit);
+    // Even the killed case's request completes: it needs 2 s, Docker waits 10.
+    expect(o.client, detail).toMatch(/status=200/);
+    if (c.outcome === 'graceful') {
+      expect(unfinished, detail).toEqual([]);
+      expect(o.logs, detail).toMatch(c.server === 'gunicorn' ? /Shutting down: Master/ : /Shutting down/);
+      expect(o.logs, detail).not.toMatch(/SIGKILL/);
+      expect(o.stopS, detail).toBeLessThan(5);
+    } else {
+      expect(o.finished, detail).toEqual([]);
+      expect(o.stopS, detail).toBeGreaterThan(9.5);
+      expect(o.stopS, detail).toBeLessThan(13);
+    }
+  });
+});
+
+interface SignalCase {
+  signal: 'HUP' | 'TTIN' | 'TTOU' | 'USR1';
+  mode: 'tsinit' | 'tsinit -c';
+  form: Form;
+  /** How the in-flight request ends. */
+  request: 'status=200' | 'error';
+  /** Workers running afterwards (null: the container stopped; 'some': not steady, see USR1). */
+  workersAfter: number | null | 'some';
+  /** Whether every worker running afterwards is a new one. */
+  allNew: boolean;
+  /** Workers the signal killed (gunicorn logs "terminated due to signal N"); 'some': one or more,
+   * the count varies (replacements die too, and the master's log calls collide in its handlers). */
+  killedBySignal: number | 'some';
+  why: string;
+}
+
+// prettier-ignore
+const SIGNAL_CASES: SignalCase[] = [
+  { signal: 'HUP',  mode: 'tsinit',    form: 'exec',  request: 'error',      workersAfter: 4,    allNew: true,  killedBySignal: 4, why: 'the group HUP reaches each UvicornWorker directly, which resets HUP to SIG_DFL and dies mid-request; the master then reloads' },
+  { signal: 'HUP',  mode: 'tsinit -c', form: 'exec',  request: 'status=200', workersAfter: 4,    allNew: true,  killedBySignal: 0, why: 'only the master: it starts new workers and stops the old ones gracefully' },
+  { signal: 'TTIN', mode: 'tsinit',    form: 'exec',  request: 'status=200', workersAfter: 5,    allNew: false, killedBySignal: 0, why: 'one more worker; the workers keep the master\'s TTIN handler, so the direct TTIN is harmless' },
+  { signal: 'TTIN', mode: 'tsinit -c', form: 'exec',  request: 'status=200', workersAfter: 5,    allNew: false, killedBySignal: 0, why: 'one more worker' },
+  { signal: 'TTOU', mode: 'tsinit',    form: 'exec',  request: 'status=200', workersAfter: 3,    allNew: false, killedBySignal: 0, why: 'one worker fewer, stopped gracefully (TERM from the master)' },
+  { signal: 'TTOU', mode: 'tsinit -c', form: 'exec',  request: 'status=200', workersAfter: 3,    allNew: false, killedBySignal: 0, why: 'one worker fewer, stopped gracefully' },
+  { signal: 'USR1', mode: 'tsinit',    form: 'exec',  request: 'error',      workersAfter: 'some', allNew: true, killedBySignal: 'some', why: 'logs reopened; but UvicornWorker (uvicorn 0.17.6) resets USR1 to SIG_DFL, so every worker dies of it, and of the master\'s own USR1; replacements die too; the master may end a worker short' },
+  { signal: 'USR1', mode: 'tsinit -c', form: 'exec',  request: 'error',      workersAfter: 'some', allNew: true, killedBySignal: 'some', why: 'the same without the direct hit: the master itself sends USR1 to its workers; no init can help (a uvicorn worker defect)' },
+  { signal: 'HUP',  mode: 'tsinit',    form: 'shell', request: 'error',      workersAfter: null, allNew: false, killedBySignal: 4, why: 'dash dies of HUP (exit 129), the workers too; the drain TERMs the master mid-reload' },
+  { signal: 'HUP',  mode: 'tsinit -c', form: 'shell', request: 'status=200', workersAfter: null, allNew: false, killedBySignal: 0, why: 'dash dies of HUP (exit 129); the drain TERMs the rest, which shut down gracefully' },
+];
+
+const SIGNAL_NUMBERS = { HUP: 1, TTIN: 21, TTOU: 22, USR1: 10 } as const;
+const GUNICORN_LOGGED = `${SERVERS.gunicorn.cmd} --access-logfile /tmp/access.log`;
+
+/** The gunicorn master's worker pids (in the container): children of the child of PID 1 (or of sh). */
+async function gunicornWorkers(ct: Container): Promise<number[]> {
+  const r = await ct.exec(['sh', '-c', 'm=$(pgrep -o -f "^/usr/bin/python3 /usr/bin/gunicorn"); pgrep -P "$m" | tr "\\n" " "']);
+  return r.stdout.trim().split(/\s+/).filter((x) => x !== '').map(Number);
+}
+
+interface SignalOutcome { client: string; before: number[]; after: number[] | null; killed: number; reopened: boolean | null; exit: number | null; logs: string }
+
+async function runSignal(c: SignalCase): Promise<SignalOutcome> {
+  const line = GUNICORN_LOGGED;
+  const cmd = c.form === 'exec' ? line.split(' ') : ['/bin/sh', '-c', line];
+  const ct = await Container.run('tsinit-test', { runArgs: ['--entrypoint', '/tsinit'], cmd: [...(c.mode === 'tsinit -c' ? ['-c'] : []), '--', ...cmd] });
+  try {
+    await waitWorkers(ct, 4);
+    const before = await gunicornWorkers(ct);
+    await ct.exec(['mv', '/tmp/access.log', '/tmp/access.log.1']);
+    const client = slowRequest(ct);
+    await ct.waitLog(/slow: started/, 30_000);
+    await ct.kill(c.signal);
+    const result = await client;
+    let after: number[] | null = null;
+    let reopened: boolean | null = null;
+    let exit: number | null = null;
+    if (c.workersAfter === null) {
+      // The shell-form cases end the container: wait for it, then read the exit code.
+      await docker(['wait', ct.id], { timeoutMs: 30_000 });
+      exit = (await ct.state()).ExitCode;
+    } else {
+      // The master settles on its new number of workers: poll until it holds (or the deadline).
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        after = await gunicornWorkers(ct);
+        const fresh = after.filter((p) => !before.includes(p)).length;
+        const steady = c.workersAfter === 'some' ? after.length > 0 : after.length === c.workersAfter;
+        if (steady && (!c.allNew || fresh === after.length)) break;
+        if (Date.now() > deadline) break;
+        await sleep(200);
+      }
+      // New workers serve once they have logged their start-up.
+      await waitWorkers(ct, 4 + after.filter((p) => !before.includes(p)).length);
+      reopened = (await ct.exec(['test', '-e', '/tmp/access.log'])).code === 0;
+      // Still serving after the signal.
+      const r = await docker(['run', '--rm', '--network', `container:${ct.id}`, 'tsinit-test', '/client.py', 'http://127.0.0.1:8000/pid']);
+      expect(r.stdout, 'a request after the signal').toMatch(/status=200/);
+    }
+    const logs = await ct.logs();
+    const killed = [...logs.matchAll(new RegExp(`terminated due to signal ${SIGNAL_NUMBERS[c.signal]}\\b`, 'g'))].length;
+    return { client: result, before, after, killed, reopened, exit, logs };
+  } finally {
+    await ct.remove();
+  }
+}
+
+describe('Gunicorn\'s own signals through tsinit (docker kill -s SIG, a 2 s request in flight)', () => {
+  const limit = limiter(2);
+  it.concurrent.each(SIGNAL_CASES.map((c) => [`${c.signal} | ${c.mode} | ${c.form}`, c] as const))('%s', async (name, c) => {
+    const o = await limit(() => runSignal(c));
+    const fresh = o.after?.filter((p) => !o.before.includes(p)).length ?? 0;
+    rows.push({
+      table: 'Gunicorn (4 UvicornWorkers) signals through tsinit, a 2 s request in flight',
+      cells: {
+        signal: c.signal, init: `\`${c.mode}\``, form: c.form,
+        'in-flight request': o.client.replace(/^client: /, '').replace(/ body=.*/, '').replace(/error=(\w+).*/, 'error ($1)'),
+        'workers before → after': o.after === null ? `${o.before.length} → container exited ${o.exit}` : `${o.before.length} → ${o.after.length}${fresh === o.after.length ? ' (all new)' : fresh > 0 ? ` (${fresh} new)` : ''}`,
+        'workers killed by the signal': String(o.killed),
+        why: c.why + (c.signal === 'USR1' ? ` (access log reopened: ${o.reopened ? 'yes' : 'no'})` : ''),
+      },
+    });
+    const detail = `${name}: ${o.client}; workers ${o.before} → ${o.after}; killed by signal ${o.killed}; exit ${o.exit}\n${o.logs}`;
+    expect(o.before.length, detail).toBe(4);
+    expect(o.client, detail).toContain(c.request);
+    if (c.killedBySignal === 'some') expect(o.killed, detail).toBeGreaterThan(0);
+    else expect(o.killed, detail).toBe(c.killedBySignal);
+    if (c.workersAfter === null) {
+      expect(o.exit, detail).toBe(128 + SIGNAL_NUMBERS[c.signal]);
+    } else if (c.workersAfter === 'some') {
+      expect(o.after?.length, detail).toBeGreaterThan(0);
+      expect(fresh, detail).toBe(o.after?.length);
+    } else {
+      expect(o.after?.length, detail).toBe(c.workersAfter);
+      if (c.allNew) expect(fresh, detail).toBe(c.workersAfter);
+      else expect(o.after!.filter((p) => o.before.includes(p)).length, detail).toBe(Math.min(4, c.workersAfter));
+    }
+    if (c.signal === 'USR1') expect(o.reopened, detail).toBe(true);
+  });
+});
+
+describe('the recommended Dockerfiles (docker/servers)', () => {
+  // prettier-ignore
+  const RECOMMENDED = [
+    { file: 'uvicorn',         c: { server: 'uvicorn',             mode: 'tsinit',    form: 'exec', exit: 0, outcome: 'graceful' } },
+    { file: 'uvicorn-workers', c: { server: 'uvicorn --workers 4', mode: 'tsinit -c', form: 'exec', exit: 0, outcome: 'graceful' } },
+    { file: 'gunicorn',        c: { server: 'gunicorn',            mode: 'tsinit -c', form: 'exec', exit: 0, outcome: 'graceful' } },
+  ] satisfies { file: string; c: StopCase }[];
+  it.each(RECOMMENDED)('docker/servers/$file.Dockerfile: docker stop mid-request → 200, graceful, exit 0', async ({ file, c }) => {
+    const o = await runStop(c, `tsinit-servers-${file}`);
+    const detail = `${file}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers} finished ${o.finished}\n${o.logs}`;
+    rows.push({ table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request', cells: { Dockerfile: `docker/servers/${file}.Dockerfile`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': o.client.replace(/^client: /, '').replace(/ body=.*/, ''), 'workers shut down gracefully': `${o.finished.length}/${o.workers.length}` } });
+    expect(o.client, detail).toMatch(/status=200/);
+    expect(o.exit, detail).toBe(0);
+    expect(o.workers.filter((p) => !o.finished.includes(p)), detail).toEqual([]);
+    expect(o.stopS, detail).toBeLessThan(5);
+  });
+});
