@@ -78,12 +78,15 @@ export class Container {
     return (await docker(['top', this.id, '-o', 'pid,ppid,stat,args'], { host: this.host })).stdout;
   }
 
-  /** Waits until a process whose command line matches re runs in the container. */
-  async waitProcess(re: RegExp, timeoutMs = 15_000): Promise<void> {
+  /** Waits until a process whose whole command line is `args` runs in the container. (A
+   * pattern would also match PID 1's own line, `/tsinit -- sleep 1000`, before tsinit has
+   * caught TERM: a stop then is dropped by the kernel, as for any PID 1 without a handler.) */
+  async waitProcess(args: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (re.test(await this.top())) return;
-      if (Date.now() > deadline) throw new Error(`no process matching ${re} in ${this.name}:\n${await this.top()}\n${await this.logs()}`);
+      const r = await docker(['top', this.id, '-o', 'args'], { host: this.host });
+      if (r.stdout.split('\n').some((l) => l.trim() === args)) return;
+      if (Date.now() > deadline) throw new Error(`no process '${args}' in ${this.name}:\n${await this.top()}\n${await this.logs()}`);
       await sleep(100);
     }
   }

@@ -88,10 +88,11 @@ async function runStop(c: StopCase, image?: string): Promise<StopOutcome> {
   }
 }
 
-const rows: Row[] = [];
+// Rows by case order, whatever order the concurrent tests finish in.
+const rows: (Row & { order?: number })[] = [];
 afterAll(async () => {
   await removeAll();
-  saveRows('3-servers', rows);
+  saveRows('3-servers', rows.sort((a, b) => (a.order ?? 0) - (b.order ?? 0)).map(({ table, cells }) => ({ table, cells })));
 });
 
 describe('docker stop with a slow request in flight', () => {
@@ -110,6 +111,7 @@ describe('docker stop with a slow request in flight', () => {
     const o = await (pending.get(c) ?? limit(() => runStop(c)));
     const unfinished = o.workers.filter((p) => !o.finished.includes(p));
     rows.push({
+      order: STOP_CASES.indexOf(c),
       table: 'Servers: `docker stop` while a 2 s request is in flight',
       cells: {
         server: SERVERS[c.server].label, init: c.mode === 'none' ? 'none' : `\`${c.mode}\``, form: c.form,
@@ -153,7 +155,7 @@ interface SignalCase {
 
 // prettier-ignore
 const SIGNAL_CASES: SignalCase[] = [
-  { signal: 'HUP',  mode: 'tsinit',    form: 'exec',  request: 'error',      workersAfter: 4,    allNew: true,  killedBySignal: 4, why: 'the group HUP reaches each UvicornWorker directly, which resets HUP to SIG_DFL and dies mid-request; the master then reloads' },
+  { signal: 'HUP',  mode: 'tsinit',    form: 'exec',  request: 'error',      workersAfter: 4,    allNew: true,  killedBySignal: 'some', why: 'the group HUP reaches each UvicornWorker directly, which resets HUP to SIG_DFL and dies mid-request; the master then reloads' },
   { signal: 'HUP',  mode: 'tsinit -c', form: 'exec',  request: 'status=200', workersAfter: 4,    allNew: true,  killedBySignal: 0, why: 'only the master: it starts new workers and stops the old ones gracefully' },
   { signal: 'TTIN', mode: 'tsinit',    form: 'exec',  request: 'status=200', workersAfter: 5,    allNew: false, killedBySignal: 0, why: 'one more worker; the workers keep the master\'s TTIN handler, so the direct TTIN is harmless' },
   { signal: 'TTIN', mode: 'tsinit -c', form: 'exec',  request: 'status=200', workersAfter: 5,    allNew: false, killedBySignal: 0, why: 'one more worker' },
@@ -161,7 +163,7 @@ const SIGNAL_CASES: SignalCase[] = [
   { signal: 'TTOU', mode: 'tsinit -c', form: 'exec',  request: 'status=200', workersAfter: 3,    allNew: false, killedBySignal: 0, why: 'one worker fewer, stopped gracefully' },
   { signal: 'USR1', mode: 'tsinit',    form: 'exec',  request: 'error',      workersAfter: 'some', allNew: true, killedBySignal: 'some', why: 'logs reopened; but UvicornWorker (uvicorn 0.17.6) resets USR1 to SIG_DFL, so every worker dies of it, and of the master\'s own USR1; replacements die too; the master may end a worker short' },
   { signal: 'USR1', mode: 'tsinit -c', form: 'exec',  request: 'error',      workersAfter: 'some', allNew: true, killedBySignal: 'some', why: 'the same without the direct hit: the master itself sends USR1 to its workers; no init can help (a uvicorn worker defect)' },
-  { signal: 'HUP',  mode: 'tsinit',    form: 'shell', request: 'error',      workersAfter: null, allNew: false, killedBySignal: 4, why: 'dash dies of HUP (exit 129), the workers too; the drain TERMs the master mid-reload' },
+  { signal: 'HUP',  mode: 'tsinit',    form: 'shell', request: 'error',      workersAfter: null, allNew: false, killedBySignal: 'some', why: 'dash dies of HUP (exit 129), the workers too; the drain TERMs the master mid-reload' },
   { signal: 'HUP',  mode: 'tsinit -c', form: 'shell', request: 'status=200', workersAfter: null, allNew: false, killedBySignal: 0, why: 'dash dies of HUP (exit 129); the drain TERMs the rest, which shut down gracefully' },
 ];
 
@@ -227,6 +229,7 @@ describe('Gunicorn\'s own signals through tsinit (docker kill -s SIG, a 2 s requ
     const o = await limit(() => runSignal(c));
     const fresh = o.after?.filter((p) => !o.before.includes(p)).length ?? 0;
     rows.push({
+      order: 100 + SIGNAL_CASES.indexOf(c),
       table: 'Gunicorn (4 UvicornWorkers) signals through tsinit, a 2 s request in flight',
       cells: {
         signal: c.signal, init: `\`${c.mode}\``, form: c.form,
@@ -265,7 +268,7 @@ describe('the recommended Dockerfiles (docker/servers)', () => {
   it.each(RECOMMENDED)('docker/servers/$file.Dockerfile: docker stop mid-request → 200, graceful, exit 0', async ({ file, c }) => {
     const o = await runStop(c, `tsinit-servers-${file}`);
     const detail = `${file}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers} finished ${o.finished}\n${o.logs}`;
-    rows.push({ table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request', cells: { Dockerfile: `docker/servers/${file}.Dockerfile`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': o.client.replace(/^client: /, '').replace(/ body=.*/, ''), 'workers shut down gracefully': `${o.finished.length}/${o.workers.length}` } });
+    rows.push({ order: 200 + RECOMMENDED.findIndex((r) => r.file === file), table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request', cells: { Dockerfile: `docker/servers/${file}.Dockerfile`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': o.client.replace(/^client: /, '').replace(/ body=.*/, ''), 'workers shut down gracefully': `${o.finished.length}/${o.workers.length}` } });
     expect(o.client, detail).toMatch(/status=200/);
     expect(o.exit, detail).toBe(0);
     expect(o.workers.filter((p) => !o.finished.includes(p)), detail).toEqual([]);
