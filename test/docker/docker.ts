@@ -84,8 +84,9 @@ export class Container {
   async waitProcess(args: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const r = await docker(['top', this.id, '-o', 'args'], { host: this.host });
-      if (r.stdout.split('\n').some((l) => l.trim() === args)) return;
+      // docker top insists on a pid column; the command line is the rest of the line.
+      const r = await docker(['top', this.id, '-o', 'pid,args'], { host: this.host });
+      if (r.stdout.split('\n').some((l) => l.trim().replace(/^\d+\s+/, '') === args)) return;
       if (Date.now() > deadline) throw new Error(`no process '${args}' in ${this.name}:\n${await this.top()}\n${await this.logs()}`);
       await sleep(100);
     }
