@@ -68,6 +68,7 @@ const { lib, functions: c } = ffi.dlopen(null, {
   posix_spawn_file_actions_addtcsetpgrp_np: { arguments: ['pointer', 'i32'], return: 'i32' },
   posix_spawnp: { arguments: ['pointer', 'pointer', 'pointer', 'pointer', 'pointer', 'pointer'], return: 'i32' },
   madvise: { arguments: ['u64', 'u64', 'i32'], return: 'i32' },
+  sigaction: { arguments: ['i32', 'pointer', 'pointer'], return: 'i32' },
   uv_handle_size: { arguments: ['i32'], return: 'u64' },
   uv_signal_init: { arguments: ['pointer', 'pointer'], return: 'i32' },
   uv_signal_start: { arguments: ['pointer', 'pointer', 'i32'], return: 'i32' },
@@ -146,6 +147,16 @@ export function unblockSignal(sig: number): void {
   const set = allocSigset([sig]);
   c.pthread_sigmask(SIG_UNBLOCK, set, null);
   c.free(set);
+}
+
+/** glibc's struct sigaction (152 bytes on x86_64, smaller on aarch64); sa_handler comes first. */
+const SIZEOF_SIGACTION = 256;
+const sigactionBuf = c.calloc(1n, BigInt(SIZEOF_SIGACTION));
+
+/** True when sig is at its default action (SIG_DFL) in this process right now. */
+export function isDefaultAction(sig: number): boolean {
+  if (c.sigaction(sig, null, sigactionBuf) !== 0) return false;
+  return ffi.getUint64(sigactionBuf, 0) === 0n;
 }
 
 const pipeSet = allocSigset([13]);

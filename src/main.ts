@@ -7,7 +7,7 @@ import { constants as osConstants } from 'node:os';
 import { describeConfig, formatHelp, parseCli, type Config } from './cli.ts';
 import * as libc from './libc.ts';
 import { createLogger, type Logger } from './log.ts';
-import { formatSignal, listForwardedSignals, SIGUSR1 } from './signals.ts';
+import { formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from './signals.ts';
 import { EXIT_FAILURE, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE } from './status.ts';
 import { Supervisor } from './supervisor.ts';
 import { createSystem, listInheritedFds, pageOutExecutable } from './system.ts';
@@ -19,6 +19,9 @@ const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
 const BACKSTOP_REAP_MS = 1000;
 /** Once start-up is over, the executable's pages it touched are handed back (see pageOutExecutable). */
 const PAGE_OUT_AFTER_MS = 500;
+
+/** The signals Node itself catches during its start-up (node.cc, PlatformInit). */
+const STARTUP_STOP_SIGNALS = [SIGTERM, SIGINT];
 
 /** Signals that reach tsinit before the child exists wait here, then go to the child. */
 let onSignal: (sig: number) => void;
@@ -96,9 +99,20 @@ function spawnChild(config: Config, log: Logger, inheritFds: readonly number[]):
   return result.pid;
 }
 
+/**
+ * Node catches SIGTERM and SIGINT at start-up with a one-shot handler (SA_RESETHAND) that
+ * re-raises them; as PID 1 the re-raised signal is dropped by the kernel. So a `docker stop`
+ * in the ~20 ms before our listeners exist would be lost, but it leaves a trace: the
+ * handler is back at SIG_DFL. Such a signal is queued like any early one.
+ */
+function recoverStartupStopSignals(): void {
+  for (const sig of STARTUP_STOP_SIGNALS) if (libc.isDefaultAction(sig)) early.push(sig);
+}
+
 function main(): void {
   // Before anything of ours opens a descriptor: what is open now came from our parent or Node.
   const inheritFds = listInheritedFds();
+  recoverStartupStopSignals();
   catchSignals();
   const parsed = parseCli(process.argv.slice(2), process.env);
   if (parsed.kind === 'help') { process.stdout.write(formatHelp()); return; }

@@ -250,6 +250,21 @@ describe.each(MODES)('reaping $name', ({ pid1 }) => {
   });
 });
 
+describe('a stop request during start-up', () => {
+  it('SIGTERM sent right after exec is not lost as PID 1 (docker run then docker stop)', async () => {
+    for (const delayMs of [0, 2, 5, 10, 15, 20, 30]) {
+      const r = runPid1(['--', 'sleep', '10']);
+      const init = await r.initPid();
+      await new Promise((res) => setTimeout(res, delayMs));
+      process.kill(init, 'SIGTERM');
+      const t0 = Date.now();
+      const e = await r.exit();
+      expect({ delayMs, code: e.code }).toEqual({ delayMs, code: 143 });
+      expect(Date.now() - t0).toBeLessThan(3000);
+    }
+  });
+});
+
 describe('-w (tini\'s warn on reap)', () => {
   it.each([
     ['-w', ['-w'], {}],
