@@ -84,7 +84,7 @@ describe('exit codes through docker run', () => {
     { ...c, init: 'docker run --init (tsinit)', image: 'tsinit-matrix-sleep-exec-none', host: INIT_HOST },
   ]))('$init: $cmd → $exit', async ({ cmd, exit, why, init, image, host }) => {
     const r = await docker(['run', '--rm', ...(host ? ['--init'] : []), image, ...cmd], { host });
-    if (init === 'ENTRYPOINT tsinit') rows.push({ table: 'Exit codes through `docker run` (same with `docker run --init`)', cells: { command: `\`${cmd.join(' ')}\``, 'docker run exit': String(r.code), why } });
+    if (init === 'ENTRYPOINT tsinit') rows.push({ table: 'Exit codes through `docker run` (same with `docker run --init`)', cells: { command: `\`${cmd.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\``, 'docker run exit': String(r.code), why } });
     expect(r.code, `${r.stdout}${r.stderr}`).toBe(exit);
   });
 });

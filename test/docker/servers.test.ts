@@ -265,7 +265,7 @@ describe('the recommended Dockerfiles (docker/servers)', () => {
     { file: 'uvicorn-workers', c: { server: 'uvicorn --workers 4', mode: 'tsinit -c', form: 'exec', exit: 0, outcome: 'graceful' } },
     { file: 'gunicorn',        c: { server: 'gunicorn',            mode: 'tsinit -c', form: 'exec', exit: 0, outcome: 'graceful' } },
   ] satisfies { file: string; c: StopCase }[];
-  it.each(RECOMMENDED)('docker/servers/$file.Dockerfile: docker stop mid-request → 200, graceful, exit 0', async ({ file, c }) => {
+  it.each(RECOMMENDED.map((r) => [r.file, r] as const))('docker/servers/%s.Dockerfile: docker stop mid-request → 200, graceful, exit 0', async (_, { file, c }) => {
     const o = await runStop(c, `tsinit-servers-${file}`);
     const detail = `${file}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers} finished ${o.finished}\n${o.logs}`;
     rows.push({ order: 200 + RECOMMENDED.findIndex((r) => r.file === file), table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request', cells: { Dockerfile: `docker/servers/${file}.Dockerfile`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': o.client.replace(/^client: /, '').replace(/ body=.*/, ''), 'workers shut down gracefully': `${o.finished.length}/${o.workers.length}` } });
