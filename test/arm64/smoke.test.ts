@@ -67,6 +67,23 @@ describe('exit codes as PID 1 under qemu', () => {
     expect(r.code).toBe(code);
   });
 
+  it('the child leads its own process group under tsinit, pid 1', async () => {
+    const r = await runToEnd(['--', 'cat', '/proc/self/stat'], arm64);
+    // cat is the child itself: /proc/self/stat is its own: pid (comm) state ppid pgrp ...
+    const pid = Number(r.stdout.split(' ')[0]);
+    const [, ppid, pgrp] = r.stdout.slice(r.stdout.lastIndexOf(')') + 2).split(' ').map(Number);
+    expect(ppid).toBe(1);
+    expect(pgrp).toBe(pid);
+  });
+
+  it('the child starts with every signal at default and an empty mask, even when tsinit inherited them ignored', () => {
+    // posix_spawnattr_t, sigset_t and the spawn flags cross node:ffi as raw memory: a wrong
+    // size or offset on aarch64 would show here. grep is the child: its own status is checked.
+    const out = execFileSync('bash', ['-c', `trap '' PIPE XFSZ HUP INT USR2; unshare --pid --fork --mount-proc "$INIT" -- grep -E '^Sig(Ign|Blk):' /proc/self/status`],
+      { env: { ...process.env, INIT: QEMU_TSINIT }, encoding: 'utf8' });
+    expect(out).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+  });
+
   it('a missing command still exits 127, but without tsinit\'s message', async () => {
     // qemu-user emulates the CLONE_VM|CLONE_VFORK clone of glibc's posix_spawn with a plain
     // fork, so the exec error the child writes into shared memory never reaches tsinit: the
