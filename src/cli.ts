@@ -106,8 +106,13 @@ class UsageError {
   constructor(readonly message: string) {}
 }
 
+/** Text from the user as an error shows it: control characters as \xNN, so a newline or an escape sequence cannot split the line or drive the terminal. */
+function shown(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function invalid(where: string, value: string, expected: string): UsageError {
-  return new UsageError(`invalid value for ${where}: '${value}' (${expected})`);
+  return new UsageError(`invalid value for ${where}: '${shown(value)}' (${expected})`);
 }
 
 function durationOf(where: string, value: string): number {
@@ -235,9 +240,9 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
       const spec = OPTIONS.find((o) => o.long === name && !o.long.startsWith('tini-'));
-      if (!spec) throw new UsageError(`unknown option '--${name}' (try 'tsinit --help')`);
+      if (!spec) throw new UsageError(`unknown option '--${shown(name)}' (try 'tsinit --help')`);
       if (spec.value === undefined) {
-        if (eq >= 0) throw new UsageError(`option '--${name}' takes no value (got '${arg.slice(eq + 1)}')`);
+        if (eq >= 0) throw new UsageError(`option '--${name}' takes no value (got '${shown(arg.slice(eq + 1))}')`);
         const stop = applyFlag(cfg, spec);
         if (stop) return { kind: stop };
         continue;
@@ -254,7 +259,7 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
       for (let j = 1; j < arg.length; j++) {
         const ch = arg[j]!;
         const spec = OPTIONS.find((o) => o.short === ch);
-        if (!spec) throw new UsageError(`unknown option '-${ch}' (try 'tsinit --help')`);
+        if (!spec) throw new UsageError(`unknown option '-${shown(ch)}' (try 'tsinit --help')`);
         if (spec.value === undefined) {
           const stop = applyFlag(cfg, spec);
           if (stop) return { kind: stop };
