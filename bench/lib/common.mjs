@@ -2,7 +2,7 @@
 // the peers, starting an init as PID 1 of a fresh pid namespace and finding its host pid,
 // reading /proc, and the statistics. It measures nothing by itself.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -168,7 +168,7 @@ export class Namespace {
   async ready(exe, timeoutMs = 10_000) {
     const deadline = Date.now() + timeoutMs;
     const u = this.proc.pid;
-    const want = exe.replace(/ \(deleted\)$/, '');
+    const want = realpathSync(exe);
     for (;;) {
       const kids = childrenOf(u);
       if (kids.length > 0) {
