@@ -1,0 +1,184 @@
+// Faults around the child, with dist/tsinit as PID 1: the child exits while signals are being
+// forwarded, ignores SIGTERM (with and without --kill-after), stops and is continued; and
+// tsinit itself starts with stdin, stdout or stderr closed, on /dev/null or on a broken pipe.
+// Each asserts the exact exit status and that tsinit neither dies nor hangs.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixture, killAll, Pid1Run, runPid1, type Run } from '../helpers/pid1.ts';
+import { descendantsOf, hfixture, isRunning, procStat, record, sleep, until, usePrivateInit } from './harness.ts';
+
+const init = usePrivateInit();
+afterEach(killAll);
+
+/** Field 22 of /proc/<pid>/stat: tells a pid apart from a later process that reuses it. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+  } catch {
+    return null;
+  }
+}
+
+/** Sends the kinds round-robin to pid, as fast as the event loop allows, until the run ends. */
+async function floodUntilExit(r: Run, pid: number, kinds: readonly number[]): Promise<number> {
+  const born = startTime(pid);
+  let exited = false;
+  void r.exited.then(() => { exited = true; });
+  let sent = 0;
+  while (!exited && startTime(pid) === born) {
+    for (let i = 0; i < 25; i++) {
+      try {
+        process.kill(pid, kinds[sent % kinds.length]!);
+        sent++;
+      } catch {
+        return sent; // ESRCH: tsinit is gone
+      }
+    }
+    await sleep(0);
+  }
+  return sent;
+}
+
+/** The lines tsinit may write at -vv while its child dies under a stream of signals. */
+const EXPECTED_LINE = /^tsinit: (drain=.*|SIG\w+(\+\d+)? forwarded to child \d+|passing inherited descriptors.*|spawned pid \d+: .*|SIG\w+(\+\d+)? forwarded to (group \d+|descendants)|kill\(-?\d+, SIG\w+(\+\d+)?\): errno 3|child \d+ exited with 7|draining \d+ process\(es\) for up to .*|reaped pid \d+|paged out .*|exiting with 7)$/;
+
+describe('the child exits while signals are being forwarded', () => {
+  const KINDS = [12, 10, 1, 28, 34, 40, 64, 15, 12, 2, 3, 14];
+
+  it.each([
+    ['group forwarding, -vv', ['-vv']],
+    ['group forwarding, default verbosity', []],
+    ['-c (the child alone), -vv', ['-vv', '-c']],
+    ['--wait-all: descendants one by one, exiting meanwhile, -vv', ['-vv', '--wait-all', '--drain', '2s']],
+  ])('%s: exit 7 every time, no error, no warning', async (_name, opts) => {
+    const sent: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      // The child exits 7 on its first SIGUSR2; in its group, sleeps die of the same signals.
+      const r = runPid1([...opts, '--', 'sh', '-c', `for i in 1 2 3 4 5; do sleep 0.$i & done; exec ${hfixture('sigcount.py')} 7 --exit-on 12`], { init: init.bin });
+      await r.waitFor(/^READY \d+$/m);
+      const pid = await r.initPid();
+      sent.push(await floodUntilExit(r, pid, KINDS));
+      const e = await r.exit();
+      expect(e.code, r.output).toBe(7);
+      if (opts.length === 0) expect(r.stderr).toBe('');
+      for (const line of r.stderr.split('\n').filter(Boolean)) expect(line, r.output).toMatch(EXPECTED_LINE);
+      if (opts.includes('-vv')) expect(r.stderr).toMatch(/exiting with 7\n$/);
+    }
+    record(`child exits mid-forwarding (${_name})`, `8 rounds, ${Math.min(...sent)}-${Math.max(...sent)} signals sent into each; exit 7 every time; no warning or error line`);
+  }, 120_000);
+});
+
+describe('a child that ignores SIGTERM', () => {
+  it('keeps tsinit running, and each TERM is forwarded again', async () => {
+    const r = runPid1(['-v', '--', fixture('signals.py'), '5'], { init: init.bin });
+    await r.waitFor(/^READY/m);
+    const pid = await r.initPid();
+    const child = descendantsOf(pid)[0]!.pid;
+    for (let n = 1; n <= 3; n++) {
+      process.kill(pid, 'SIGTERM');
+      await until(`TERM #${n} reaches the child`, () => (r.stdout.match(/^child got 15$/gm) ?? []).length === n);
+      // Nothing tells tsinit to give up on its own: watch it for a second.
+      const until1s = Date.now() + 1000;
+      while (Date.now() < until1s) {
+        expect(isRunning(pid) && isRunning(child), r.output).toBe(true);
+        await sleep(50);
+      }
+    }
+    r.proc.stdin!.end();
+    expect((await r.exit()).code).toBe(5);
+    expect(r.stderr.match(/SIGTERM forwarded/g)).toHaveLength(3);
+    record('child ignores TERM', '3 TERMs forwarded 1 s apart, tsinit and child alive throughout; exit 5 on its own');
+  });
+
+  it('with --kill-after 1s: SIGKILL on time, exit 137', async () => {
+    const r = runPid1(['-v', '--kill-after', '1s', '--', fixture('signals.py'), '5'], { init: init.bin });
+    await r.waitFor(/^READY/m);
+    const pid = await r.initPid();
+    const t0 = performance.now();
+    process.kill(pid, 'SIGTERM');
+    await r.waitFor(/^child got 15$/m);
+    process.kill(pid, 'SIGTERM'); // a second TERM is forwarded too and does not move the deadline
+    await until('second TERM forwarded', () => (r.stdout.match(/^child got 15$/gm) ?? []).length === 2);
+    const e = await r.exit(10_000);
+    const ms = performance.now() - t0;
+    expect(e.code).toBe(137);
+    expect(r.stderr).toMatch(/kill-after/);
+    expect(ms).toBeGreaterThanOrEqual(950);
+    expect(ms).toBeLessThan(1000 + 4000); // the margin is for a loaded 2-core machine
+    record('--kill-after 1s on a TERM-ignoring child', `exit 137 ${ms.toFixed(0)} ms after the first TERM`);
+  });
+});
+
+describe('a child that stops is not a child that exited', () => {
+  it('stops itself with SIGSTOP; a SIGCONT sent to tsinit continues it', async () => {
+    const r = runPid1(['-v', '--', 'sh', '-c', 'echo READY; kill -STOP $$; echo CONTINUED; read x; exit 5'], { init: init.bin });
+    await r.waitFor(/^READY$/m);
+    const pid = await r.initPid();
+    const child = descendantsOf(pid)[0]!.pid;
+    await until('the child is stopped', () => procStat(child)?.state === 'T');
+    // The stop sent tsinit a SIGCHLD; give it a second to (wrongly) treat it as an exit.
+    await sleep(1000);
+    expect(isRunning(pid)).toBe(true);
+    expect(r.stderr).not.toMatch(/exited|killed|draining/);
+    process.kill(pid, 'SIGCONT');
+    await r.waitFor(/^CONTINUED$/m);
+    r.proc.stdin!.end();
+    expect((await r.exit()).code).toBe(5);
+    expect(r.stderr.match(/child \d+ exited with 5/g)).toHaveLength(1);
+  });
+
+  it('is stopped by a forwarded SIGTSTP and stopped and continued from outside', async () => {
+    const r = runPid1(['-v', '--', 'sh', '-c', 'echo READY; while read -r x; do echo "LINE $x"; done; exit 6'], { init: init.bin });
+    await r.waitFor(/^READY$/m);
+    const pid = await r.initPid();
+    const child = descendantsOf(pid)[0]!.pid;
+    process.kill(pid, 'SIGTSTP');
+    await until('the child is stopped by TSTP', () => procStat(child)?.state === 'T');
+    await sleep(500);
+    expect(isRunning(pid)).toBe(true);
+    process.kill(pid, 'SIGCONT');
+    await until('the child runs again', () => procStat(child)?.state === 'S');
+    process.kill(child, 'SIGSTOP');
+    await until('the child is stopped by STOP', () => procStat(child)?.state === 'T');
+    await sleep(500);
+    expect(isRunning(pid)).toBe(true);
+    process.kill(child, 'SIGCONT');
+    r.proc.stdin!.write('a\n');
+    await r.waitFor(/^LINE a$/m);
+    r.proc.stdin!.end();
+    expect((await r.exit()).code).toBe(6);
+    expect(r.stderr).not.toMatch(/warning|error/);
+  });
+});
+
+type Mode = 'keep' | 'closed' | 'devnull' | 'brokenpipe';
+
+describe('tsinit started with broken stdio', () => {
+  // The child reports on fd 3 (an inherited descriptor tsinit passes on), so what happens to
+  // 0, 1 and 2 does not hide what it saw. -vv makes tsinit write to its stderr all along.
+  const CASES: [Mode, Mode, Mode][] = [
+    ['closed', 'keep', 'keep'], ['keep', 'closed', 'keep'], ['keep', 'keep', 'closed'],
+    ['devnull', 'keep', 'keep'], ['keep', 'devnull', 'keep'], ['keep', 'keep', 'devnull'],
+    ['brokenpipe', 'keep', 'keep'], ['keep', 'brokenpipe', 'keep'], ['keep', 'keep', 'brokenpipe'],
+    ['closed', 'closed', 'closed'], ['brokenpipe', 'brokenpipe', 'brokenpipe'], ['devnull', 'brokenpipe', 'closed'],
+  ];
+
+  it.each(CASES)('stdin %s, stdout %s, stderr %s: spawns, forwards, exits 42', async (i, o, e) => {
+    // The child's own stderr goes to /dev/null: dash reports the sleep killed by SIGUSR2 there,
+    // and on a broken pipe that would kill the child (141), which is not what is tested here.
+    const script = 'exec 2>/dev/null; echo STARTED >&3; trap "echo USR2 >&3; exit 42" USR2; while :; do sleep 0.05; done';
+    const r = new Pid1Run(hfixture('stdio-wrap.py'), [i, o, e, '--', 'unshare', '--pid', '--fork', '--mount-proc', init.bin, '-vv', '--', 'sh', '-c', script],
+      { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    let fd3 = '';
+    r.proc.stdio[3]!.on('data', (d: Buffer) => { fd3 += d.toString(); });
+    await until('the child starts', () => fd3.includes('STARTED'), 10_000);
+    const pid = await r.initPid();
+    process.kill(pid, 'SIGUSR2');
+    await until('the child gets SIGUSR2', () => fd3.includes('USR2'), 10_000);
+    const x = await r.exit();
+    expect(x.code, r.output).toBe(42);
+    if (e === 'keep') expect(r.stderr).toMatch(/SIGUSR2 forwarded[\s\S]*exiting with 42/);
+    else expect(r.stderr).toBe('');
+  });
+});
