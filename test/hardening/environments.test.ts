@@ -1,0 +1,276 @@
+// Hostile or unusual surroundings for dist/tsinit: NODE_OPTIONS meant to hijack it, no /proc,
+// a read-only root, an unprivileged user (uid 65534) in its own user and pid namespace, an
+// empty environment (no PATH), bytes that are not UTF-8, 100 KB values, and argument lists at
+// the kernel's limit and over it (E2BIG). Each asserts exact outcomes, not "it did not crash".
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixture, killAll, Pid1Run, runToEnd } from '../helpers/pid1.ts';
+import { descendantsOf, fdsOf, hfixture, isRunning, record, statusLine, until, usePrivateInit, zombiesUnder } from './harness.ts';
+
+const init = usePrivateInit();
+afterEach(killAll);
+
+/** The environment of the test process without NODE_OPTIONS (vitest may set one for its workers). */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (!('NODE_OPTIONS' in extra)) delete env.NODE_OPTIONS;
+  return env;
+}
+
+describe('NODE_OPTIONS meant for the application', () => {
+  const child = ['sh', '-c', 'printf "%s" "${NODE_OPTIONS-unset}"; exit 3'];
+  const normalize = (s: string): string => s.replace(/\d+/g, 'N');
+
+  it.each([
+    ['--require /nonexistent'],
+    ['--inspect=0.0.0.0:9229'],
+    ['--max-old-space-size=1'],
+    ['--require /nonexistent --inspect=0.0.0.0:9229 --max-old-space-size=1 --no-disable-sigusr1 --abort-on-uncaught-exception'],
+  ])('NODE_OPTIONS=%s: tsinit behaves exactly as without it, the child gets it unchanged', async (value) => {
+    const without = await runToEnd(['-vv', '--', ...child], { init: init.bin, env: cleanEnv() });
+    const withIt = await runToEnd(['-vv', '--', ...child], { init: init.bin, env: cleanEnv({ NODE_OPTIONS: value }) });
+    expect(without.code).toBe(3);
+    expect(without.stdout).toBe('unset');
+    expect(withIt.code).toBe(3);
+    expect(withIt.stdout).toBe(value);
+    expect(normalize(withIt.stderr)).toBe(normalize(without.stderr));
+  });
+});
+
+/** tsinit as PID 1 of a pid namespace whose mount namespace has no /proc at all. */
+function runWithoutProc(args: string[]): Pid1Run {
+  return new Pid1Run('unshare', ['--mount', '--pid', '--fork', 'sh', '-c', 'umount -l /proc && exec "$@"', 'sh', init.bin, ...args], {});
+}
+
+describe('no /proc', () => {
+  it('spawns, forwards, reaps, drains with kill(-1) and exits with the exact status', async () => {
+    const script = `[ -e /proc/self ] && { echo "PROC IS THERE"; exit 99; }
+      for i in 1 2 3 4 5; do sh -c 'sleep 0.1 &'; done
+      (setsid sh -c 'trap "" TERM; exec sleep 100' &)
+      exec ${fixture('signals.py')} 4`;
+    const r = runWithoutProc(['-v', '--drain', '1s', '--', 'sh', '-c', script]);
+    await r.waitFor(/^READY/m);
+    const pid = await r.initPid();
+    // What tsinit cannot see, the host can: the orphans are reaped, a TERM-proof one stays.
+    await until('the five orphans reaped', () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 2);
+    process.kill(pid, 'SIGUSR2');
+    process.kill(pid, 37);
+    await r.waitFor(/^child got 12$/m);
+    await r.waitFor(/^child got 37$/m);
+    const t0 = performance.now();
+    r.proc.stdin!.end();
+    const e = await r.exit();
+    const ms = performance.now() - t0;
+    expect(e.code, r.output).toBe(4);
+    expect(r.stderr).toMatch(/draining unknown number of process\(es\) for up to 1s/);
+    expect(r.stderr).toMatch(/SIGKILL to 0 process\(es\): still running at the end of the 1s drain/);
+    expect(ms).toBeGreaterThanOrEqual(950); // the TERM-proof process held it until the drain's end
+    expect(ms).toBeLessThan(1000 + 4000);
+    record('no /proc', `orphans reaped (zombies 0), USR2 and RTMIN+3 forwarded; TERM-proof leftover killed by kill(-1) at the 1 s drain: exit 4 after ${ms.toFixed(0)} ms`);
+  });
+
+  it('argv falls back to Node\'s decoding (bytes that are not UTF-8 become U+FFFD); the environment stays exact', () => {
+    const out = spawnSync('unshare', ['--mount', '--pid', '--fork', 'bash', '-c',
+      `umount -l /proc && exec env -i $'X=\\xff' "$0" -- /bin/sh -c 'printf "%s|%s" "$1" "$X"' sh $'a\\xffb'`, init.bin]);
+    expect(out.status, out.stderr.toString()).toBe(0);
+    expect(out.stdout.equals(Buffer.from([0x61, 0xef, 0xbf, 0xbd, 0x62, 0x7c, 0xff])), out.stdout.toString('hex')).toBe(true);
+  });
+});
+
+describe('a read-only root', () => {
+  /** Every mount of the new mount namespace, / first, made read-only before tsinit starts. */
+  const READ_ONLY = 'for m in $(awk \'{print $2}\' /proc/self/mounts); do mount -o remount,bind,ro "$m" 2>/dev/null; done; exec "$@"';
+
+  it('runs, forwards and reaps; tsinit writes nothing (write_bytes 0, no file open for writing)', async () => {
+    const probe = 'for d in / /tmp /var/tmp /dev/shm /run /root; do touch "$d/.tsinit-probe" 2>/dev/null && echo "WRITABLE $d"; done; echo PROBED';
+    const r = new Pid1Run('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', READ_ONLY, 'sh', init.bin, '-vv', '--', 'sh', '-c',
+      `${probe}; sh -c 'sleep 0.1 &'; exec ${fixture('signals.py')} 6`], {});
+    await r.waitFor(/^READY/m);
+    expect(r.stdout).toMatch(/^PROBED$/m);
+    expect(r.stdout).not.toMatch(/WRITABLE/);
+    const pid = await r.initPid();
+    await until('the orphan reaped', () => /reaped pid/.test(r.stderr) && zombiesUnder(pid).length === 0);
+    process.kill(pid, 'SIGUSR2');
+    await r.waitFor(/^child got 12$/m);
+    expect(readFileSync(`/proc/${pid}/io`, 'latin1')).toMatch(/^write_bytes: 0$/m);
+    for (const [fd, target] of fdsOf(pid)) {
+      const flags = parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'))![1]!, 8);
+      if (target.startsWith('/') && !target.startsWith('/dev/')) expect(flags & 3, `fd ${fd} -> ${target}`).toBe(0);
+    }
+    r.proc.stdin!.end();
+    expect((await r.exit()).code).toBe(6);
+  });
+});
+
+describe('an unprivileged user (uid 65534) in its own user and pid namespace', () => {
+  it('is PID 1 there with no capability, and still spawns, forwards, reaps and exits with the status', async () => {
+    const r = new Pid1Run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups',
+      'unshare', '--user', '--map-user=65534', '--map-group=65534', '--pid', '--fork', '--mount-proc',
+      init.bin, '-v', '--', 'sh', '-c', `echo "ID $(id -u) $(id -g) PPID $PPID"; for i in 1 2 3; do sh -c 'sleep 0.1 &'; done; exec ${fixture('signals.py')} 8`], {});
+    await r.waitFor(/^READY/m);
+    expect(r.stdout).toMatch(/^ID 65534 65534 PPID 1$/m);
+    const pid = await r.initPid();
+    expect(statusLine(pid, 'Uid')).toBe('65534\t65534\t65534\t65534');
+    expect(statusLine(pid, 'Gid')).toBe('65534\t65534\t65534\t65534');
+    expect(statusLine(pid, 'CapEff')).toBe('0000000000000000');
+    expect(statusLine(pid, 'NSpid')).toMatch(/^\d+\t1$/);
+    await until('the orphans reaped', () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 1);
+    process.kill(pid, 'SIGUSR2');
+    process.kill(pid, 40);
+    await r.waitFor(/^child got 12$/m);
+    await r.waitFor(/^child got 40$/m);
+    r.proc.stdin!.end();
+    expect((await r.exit()).code).toBe(8);
+    expect(r.stderr).not.toMatch(/warning|error/);
+    record('uid 65534 in user+pid namespace', 'setpriv --reuid=65534 … unshare --user --map-user=65534 --pid --fork --mount-proc works on this kernel; tsinit PID 1, CapEff 0; orphans reaped, USR2 and RTMIN+6 forwarded, exit 8');
+  });
+});
+
+describe('a nearly empty environment', () => {
+  it('no PATH: glibc searches /bin:/usr/bin, never the working directory; the child gets the empty environment', async () => {
+    const dir = join(init.dir, 'cwd-only');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'only-here'), '#!/bin/sh\necho HERE\n');
+    chmodSync(join(dir, 'only-here'), 0o755);
+    const inBin = await runToEnd(['--', 'true'], { init: init.bin, env: {}, pid1: false });
+    expect(inBin.code).toBe(0);
+    const environ = await runToEnd(['--', 'cat', '/proc/self/environ'], { init: init.bin, env: {}, pid1: false });
+    expect(environ.stdout).toBe('');
+    const sbin = await runToEnd(['--', 'sysctl', '-n', 'kernel.pid_max'], { init: init.bin, env: {}, pid1: false });
+    expect(sbin.code).toBe(127);
+    expect(sbin.stderr).toBe("tsinit: error: command not found: 'sysctl': No such file or directory (ENOENT)\n");
+    const cwd = await runToEnd(['--', 'only-here'], { init: init.bin, env: {}, pid1: false, cwd: dir });
+    expect(cwd.code).toBe(127);
+    // An empty PATH is one empty entry, which glibc (like every shell) reads as "the working directory".
+    const empty = await runToEnd(['--', 'only-here'], { init: init.bin, env: { PATH: '' }, pid1: false, cwd: dir });
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toBe('HERE\n');
+    // As PID 1 the same holds (unshare finds tsinit by its absolute path).
+    const pid1 = await runToEnd(['--', 'sh', '-c', 'exit 5'], { init: init.bin, env: {} });
+    expect(pid1.code).toBe(5);
+  });
+});
+
+/** Runs argv with env through execve(2) with exact bytes (exec-bytes.py): Node's spawn would re-encode them. */
+function execBytes(dir: string, file: string, argv: Buffer[], env: Buffer[]): ReturnType<typeof spawnSync> {
+  const spec = join(dir, `spec-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  const b64 = (b: Buffer): string => b.toString('base64');
+  writeFileSync(spec, JSON.stringify({ file: b64(Buffer.from(file)), argv: argv.map(b64), env: env.map(b64) }));
+  return spawnSync(hfixture('exec-bytes.py'), [spec], { maxBuffer: 64 << 20, timeout: 30_000 });
+}
+
+/** n random bytes, none of them NUL (which cannot be in an argument). */
+function noNul(n: number): Buffer {
+  const b = randomBytes(n);
+  for (let i = 0; i < n; i++) if (b[i] === 0) b[i] = 1 + (i % 255);
+  return b;
+}
+
+describe('arguments and environment as bytes', () => {
+  it.each([['run directly', false], ['as PID 1', true]])('non-UTF-8, empty and 100 KB values reach the child byte for byte (%s)', (_name, pid1) => {
+    const big = noNul(100 * 1024);
+    const bigEnv = Buffer.concat([Buffer.from('BIG='), noNul(100 * 1024)]);
+    const args = [Buffer.from('/bin/sh'), Buffer.from('-c'), Buffer.from('cat /proc/$$/cmdline; printf "\\0--\\0"; cat /proc/$$/environ'),
+      Buffer.from('sh'), big, Buffer.alloc(0), Buffer.from([0xff, 0xfe]), Buffer.from('ü'), Buffer.alloc(0)];
+    const env = [bigEnv, Buffer.from('EMPTY='), Buffer.from([0x58, 0x3d, 0xc3, 0x28]), Buffer.from([0xfe, 0x3d, 0x31]), Buffer.from('PATH=/usr/bin:/bin')];
+    const prefix = pid1 ? ['/usr/bin/unshare', '--pid', '--fork', '--mount-proc', init.bin] : [init.bin];
+    const out = execBytes(init.dir, prefix[0]!, [...prefix, '--', ...args.map((a) => a)].map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a))), env);
+    expect(out.status, out.stderr.toString()).toBe(0);
+    const z = Buffer.from([0]);
+    const expected = Buffer.concat([...args.flatMap((a) => [a, z]), Buffer.from('\0--\0'), ...env.flatMap((e) => [e, z])]);
+    expect((out.stdout as Buffer).equals(expected), `got ${(out.stdout as Buffer).length} bytes, expected ${expected.length}`).toBe(true);
+  });
+});
+
+describe('argument lists at the kernel limit', () => {
+  /** The kernel's budget for argv+envp strings plus pointers: a quarter of RLIMIT_STACK, within 128 KiB..6 MiB. */
+  function argBudget(): number {
+    const m = /^Max stack size\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'))!;
+    const stack = m[1] === 'unlimited' ? Infinity : Number(m[1]);
+    return Math.max(Math.min((8 << 20) / 4 * 3, stack / 4), 128 << 10);
+  }
+
+  /**
+   * The child's argv is tsinit's minus tsinit's own words, with the same environment, so it is
+   * always smaller than what the kernel has just accepted for tsinit, except when the command
+   * is a #! script: the kernel then adds the interpreter and the script's path again. A long
+   * script path opens a window where tsinit's own exec fits and the child's does not.
+   */
+  function setup(): { script: string; bin: string; window: number; sizes: (env: Buffer[]) => { tsinitOver: number; childOver: number } } {
+    let dir = join(init.dir, 'e2big');
+    for (let i = 0; i < 14; i++) dir = join(dir, `${String(i).padStart(2, '0')}${'d'.repeat(198)}`);
+    mkdirSync(dir, { recursive: true });
+    const script = join(dir, 'child.sh');
+    const interp = '/bin/sh';
+    writeFileSync(script, `#!${interp}\necho "RAN $#"\n`);
+    chmodSync(script, 0o755);
+    const bin = init.bin;
+    const budget = argBudget();
+    const sizes = (env: Buffer[]): { tsinitOver: number; childOver: number } => {
+      const envBytes = env.reduce((n, e) => n + e.length + 1, 0);
+      // execve: the file name, then every argv and envp string with its NUL, plus one pointer each.
+      const tsinitUsed = (bin.length + 1) * 2 + 3 + (script.length + 1) + envBytes;
+      const childUsed = (script.length + 1) * 2 + (interp.length + 1) + envBytes;
+      return { tsinitOver: tsinitUsed - (budget - (3 + env.length) * 8), childOver: childUsed - (budget - (1 + env.length) * 8) };
+    };
+    return { script, bin, sizes, window: script.length + interp.length - 2 * bin.length - 19 };
+  }
+
+  /** An environment padded so that tsinit's own exec is `over` bytes past the limit (negative: under). */
+  function padded(s: ReturnType<typeof setup>, over: number): Buffer[] {
+    // Values of 100 000 bytes (a single string may not exceed 128 KiB), the last one trimmed to fit.
+    const env: Buffer[] = [Buffer.from('PATH=/usr/bin:/bin')];
+    const pad = (i: number, n: number): Buffer => Buffer.from(`P${String(i).padStart(2, '0')}=${'x'.repeat(n)}`);
+    while (s.sizes([...env, pad(env.length, 100_000)]).tsinitOver < over) env.push(pad(env.length, 100_000));
+    const last = pad(env.length, 0);
+    const room = over - s.sizes([...env, last]).tsinitOver;
+    env.push(pad(env.length, room));
+    if (s.sizes(env).tsinitOver !== over) throw new Error(`padding missed: ${s.sizes(env).tsinitOver} instead of ${over}`);
+    return env;
+  }
+
+  it('just under it (for tsinit and for the child): the child runs', () => {
+    const s = setup();
+    const env = padded(s, -s.window - 16);
+    expect(s.sizes(env).childOver).toBeLessThan(0);
+    const out = execBytes(init.dir, s.bin, [s.bin, '--', s.script].map((a) => Buffer.from(a)), env);
+    expect(out.status, out.stderr.toString()).toBe(0);
+    expect(out.stdout.toString()).toBe('RAN 0\n');
+  });
+
+  it('over it for the child only: E2BIG is one clear line and exit 126', () => {
+    const s = setup();
+    expect(s.window).toBeGreaterThan(2000);
+    const env = padded(s, -Math.floor(s.window / 2));
+    expect(s.sizes(env).childOver).toBeGreaterThan(0);
+    const out = execBytes(init.dir, s.bin, [s.bin, '--', s.script].map((a) => Buffer.from(a)), env);
+    expect(out.stderr.toString()).toBe(`tsinit: error: cannot run '${s.script}': Argument list too long (E2BIG)\n`);
+    expect(out.status).toBe(126);
+    record('E2BIG', `script path ${s.script.length} bytes, window ${s.window} bytes: tsinit's exec ${s.sizes(env).tsinitOver} bytes under the ${argBudget()}-byte budget, the child's ${s.sizes(env).childOver} over: exit 126`);
+  });
+
+  it('over it for tsinit itself: the exec that would start tsinit fails in the caller (E2BIG); tsinit never runs', () => {
+    const s = setup();
+    const env = padded(s, 1);
+    const out = execBytes(init.dir, s.bin, [s.bin, '--', s.script].map((a) => Buffer.from(a)), env);
+    expect(out.stderr.toString()).toMatch(/Argument list too long/);
+    expect(out.status).toBe(200 + 7);
+    const fits = execBytes(init.dir, s.bin, [s.bin, '--', s.script].map((a) => Buffer.from(a)), padded(s, 0));
+    expect(fits.status).toBe(126); // at exactly the limit tsinit starts (and its child, bigger, cannot)
+  });
+});
+
+describe('the namespace checks themselves', () => {
+  it('the no-/proc and read-only setups really take /proc and write access away', () => {
+    const noProc = spawnSync('unshare', ['--mount', '--pid', '--fork', 'sh', '-c', 'umount -l /proc && ls -A /proc | wc -l']);
+    expect(noProc.stdout.toString().trim()).toBe('0');
+    const ro = spawnSync('unshare', ['--mount', 'sh', '-c', 'mount -o remount,bind,ro / && touch /.tsinit-probe']);
+    expect(ro.status).not.toBe(0);
+    expect(ro.stderr.toString()).toMatch(/Read-only file system/);
+    expect(isRunning(process.pid)).toBe(true);
+  });
+});
+
