@@ -1,0 +1,118 @@
+// Bad command lines against the built dist/tsinit: every unknown option, missing value, bad
+// duration, bad signal, bad rewrite pair, out-of-range exit code, on the command line or in a
+// TSINIT_* variable, is exit 2 and exactly one `tsinit: error:` line naming the option and the
+// value. Then a random sample of usage errors from the parser, checked against the binary.
+import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseCli } from '../../src/cli.ts';
+import { runToEnd } from '../helpers/pid1.ts';
+import { record, usePrivateInit } from './harness.ts';
+
+const init = usePrivateInit();
+
+/** The environment without any TSINIT_* variable of the machine running the tests. */
+function envWith(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TSINIT_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function expectOneError(r: { code: number | null; stdout: string; stderr: string }, ...mustName: string[]): void {
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^tsinit: error: [^\n]+\n$/);
+  for (const s of mustName) expect(r.stderr).toContain(s);
+}
+
+describe('bad options on the command line: exit 2, one line naming option and value', () => {
+  it.each([
+    [['--bogus', 'true'], "unknown option '--bogus'"],
+    [['-x', 'true'], "unknown option '-x'"],
+    [['-vx', 'true'], "unknown option '-x'"],
+    [['--inspect=0.0.0.0:9229', 'true'], "unknown option '--inspect'"],
+    [['--help=1'], "option '--help' takes no value (got '1')"],
+    [['--wait-all=yes', 'true'], "option '--wait-all' takes no value (got 'yes')"],
+    [['--drain'], "option '--drain' needs a value: DURATION"],
+    [['-r'], "option '-r' needs a value: FROM:TO"],
+    [['-v', '-e'], "option '-e' needs a value: CODE"],
+    [['--drain', '10x', 'true'], "invalid value for --drain: '10x'"],
+    [['--drain=', 'true'], "invalid value for --drain: ''"],
+    [['--kill-after=-1', 'true'], "invalid value for --kill-after: '-1'"],
+    [['--term-delay', '1e3', 'true'], "invalid value for --term-delay: '1e3'"],
+    [['--drain', '25d', 'true'], "invalid value for --drain: '25d'"],
+    [['--drain', '600h', 'true'], "invalid value for --drain: '600h' (too long: at most 24 days)"],
+    [['-p', 'FOO', 'true'], "invalid value for -p: 'FOO'"],
+    [['-p', '0', 'true'], "invalid value for -p: '0'"],
+    [['-p', '65', 'true'], "invalid value for -p: '65'"],
+    [['--pdeath-signal', '99999999999999999999', 'true'], "invalid value for --pdeath-signal: '99999999999999999999'"],
+    [['-p', 'RTMIN+31', 'true'], "invalid value for -p: 'RTMIN+31'"],
+    [['-r', 'TERM', 'true'], "invalid value for -r: 'TERM' (expected FROM:TO"],
+    [['-r', 'a:b:c', 'true'], "invalid value for -r: 'a:b:c'"],
+    [['-r', ':TERM', 'true'], "invalid value for -r: ':TERM'"],
+    [['-r', 'TERM:FOO', 'true'], "invalid value for -r: 'FOO'"],
+    [['-r', 'KILL:TERM', 'true'], "invalid value for -r: 'KILL:TERM' (SIGKILL never reaches tsinit"],
+    [['--rewrite=STOP:TERM', 'true'], "invalid value for --rewrite: 'STOP:TERM'"],
+    [['-r', 'CHLD:HUP', 'true'], "invalid value for -r: 'CHLD:HUP'"],
+    [['-e', '256', 'true'], "invalid value for -e: '256' (expected an exit code 0..255)"],
+    [['-e', '-1', 'true'], "invalid value for -e: '-1'"],
+    [['--remap-exit', 'abc', 'true'], "invalid value for --remap-exit: 'abc'"],
+    [['-e1.5', 'true'], "invalid value for -e: '1.5'"],
+    [['--log-format', 'xml', 'true'], "invalid value for --log-format: 'xml' (expected text or json)"],
+    [[], 'no command given'],
+    [['-v', '--'], 'no command given'],
+    [['--drain', '1\nx', 'true'], "invalid value for --drain: '1\\x0ax'"],
+    [['-p', '\u001b[31mRED', 'true'], "invalid value for -p: '\\x1b[31mRED'"],
+    [['--bo\rgus', 'true'], "unknown option '--bo\\x0dgus'"],
+  ])('%j', async (args, message) => {
+    const r = await runToEnd(args, { init: init.bin, pid1: false, env: envWith() });
+    expectOneError(r, message);
+  });
+
+  it('the same as PID 1', async () => {
+    expectOneError(await runToEnd(['--drain', '10x', 'true'], { init: init.bin, env: envWith() }), "invalid value for --drain: '10x'");
+    expectOneError(await runToEnd(['-e', '256', 'true'], { init: init.bin, env: envWith() }), "'256'");
+  });
+});
+
+describe('bad TSINIT_* variables: exit 2, one line naming the variable and the value', () => {
+  it.each([
+    ['TSINIT_DRAIN', 'abc'],
+    ['TSINIT_KILL_AFTER', 'forever'],
+    ['TSINIT_TERM_DELAY', 'soon'],
+    ['TSINIT_VERBOSITY', 'high'],
+    ['TSINIT_SINGLE_CHILD', 'maybe'],
+    ['TSINIT_WAIT_ALL', '2'],
+    ['TSINIT_WARN_ON_REAP', 'perhaps'],
+    ['TSINIT_REWRITE', 'TERM:BAD'],
+    ['TSINIT_REMAP_EXIT', '300'],
+    ['TSINIT_PDEATH_SIGNAL', 'X'],
+    ['TSINIT_LOG_FORMAT', 'yaml'],
+  ])('%s=%s', async (name, value) => {
+    const r = await runToEnd(['true'], { init: init.bin, pid1: false, env: envWith({ [name]: value }) });
+    // A FROM:TO pair is named by its wrong half.
+    expectOneError(r, `invalid value for ${name}: '${name === 'TSINIT_REWRITE' ? value.split(':')[1] : value}'`);
+  });
+});
+
+describe('random usage errors from the parser, through the binary', () => {
+  it('exit 2 and exactly `tsinit: error: <the parser\'s message>` for 150 random bad command lines', () => {
+    const token = fc.oneof(
+      fc.constantFrom('--drain', '--kill-after', '--term-delay', '-p', '-r', '-e', '--log-format', '--bogus', '-x', '-vz', '--help=2', '--', '-c', '-v'),
+      fc.constantFrom('10x', '-1', '256', 'TERM:FOO', 'KILL:TERM', 'xml', '', '1\n2', '\u001b[0m', 'ü', '١', '99999999999999999999', 'RTMIN+40'),
+      fc.string({ unit: 'grapheme', maxLength: 6 }),
+    );
+    const samples = fc.sample(fc.array(token, { minLength: 1, maxLength: 6 }).filter((a) => {
+      if (a.some((w) => w.includes('\0'))) return false; // cannot be an argument at all
+      return parseCli(a, {}).kind === 'usage-error'; // nothing that would run a command
+    }), { numRuns: 150, seed: 5 });
+    const t0 = performance.now();
+    for (const args of samples) {
+      const expected = parseCli(args, {});
+      if (expected.kind !== 'usage-error') throw new Error('filtered');
+      const r = spawnSync(init.bin, args, { env: envWith(), encoding: 'utf8', timeout: 20_000 });
+      expect({ args, code: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, code: 2, stdout: '', stderr: `tsinit: error: ${expected.message}\n` });
+    }
+    record('random usage errors through the binary', `${samples.length} command lines, exit 2 and the parser's one line each, ${((performance.now() - t0) / samples.length).toFixed(0)} ms per run`);
+  }, 60_000);
+});
