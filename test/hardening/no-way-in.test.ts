@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, ROOT, runPid1, runToEnd } from '../helpers/pid1.ts';
-import { fdsOf, hfixture, isRunning, record, sleep, until, usePrivateInit } from './harness.ts';
+import { fdsOf, hfixture, isRunning, record, sleep, statusLine, until, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
 afterEach(killAll);
@@ -79,12 +79,14 @@ describe('no listening socket, ever', () => {
   });
 
   it('control: the same check sees the inspector a plain Node opens on SIGUSR1', async () => {
-    const node = spawn('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', PLAIN_NODE, '-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
+    // 0.0.0.0: in a fresh network namespace lo is down, and 127.0.0.1 cannot be bound.
+    const node = spawn('unshare', ['--net', PLAIN_NODE, '--inspect-port=0.0.0.0:0', '-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
     try {
       await until('plain node is running', () => {
         try { return readFileSync(`/proc/${node.pid}/cmdline`, 'latin1').startsWith(PLAIN_NODE); } catch { return false; }
       });
-      await sleep(300); // its SIGUSR1 watcher is installed during start-up
+      // Node catches SIGUSR1 (to start the inspector) once it is up: wait for it in SigCgt.
+      await until('plain node catches SIGUSR1', () => (BigInt(`0x${statusLine(node.pid!, 'SigCgt')}`) & (1n << BigInt(SIGUSR1 - 1))) !== 0n);
       expect(netEntries(node.pid!, 'tcp')).toEqual([]);
       process.kill(node.pid!, 'SIGUSR1');
       await until('the inspector listens', () => netEntries(node.pid!, 'tcp').some((l) => l.split(/\s+/)[4] === '0A'));
