@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // the run if the engine cannot come up. Two files at a time: timings are asserted, 2 cores.
 export default defineConfig({
   test: {
-    include: ['test/docker/**/*.test.ts'],
+    include: ['test/docker/**/*.test.ts', 'test/release/**/*.docker.test.ts'],
     globalSetup: ['test/docker/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 900_000,

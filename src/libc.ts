@@ -12,10 +12,11 @@ function loadFfi(): typeof FFI {
   process.removeAllListeners('warning');
   setImmediate(() => { for (const l of listeners) process.on('warning', l); }).unref();
   const mod = process.getBuiltinModule?.('node:ffi') as typeof FFI | undefined;
-  if (mod === undefined) throw new Error(`node:ffi is not available in node ${process.version} (tsinit needs Node >= 26.9)`);
+  if (mod === undefined) {
+    throw new Error(`node:ffi is not available in node ${process.version} (tsinit needs Node >= 26.9, without --no-experimental-ffi)`);
+  }
   return mod;
 }
-const ffi = loadFfi();
 
 export const errno = {
   EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, E2BIG: 7, ENOEXEC: 8, EBADF: 9, ECHILD: 10,
@@ -37,7 +38,7 @@ const PR_SET_PDEATHSIG = 1;
 const PR_SET_CHILD_SUBREAPER = 36;
 const UV_SIGNAL = 16;
 
-const { lib, functions: c } = ffi.dlopen(null, {
+const LIBC = {
   __errno_location: { arguments: [], return: 'pointer' },
   calloc: { arguments: ['u64', 'u64'], return: 'pointer' },
   free: { arguments: ['pointer'], return: 'void' },
@@ -73,17 +74,37 @@ const { lib, functions: c } = ffi.dlopen(null, {
   uv_signal_init: { arguments: ['pointer', 'pointer'], return: 'i32' },
   uv_signal_start: { arguments: ['pointer', 'pointer', 'i32'], return: 'i32' },
   uv_unref: { arguments: ['pointer'], return: 'void' },
-});
+} as const;
 
-const errnoPtr = c.__errno_location();
+
+function openLibc(f: typeof FFI) {
+  return f.dlopen(null, LIBC);
+}
+
+// Loaded when the module is, but never thrown from here: main() reports loadError in one
+// line (an exception at import time would print the bundle and a stack trace).
+let ffi!: typeof FFI;
+let lib!: ReturnType<typeof openLibc>['lib'];
+let c!: ReturnType<typeof openLibc>['functions'];
+/** Why libc could not be reached, or null. Nothing else here may be called when it is set. */
+export let loadError: string | null = null;
+try {
+  ffi = loadFfi();
+  ({ lib, functions: c } = openLibc(ffi));
+} catch (e) {
+  loadError = e instanceof Error ? e.message : String(e);
+}
+const ready = loadError === null;
+
+const errnoPtr = ready ? c.__errno_location() : 0n;
 /** errno of the call just made; read it before any other libc call. */
 function lastErrno(): number {
   return ffi.getInt32(errnoPtr, 0);
 }
 
 /** Long-lived native scratch memory, allocated once: waitpid's status word, signal sets. */
-const statusPtr = c.calloc(1n, 8n);
-const pidPtr = c.calloc(1n, 8n);
+const statusPtr = ready ? c.calloc(1n, 8n) : 0n;
+const pidPtr = ready ? c.calloc(1n, 8n) : 0n;
 
 /** `ENOENT`, or `errno 99` for one not in the table. */
 export function errnoName(code: number): string {
@@ -151,7 +172,7 @@ export function unblockSignal(sig: number): void {
 
 /** glibc's struct sigaction (152 bytes on x86_64, smaller on aarch64); sa_handler comes first. */
 const SIZEOF_SIGACTION = 256;
-const sigactionBuf = c.calloc(1n, BigInt(SIZEOF_SIGACTION));
+const sigactionBuf = ready ? c.calloc(1n, BigInt(SIZEOF_SIGACTION)) : 0n;
 
 /** True when sig is at its default action (SIG_DFL) in this process right now. */
 export function isDefaultAction(sig: number): boolean {
@@ -159,8 +180,8 @@ export function isDefaultAction(sig: number): boolean {
   return ffi.getUint64(sigactionBuf, 0) === 0n;
 }
 
-const pipeSet = allocSigset([13]);
-const zeroTimespec = c.calloc(1n, 16n);
+const pipeSet = ready ? allocSigset([13]) : 0n;
+const zeroTimespec = ready ? c.calloc(1n, 16n) : 0n;
 
 /**
  * write(2) of the whole buffer to fd, without ever raising SIGPIPE against tsinit: the
@@ -263,14 +284,23 @@ export function spawn(opts: SpawnOptions): { pid: number } | { errno: number } {
 }
 
 /**
- * Watches a signal through libuv's own signal handle — the route for realtime signals
- * 34..64, which process.on() cannot name. The handle is unref'd: it must not keep the
- * process alive once the child is gone. The callback runs on the event loop thread.
+ * Catches signals through libuv's own signal handles — the route process.on() also takes,
+ * and the only one for realtime signals 34..64, which Node cannot name. One callback serves
+ * them all. The handles are unref'd: they must not keep the process alive once the child is
+ * gone. Each signal's disposition is read right before its handle takes it over; the ones
+ * found at SIG_DFL are returned (see main.ts: a stop request during Node's start-up).
  */
-export function watchSignal(sig: number, onSignal: (sig: number) => void): void {
-  const handle = c.calloc(1n, c.uv_handle_size(UV_SIGNAL));
-  c.uv_signal_init(ffi.getCurrentEventLoop(), handle);
+export function watchSignals(signals: readonly number[], onSignal: (sig: number) => void): number[] {
   const cb = lib.registerCallback({ arguments: ['pointer', 'i32'], return: 'void' }, (_h, signum) => onSignal(signum));
-  c.uv_signal_start(handle, cb, sig);
-  c.uv_unref(handle);
+  const size = c.uv_handle_size(UV_SIGNAL);
+  const loop = ffi.getCurrentEventLoop();
+  const wereDefault: number[] = [];
+  for (const sig of signals) {
+    const handle = c.calloc(1n, size);
+    c.uv_signal_init(loop, handle);
+    if (isDefaultAction(sig)) wereDefault.push(sig);
+    c.uv_signal_start(handle, cb, sig);
+    c.uv_unref(handle);
+  }
+  return wereDefault;
 }

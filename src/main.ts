@@ -2,8 +2,7 @@
 // A table of contents: catch signals, parse, configure, spawn, supervise, exit.
 // Before the child is spawned an error may end tsinit; after, nothing but the child's end may.
 
-import { readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { readFileSync, writeSync } from 'node:fs';
 import { describeConfig, formatHelp, parseCli, type Config } from './cli.ts';
 import * as libc from './libc.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -29,19 +28,24 @@ const early: number[] = [];
 onSignal = (sig) => early.push(sig);
 
 /**
- * Catches every forwarded signal. 1..31 through process.on (libuv underneath); the realtime
- * ones have no name in Node and go through libuv's signal handle directly. SIGUSR1 is
- * blocked from start-up by the baked --disable-sigusr1 (so it can never open the
- * inspector); once the listener is in place it is unblocked, and a pending one is delivered.
+ * Catches every forwarded signal through libuv's signal handles (1..31 and the realtime
+ * 34..64 alike). SIGUSR1 is blocked from start-up by the baked --disable-sigusr1, so it can
+ * never open the inspector; once its handler is in place it is unblocked, and a pending one
+ * is delivered. Node catches SIGTERM and SIGINT during its own start-up with a one-shot
+ * handler that re-raises them, which PID 1 drops: a `docker stop` in those first
+ * milliseconds leaves only a trace, the disposition back at SIG_DFL. Such a signal is
+ * queued like any that arrives before the child exists.
  */
 function catchSignals(): void {
-  const names = new Map<number, string>();
-  for (const [name, num] of Object.entries(osConstants.signals)) if (!names.has(num)) names.set(num, name);
-  for (const sig of listForwardedSignals()) {
-    const name = names.get(sig);
-    if (sig <= 31 && name !== undefined) process.on(name as NodeJS.Signals, () => onSignal(sig));
-    else libc.watchSignal(sig, (s) => onSignal(s));
-  }
+  const wereDefault = libc.watchSignals(listForwardedSignals(), (sig) => {
+    try {
+      onSignal(sig);
+    } catch (e) {
+      // A callback from native code must never throw: report and go on.
+      writeStderr(`tsinit: error: internal error handling ${formatSignal(sig)}: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  });
+  for (const sig of STARTUP_STOP_SIGNALS) if (wereDefault.includes(sig)) early.push(sig);
   libc.unblockSignal(SIGUSR1);
 }
 
@@ -62,6 +66,9 @@ function readRawArgs(count: number, decoded: readonly string[]): Buffer[] {
 }
 
 function writeStderr(line: string): boolean {
+  if (libc.loadError !== null) {
+    try { writeSync(2, line); return true; } catch { return false; }
+  }
   return libc.writeAll(2, Buffer.from(line, 'utf8')) === 0;
 }
 
@@ -99,20 +106,14 @@ function spawnChild(config: Config, log: Logger, inheritFds: readonly number[]):
   return result.pid;
 }
 
-/**
- * Node catches SIGTERM and SIGINT at start-up with a one-shot handler (SA_RESETHAND) that
- * re-raises them; as PID 1 the re-raised signal is dropped by the kernel. So a `docker stop`
- * in the ~20 ms before our listeners exist would be lost, but it leaves a trace: the
- * handler is back at SIG_DFL. Such a signal is queued like any early one.
- */
-function recoverStartupStopSignals(): void {
-  for (const sig of STARTUP_STOP_SIGNALS) if (libc.isDefaultAction(sig)) early.push(sig);
-}
-
 function main(): void {
+  if (libc.loadError !== null) {
+    writeStderr(`tsinit: error: ${libc.loadError}\n`);
+    process.exitCode = EXIT_FAILURE;
+    return;
+  }
   // Before anything of ours opens a descriptor: what is open now came from our parent or Node.
   const inheritFds = listInheritedFds();
-  recoverStartupStopSignals();
   catchSignals();
   const parsed = parseCli(process.argv.slice(2), process.env);
   if (parsed.kind === 'help') { process.stdout.write(formatHelp()); return; }

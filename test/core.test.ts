@@ -255,6 +255,9 @@ describe('a stop request during start-up', () => {
     for (const delayMs of [0, 2, 5, 10, 15, 20, 30]) {
       const r = runPid1(['--', 'sleep', '10']);
       const init = await r.initPid();
+      // From the moment the executable's first handler exists (Node's, in its PlatformInit,
+      // ~1-2 ms after exec): before that no process can catch anything, and PID 1 drops it.
+      await until('SIGTERM caught', () => { try { return (BigInt(`0x${/SigCgt:\s+(\S+)/.exec(readFileSync(`/proc/${init}/status`, 'latin1'))![1]}`) & (1n << 14n)) !== 0n; } catch { return false; } }, 5000);
       await new Promise((res) => setTimeout(res, delayMs));
       process.kill(init, 'SIGTERM');
       const t0 = Date.now();
