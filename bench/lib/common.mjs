@@ -2,7 +2,7 @@
 // the peers, starting an init as PID 1 of a fresh pid namespace and finding its host pid,
 // reading /proc, and the statistics. It measures nothing by itself.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -235,8 +235,12 @@ export function printTable(header, rows, out = console.log) {
   for (const r of all.slice(1)) out(line(r));
 }
 
+/** Builds dist/tsinit when it is missing or older than src/ or build.mjs: the bench measures the tree as it is. */
 export function ensureBuilt() {
-  if (existsSync(resolve(ROOT, 'dist/tsinit'))) return;
-  console.error('bench: dist/tsinit missing; building it');
+  const exe = resolve(ROOT, 'dist/tsinit');
+  const inputs = [resolve(ROOT, 'build.mjs'), ...readdirSync(resolve(ROOT, 'src')).map((f) => resolve(ROOT, 'src', f))];
+  const stale = !existsSync(exe) || inputs.some((f) => statSync(f).mtimeMs > statSync(exe).mtimeMs);
+  if (!stale) return;
+  console.error('bench: dist/tsinit missing or older than src/; building it');
   execFileSync(resolve(ROOT, 'node_modules/.bin/node'), ['build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 }
