@@ -167,7 +167,7 @@ describe('tsinit started with broken stdio', () => {
   it.each(CASES)('stdin %s, stdout %s, stderr %s: spawns, forwards, exits 42', async (i, o, e) => {
     // The child's own stderr goes to /dev/null: dash reports the sleep killed by SIGUSR2 there,
     // and on a broken pipe that would kill the child (141), which is not what is tested here.
-    const script = 'exec 2>/dev/null; echo STARTED >&3; trap "echo USR2 >&3; exit 42" USR2; while :; do sleep 0.05; done';
+    const script = 'exec 2>/dev/null; trap "echo USR2 >&3; exit 42" USR2; echo STARTED >&3; while :; do sleep 0.05; done';
     const r = new Pid1Run(hfixture('stdio-wrap.py'), [i, o, e, '--', 'unshare', '--pid', '--fork', '--mount-proc', init.bin, '-vv', '--', 'sh', '-c', script],
       { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     let fd3 = '';
