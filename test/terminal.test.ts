@@ -27,10 +27,10 @@ function stateOf(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string | (() => string), cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out: ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -76,12 +76,12 @@ describe('a terminal on stdin', () => {
   });
 
   it('Ctrl-Z stops the child, tsinit stays up, SIGCONT to tsinit resumes it', async () => {
-    const r = onTerminal(['--', 'sh', '-c', 'echo READY; while :; do sleep 0.05; done']);
+    const r = onTerminal(['-vv', '--', 'sh', '-c', 'echo "READY tpgid=$(cut -d" " -f8 /proc/$$/stat) pgrp=$(cut -d" " -f5 /proc/$$/stat)"; while :; do sleep 0.05; done']);
     await r.waitFor(/READY/);
     const tsinit = childOf(childOf(r.proc.pid!));
     const child = childOf(tsinit);
     type(r, '\x1a');
-    await until('child stopped', () => stateOf(child) === 'T');
+    await until(() => `child stopped (state ${stateOf(child)})\n${r.output}`, () => stateOf(child) === 'T');
     await new Promise((res) => setTimeout(res, 200));
     expect(stateOf(tsinit)).not.toBe('T');
     expect(stateOf(child)).toBe('T');
