@@ -174,6 +174,32 @@ export function unblockSignal(sig: number): void {
 const SIZEOF_SIGACTION = 256;
 const sigactionBuf = ready ? c.calloc(1n, BigInt(SIZEOF_SIGACTION)) : 0n;
 
+/** Offset of sa_flags in glibc's struct sigaction: after sa_handler (8) and sa_mask (128). */
+const SIGACTION_FLAGS_OFFSET = 136;
+const SA_RESETHAND = 0x80000000;
+/** Per signal, the armed one-shot action to put back after each delivery. */
+const oneShot = new Map<number, bigint>();
+
+/**
+ * Makes the handler now installed for sig one-shot (SA_RESETHAND): the kernel puts SIG_DFL
+ * back as it delivers the signal. A kill(2)-sent fault signal is then caught once and
+ * forwarded, and rearmOneShot() installs the handler again; a real fault re-executes the
+ * faulting instruction, meets SIG_DFL and ends the process instead of spinning forever
+ * in a handler that returns to it.
+ */
+export function armOneShot(sig: number): void {
+  const act = c.calloc(1n, BigInt(SIZEOF_SIGACTION));
+  if (c.sigaction(sig, null, act) !== 0) return;
+  ffi.setUint32(act, SIGACTION_FLAGS_OFFSET, (ffi.getUint32(act, SIGACTION_FLAGS_OFFSET) | SA_RESETHAND) >>> 0);
+  if (c.sigaction(sig, act, null) === 0) oneShot.set(sig, act);
+}
+
+/** Puts the one-shot handler of sig back after a delivery (no-op for other signals). */
+export function rearmOneShot(sig: number): void {
+  const act = oneShot.get(sig);
+  if (act !== undefined) c.sigaction(sig, act, null);
+}
+
 /** True when sig is at its default action (SIG_DFL) in this process right now. */
 export function isDefaultAction(sig: number): boolean {
   if (c.sigaction(sig, null, sigactionBuf) !== 0) return false;

@@ -6,7 +6,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { describeConfig, formatHelp, parseCli, type Config } from './cli.ts';
 import * as libc from './libc.ts';
 import { createLogger, type Logger } from './log.ts';
-import { formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from './signals.ts';
+import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from './signals.ts';
 import { EXIT_FAILURE, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE } from './status.ts';
 import { Supervisor } from './supervisor.ts';
 import { createSystem, listInheritedFds, pageOutExecutable } from './system.ts';
@@ -34,11 +34,13 @@ onSignal = (sig) => early.push(sig);
  * is delivered. Node catches SIGTERM and SIGINT during its own start-up with a one-shot
  * handler that re-raises them, which PID 1 drops: a `docker stop` in those first
  * milliseconds leaves only a trace, the disposition back at SIG_DFL. Such a signal is
- * queued like any that arrives before the child exists.
+ * queued like any that arrives before the child exists. The fault signals get one-shot
+ * handlers (libc.armOneShot): forwarded when sent with kill, fatal when real.
  */
 function catchSignals(): void {
   const wereDefault = libc.watchSignals(listForwardedSignals(), (sig) => {
     try {
+      libc.rearmOneShot(sig);
       onSignal(sig);
     } catch (e) {
       // A callback from native code must never throw: report and go on.
@@ -46,6 +48,7 @@ function catchSignals(): void {
     }
   });
   for (const sig of STARTUP_STOP_SIGNALS) if (wereDefault.includes(sig)) early.push(sig);
+  for (const sig of FAULT_SIGNALS) libc.armOneShot(sig);
   libc.unblockSignal(SIGUSR1);
 }
 

@@ -29,6 +29,13 @@ export const SIGRTMAX = 64;
 /** The highest signal number on Linux (_NSIG - 1). */
 export const MAX_SIGNAL = 64;
 
+/**
+ * Signals the kernel raises for a fault in the faulting thread itself. tsinit forwards them
+ * when they are sent with kill(2), but a real fault in tsinit must still end it: their
+ * handlers are one-shot (see libc.armOneShot), re-armed after each forwarded one.
+ */
+export const FAULT_SIGNALS: ReadonlySet<number> = new Set([4, 7, 8, 11]); // ILL BUS FPE SEGV
+
 /** Signals that stop the application: they arm --kill-after and mark a process as already told to stop. */
 export const TERMINATING_SIGNALS: ReadonlySet<number> = new Set([SIGTERM, SIGINT, SIGQUIT]);
 

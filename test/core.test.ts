@@ -250,6 +250,27 @@ describe.each(MODES)('reaping $name', ({ pid1 }) => {
   });
 });
 
+describe('fault signals', () => {
+  it('sent with kill, each one is forwarded, again and again; a real fault in tsinit ends it instead of spinning', async () => {
+    const r = runPid1(['--', 'bash', '-c', 'for s in SEGV BUS FPE ILL; do trap "echo got $s" $s; done; echo READY; while :; do sleep 0.05; done']);
+    await r.waitFor(/READY/);
+    const init = await r.initPid();
+    let n = 0;
+    for (const sig of ['SIGSEGV', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGSEGV'] as const) {
+      process.kill(init, sig);
+      n++;
+      await until(`${n} fault signals forwarded`, () => (r.stdout.match(/^got /gm) ?? []).length === n);
+    }
+    expect(r.stdout.match(/^got \w+$/gm)).toEqual(['got SEGV', 'got SEGV', 'got BUS', 'got FPE', 'got ILL', 'got SEGV']);
+    // A real fault: gdb points tsinit's main thread at address 0. A handler that returns
+    // would make it fault forever at 100% CPU; a one-shot one lets the kernel end it.
+    execFileSync('gdb', ['-p', String(init), '-batch', '-ex', 'set $pc = 0', '-ex', 'detach'], { stdio: 'ignore', timeout: 30_000 });
+    const e = await r.exit(10_000);
+    // unshare re-raises its child's fatal signal on itself.
+    expect(e.signal).toBe('SIGSEGV');
+  }, 60_000);
+});
+
 describe('a stop request during start-up', () => {
   it('SIGTERM sent right after exec is not lost as PID 1 (docker run then docker stop)', async () => {
     for (const delayMs of [0, 2, 5, 10, 15, 20, 30]) {
