@@ -163,7 +163,7 @@ function applyEnv(cfg: Mutable, env: Readonly<Record<string, string | undefined>
   const get = (name: string): string | undefined => env[name];
   const verbosity = get('TSINIT_VERBOSITY');
   if (verbosity !== undefined && verbosity !== '') {
-    if (!/^\d$/.test(verbosity.trim())) throw invalid('TSINIT_VERBOSITY', verbosity, 'expected 0, 1 or 2');
+    if (!/^\d$/.test(verbosity.trim())) throw invalid('TSINIT_VERBOSITY', verbosity, 'expected 0, 1 or 2 (higher counts as 2)');
     cfg.verbosity = Number(verbosity);
   }
   const single = get('TSINIT_SINGLE_CHILD');
@@ -173,7 +173,7 @@ function applyEnv(cfg: Mutable, env: Readonly<Record<string, string | undefined>
   const warn = get('TSINIT_WARN_ON_REAP');
   if (warn !== undefined) cfg.warnOnReap = booleanOf('TSINIT_WARN_ON_REAP', warn);
   const drain = get('TSINIT_DRAIN');
-  if (drain !== undefined) cfg.drainMs = durationOf('TSINIT_DRAIN', drain);
+  if (drain !== undefined && drain !== '') cfg.drainMs = durationOf('TSINIT_DRAIN', drain);
   const killAfter = get('TSINIT_KILL_AFTER');
   if (killAfter !== undefined && killAfter !== '') cfg.killAfterMs = durationOf('TSINIT_KILL_AFTER', killAfter);
   const termDelay = get('TSINIT_TERM_DELAY');

@@ -217,7 +217,8 @@ export class Supervisor {
     for (const pid of pids) this.sys.kill(pid, SIGKILL);
     // Without /proc, PID 1 can still reach everything in its namespace but itself.
     if (left === null && this.sys.isPid1) this.sys.kill(-1, SIGKILL);
-    this.log.log('warning', 'kill', `SIGKILL to ${pids.length} process(es): ${reason}`, { pids, reason });
+    const whom = left === null ? (this.sys.isPid1 ? 'every process (kill -1, no /proc)' : 'the child\'s group (no /proc)') : `${pids.length} process(es)`;
+    this.log.log('warning', 'kill', `SIGKILL to ${whom}: ${reason}`, { pids, reason });
     if (this.graceTimer === null) this.graceTimer = this.sys.setTimer(KILL_REAP_GRACE_MS, () => this.finish());
   }
 

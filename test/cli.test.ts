@@ -108,6 +108,11 @@ describe('parseCli: environment twins', () => {
     expect([...c.remapExit]).toEqual([143, 130]);
   });
 
+  it('an empty variable counts as unset', () => {
+    const c = config(['x'], { TSINIT_DRAIN: '', TSINIT_KILL_AFTER: '', TSINIT_TERM_DELAY: '', TSINIT_VERBOSITY: '', TSINIT_LOG_FORMAT: '', TSINIT_PDEATH_SIGNAL: '', TSINIT_REWRITE: '', TSINIT_REMAP_EXIT: '' });
+    expect(c).toMatchObject({ drainMs: DEFAULT_DRAIN_MS, killAfterMs: null, termDelayMs: null, verbosity: 0, logFormat: 'text', pdeathSignal: null });
+  });
+
   it('the command line wins over the environment', () => {
     expect(config(['--drain', '1s', 'x'], { TSINIT_DRAIN: '9s' }).drainMs).toBe(1000);
     expect(config(['-r', 'TERM:INT', 'x'], { TSINIT_REWRITE: 'TERM:QUIT' }).rewrite.get(15)).toBe(2);
