@@ -211,9 +211,17 @@ async function runSignal(c: SignalCase): Promise<SignalOutcome> {
       // New workers serve once they have logged their start-up.
       await waitWorkers(ct, 4 + after.filter((p) => !before.includes(p)).length);
       reopened = (await ct.exec(['test', '-e', '/tmp/access.log'])).code === 0;
-      // Still serving after the signal.
-      const r = await docker(['run', '--rm', '--network', `container:${ct.id}`, 'tsinit-test', '/client.py', 'http://127.0.0.1:8000/pid']);
-      expect(r.stdout, 'a request after the signal').toMatch(/status=200/);
+      // Still serving after the signal. After USR1 a UvicornWorker may still be dying (the
+      // uvicorn defect above) when the request lands on it: the server must answer within a few tries.
+      const answers: string[] = [];
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const r = await docker(['run', '--rm', '--network', `container:${ct.id}`, 'tsinit-test', '/client.py', 'http://127.0.0.1:8000/pid']);
+        answers.push((r.stdout + r.stderr).trim());
+        if (/status=200/.test(r.stdout)) break;
+        await sleep(1000);
+      }
+      expect(answers.at(-1), `a request after the signal (answers: ${answers.join(' | ')})`).toMatch(/status=200/);
+      if (c.signal !== 'USR1') expect(answers, 'answered at the first try').toHaveLength(1);
     }
     const logs = await ct.logs();
     const killed = [...logs.matchAll(new RegExp(`terminated due to signal ${SIGNAL_NUMBERS[c.signal]}\\b`, 'g'))].length;
