@@ -115,11 +115,14 @@ describe('100 000 orphans', () => {
     r.proc.stdin!.end();
     expect((await r.exit()).code).toBe(23);
     expect(r.stderr).toBe('');
-    // Measured: +2.6 MB of heap in the first bursts, then flat (300 000 orphans: same);
-    // the rest is the executable's own code pages, given back after start-up and touched again.
-    expect(anonAfter - anonBefore).toBeLessThan(4 * 1024);
-    expect(rssAfter - rss20k).toBeLessThan(1024);
-    expect(rssAfter - rssBefore).toBeLessThan(10 * 1024);
+    // With V8's optimizing tiers off (the baked --no-opt), the heap is a sawtooth, not a slope:
+    // measured over 300 000 orphans, anonymous memory 9.6 -> 11.7 (50 000) -> 14.7 (200 000)
+    // -> 12.7 MB (250 000) after a full GC. The rest of VmRSS is the executable's own code
+    // pages, given back after start-up and touched again. A leak would climb past both bounds.
+    const figures = `RSS ${rssBefore} -> ${rss20k} (20 000) -> ${rssAfter} kB (100 000), anonymous ${anonBefore} -> ${anonAfter} kB`;
+    expect(anonAfter - anonBefore, figures).toBeLessThan(6 * 1024);
+    expect(rssAfter - rss20k, figures).toBeLessThan(4 * 1024);
+    expect(rssAfter - rssBefore, figures).toBeLessThan(10 * 1024);
     record('100 000 orphans', `${(ms / 1000).toFixed(1)} s for 20 bursts of 5000; zombies 0; RSS ${rssBefore} -> ${rss20k} (20 000) -> ${rssAfter} kB (100 000), anonymous ${anonBefore} -> ${anonAfter} kB, peak ${hwm} kB; exit 23`);
   }, 240_000);
 });
