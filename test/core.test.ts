@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture, killAll, runDirect, runPid1, runToEnd, TSINIT, type Run } from './helpers/pid1.ts';
+import { childrenWithState, until } from './helpers/proc.ts';
 
 afterEach(killAll);
 
@@ -20,28 +21,6 @@ function start(pid1: boolean, args: string[]): Run {
 /** Host pid of the init of a run (tsinit itself when run directly). */
 async function hostInitPid(run: Run): Promise<number> {
   return 'initPid' in run ? (run as { initPid(): Promise<number> }).initPid() : run.proc.pid!;
-}
-
-/** Processes whose parent is pid, with their state letter, read from the host's /proc. */
-function childrenWithState(pid: number): { pid: number; state: string }[] {
-  const out: { pid: number; state: string }[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === pid) out.push({ pid: Number(d), state: f[0]! });
-    } catch { /* gone */ }
-  }
-  return out;
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe.each(MODES)('exit codes $name', ({ pid1 }) => {

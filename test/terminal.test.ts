@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture, killAll, Run, TSINIT } from './helpers/pid1.ts';
+import { until } from './helpers/proc.ts';
 
 afterEach(killAll);
 
@@ -25,14 +26,6 @@ function childOf(pid: number): number {
 function stateOf(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-}
-
-async function until(what: string | (() => string), cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('a terminal on stdin, tsinit not PID 1 (the session leader of the terminal)', () => {

@@ -1,11 +1,12 @@
 // dist/tsinit-linux-arm64 under qemu-user, as PID 1 of a fresh pid namespace: the demo and a
 // smoke subset of test/core.test.ts (exit codes, forwarding incl. realtime signals, reaping). Where qemu-user itself limits what can be shown, a comment says how.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fixture, killAll, ROOT, runPid1, runToEnd } from '../helpers/pid1.ts';
+import { childrenWithState, until as pollUntil } from '../helpers/proc.ts';
 import { ARM64_BIN, ELF_MACHINE, elfMachine, NODE_VERSION, PKG, RELEASE } from '../release/artifacts.ts';
 
 const QEMU_TSINIT = resolve(ROOT, 'test/arm64/qemu-tsinit');
@@ -16,27 +17,8 @@ afterEach(killAll);
 const scratch = mkdtempSync(resolve(tmpdir(), 'tsinit-arm64-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Processes whose parent is pid, with their state letter, from the host's /proc. */
-function childrenWithState(pid: number): { pid: number; state: string }[] {
-  const out: { pid: number; state: string }[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === pid) out.push({ pid: Number(d), state: f[0]! });
-    } catch { /* gone */ }
-  }
-  return out;
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The emulated executable is slower: a longer deadline than the native suites'. */
+const until = (what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> => pollUntil(what, cond, timeoutMs);
 
 describe('the arm64 executable', () => {
   it('is an aarch64 ELF that names its version, Node and architecture', () => {

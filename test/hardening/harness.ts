@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { ROOT, TSINIT } from '../helpers/pid1.ts';
+import { until as pollUntil } from '../helpers/proc.ts';
 
 export const HARDENING_FIXTURES = resolve(ROOT, 'test/fixtures/hardening');
 
@@ -57,13 +58,9 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls cond every 20 ms until it holds; fails with what after timeoutMs. */
-export async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(20);
-  }
+/** Polls cond every 20 ms until it holds; these suites load the machine: 15 s by default. */
+export function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  return pollUntil(what, cond, timeoutMs);
 }
 
 export interface ProcStat { pid: number; state: string; ppid: number; pgrp: number }
