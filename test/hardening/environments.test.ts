@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture, killAll, Pid1Run, runToEnd } from '../helpers/pid1.ts';
-import { descendantsOf, fdsOf, hfixture, isRunning, record, statusLine, until, usePrivateInit, zombiesUnder } from './harness.ts';
+import { descendantsOf, fdsOf, fixtureFor65534, hfixture, isRunning, record, statusLine, until, usePrivateInit, zombiesUnder } from './harness.ts';
 
 const init = usePrivateInit();
 afterEach(killAll);
@@ -109,7 +109,7 @@ describe('an unprivileged user (uid 65534) in its own user and pid namespace', (
   it('is PID 1 there with no capability, and still spawns, forwards, reaps and exits with the status', async () => {
     const r = new Pid1Run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups',
       'unshare', '--user', '--map-user=65534', '--map-group=65534', '--pid', '--fork', '--mount-proc',
-      init.bin, '-v', '--', 'sh', '-c', `echo "ID $(id -u) $(id -g) PPID $PPID"; for i in 1 2 3; do sh -c 'sleep 0.1 &'; done; exec ${fixture('signals.py')} 8`], {});
+      init.bin, '-v', '--', 'sh', '-c', `echo "ID $(id -u) $(id -g) PPID $PPID"; for i in 1 2 3; do sh -c 'sleep 0.1 &'; done; exec ${fixtureFor65534(init, fixture('signals.py'))} 8`], {});
     await r.waitFor(/^READY/m);
     expect(r.stdout).toMatch(/^ID 65534 65534 PPID 1$/m);
     const pid = await r.initPid();

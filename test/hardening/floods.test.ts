@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatSignal } from '../../src/signals.ts';
 import { killAll, Pid1Run, runPid1 } from '../helpers/pid1.ts';
-import { descendantsOf, hfixture, isRunning, prng, record, restingRssKb, sleep, statusKb, until, usePrivateInit, zombiesUnder } from './harness.ts';
+import { descendantsOf, fixtureFor65534, hfixture, isRunning, prng, record, restingRssKb, sleep, statusKb, until, usePrivateInit, zombiesUnder } from './harness.ts';
 
 const init = usePrivateInit();
 afterEach(killAll);
@@ -202,7 +202,7 @@ describe('a fork bomb in the child, bounded', () => {
 
   it('by RLIMIT_NPROC (ulimit -u 60) as uid 65534: the same', async () => {
     // RLIMIT_NPROC does not bind root, so the bomb drops to uid 65534 first.
-    const r = runPid1(['--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'prlimit', '--nproc=60', hfixture('bomb.py'), '4'], { init: init.bin });
+    const r = runPid1(['--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'prlimit', '--nproc=60', fixtureFor65534(init, hfixture('bomb.py')), '4'], { init: init.bin });
     await r.waitFor(/^READY$/m);
     const pid = await r.initPid();
     const t0 = performance.now();

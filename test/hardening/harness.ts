@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { ROOT, TSINIT } from '../helpers/pid1.ts';
 import { until as pollUntil } from '../helpers/proc.ts';
@@ -28,6 +28,17 @@ export interface PrivateInit {
  * after. A rebuild overwrites dist/tsinit in place, so a copy taken mid-write is caught by
  * running `--version` on it and taken again.
  */
+/**
+ * A copy of a fixture in the private directory, for tests that run as uid 65534: the
+ * checkout itself may sit below a directory only root can enter (a CI clone in mktemp -d).
+ */
+export function fixtureFor65534(init: PrivateInit, path: string): string {
+  const copy = join(init.dir, basename(path));
+  copyFileSync(path, copy);
+  chmodSync(copy, 0o755);
+  return copy;
+}
+
 export function usePrivateInit(): PrivateInit {
   const state = { bin: '', dir: '' };
   beforeAll(async () => {
