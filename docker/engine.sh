@@ -65,20 +65,33 @@ debian_mirror() {
   printf '%s\n' "$uri"
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE NAME: the pidfile names a running NAME. Not kill -0: a daemon killed when the
+# session that started it ended can linger as a zombie when nothing reaps it (seen here), and
+# its pid may since belong to another program.
+alive() {
+  local pid stat
+  [ -f "$1" ] || return 1
+  pid="$(cat "$1")"
+  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
+}
 
 # start_daemon STATE_DIR [extra dockerd args...]: starts dockerd unless its pidfile names a
 # live process, then waits until it answers. Its own config file keeps /etc/docker out of it.
 start_daemon() {
   local d="$1"; shift
   local sock="unix://$d/docker.sock"
-  if alive "$d/dockerd.pid" && DOCKER_HOST="$sock" "$DOCKER" info >/dev/null 2>&1; then return 0; fi
-  if alive "$d/dockerd.pid"; then
+  if alive "$d/dockerd.pid" dockerd && DOCKER_HOST="$sock" "$DOCKER" info >/dev/null 2>&1; then return 0; fi
+  if alive "$d/dockerd.pid" dockerd; then
     log "dockerd $(cat "$d/dockerd.pid") in $d does not answer yet"
   else
     mkdir -p "$d"
     [ -f "$d/daemon.json" ] || echo '{}' >"$d/daemon.json"
     rm -f "$d/dockerd.pid" "$d/docker.sock"
+    # dockerd trusts a containerd pidfile whose pid answers kill -0: a dead one's must go.
+    alive "$d/exec/containerd/containerd.pid" containerd || rm -f "$d/exec/containerd/containerd.pid"
     log "starting dockerd in $d"
     # setsid: the daemon outlives the test run that started it (up is idempotent; down stops it).
     setsid /usr/sbin/dockerd --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$d/exec" \
@@ -152,17 +165,17 @@ stop_daemon() {
   local d="$1" pid i
   [ -f "$d/dockerd.pid" ] || return 0
   pid="$(cat "$d/dockerd.pid")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$d/dockerd.pid" dockerd; then
     log "stopping dockerd $pid ($d)"
     # Containers first, so no shim or container process outlives the daemon.
     DOCKER_HOST="unix://$d/docker.sock" "$DOCKER" ps -aq 2>/dev/null | xargs -r env DOCKER_HOST="unix://$d/docker.sock" "$DOCKER" rm -f >/dev/null 2>&1 || true
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    for i in $(seq 1 150); do alive "$d/dockerd.pid" dockerd || break; sleep 0.1; done
+    alive "$d/dockerd.pid" dockerd && kill -KILL "$pid" 2>/dev/null || true
   fi
   # The managed containerd has its own pidfile under the exec root.
   local cpid="$d/exec/containerd/containerd.pid"
-  if [ -f "$cpid" ] && kill -0 "$(cat "$cpid")" 2>/dev/null; then kill -TERM "$(cat "$cpid")" 2>/dev/null || true; fi
+  if alive "$cpid" containerd; then kill -TERM "$(cat "$cpid")" 2>/dev/null || true; fi
 }
 
 cmd_down() {
