@@ -23,9 +23,8 @@ const PAGE_OUT_AFTER_MS = 500;
 const STARTUP_STOP_SIGNALS = [SIGTERM, SIGINT];
 
 /** Signals that reach tsinit before the child exists wait here, then go to the child. */
-let onSignal: (sig: number) => void;
 const early: number[] = [];
-onSignal = (sig) => early.push(sig);
+let onSignal: (sig: number) => void = (sig) => { early.push(sig); };
 
 /**
  * Catches every forwarded signal through libuv's signal handles (1..31 and the realtime
