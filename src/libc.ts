@@ -3,6 +3,7 @@
 // Sizes are glibc's (x86_64 and aarch64 agree on every one used here).
 
 import type * as FFI from 'node:ffi';
+import { SIGPIPE } from './signals.ts';
 
 // node:ffi emits an ExperimentalWarning on load. The executable bakes
 // --disable-warning=ExperimentalWarning; run as a plain script (the npm package), the
@@ -44,7 +45,6 @@ const LIBC = {
   free: { arguments: ['pointer'], return: 'void' },
   strerror: { arguments: ['i32'], return: 'pointer' },
   getpid: { arguments: [], return: 'i32' },
-  getppid: { arguments: [], return: 'i32' },
   getpgrp: { arguments: [], return: 'i32' },
   kill: { arguments: ['i32', 'i32'], return: 'i32' },
   waitpid: { arguments: ['i32', 'pointer', 'i32'], return: 'i32' },
@@ -119,7 +119,6 @@ export function describeErrno(code: number): string {
 }
 
 export function getpid(): number { return c.getpid(); }
-export function getppid(): number { return c.getppid(); }
 export function getpgrp(): number { return c.getpgrp(); }
 export function isatty(fd: number): boolean { return c.isatty(fd) === 1; }
 
@@ -206,7 +205,7 @@ export function isDefaultAction(sig: number): boolean {
   return ffi.getUint64(sigactionBuf, 0) === 0n;
 }
 
-const pipeSet = ready ? allocSigset([13]) : 0n;
+const pipeSet = ready ? allocSigset([SIGPIPE]) : 0n;
 const zeroTimespec = ready ? c.calloc(1n, 16n) : 0n;
 
 /**

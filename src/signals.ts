@@ -12,7 +12,6 @@ const STANDARD_NAMES: readonly string[] = [
 
 const ALIASES: Readonly<Record<string, number>> = { SIGIOT: 6, SIGCLD: 17, SIGPOLL: 29, SIGUNUSED: 31 };
 
-export const SIGHUP = 1;
 export const SIGINT = 2;
 export const SIGQUIT = 3;
 export const SIGKILL = 9;
@@ -20,7 +19,6 @@ export const SIGUSR1 = 10;
 export const SIGPIPE = 13;
 export const SIGTERM = 15;
 export const SIGCHLD = 17;
-export const SIGCONT = 18;
 export const SIGSTOP = 19;
 
 /** glibc keeps 32 and 33 for its threads (SIGCANCEL, SIGSETXID); user realtime signals start at 34. */

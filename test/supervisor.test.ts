@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli, type Config } from '../src/cli.ts';
 import type { Level, Logger } from '../src/log.ts';
-import { Supervisor, type System } from '../src/supervisor.ts';
+import { ESRCH, Supervisor, type System } from '../src/supervisor.ts';
 
 const CHILD = 100;
 
@@ -83,7 +83,7 @@ describe('Supervisor: forwarding', () => {
 
   it('survives ESRCH from kill and still exits with the child status', () => {
     const { sys, sup } = setup(['--drain', '0']);
-    sys.killErrno = 3;
+    sys.killErrno = ESRCH;
     sup.onSignal(15);
     sys.end(CHILD, TERMINATED);
     sup.reap();
