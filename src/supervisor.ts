@@ -148,14 +148,16 @@ export class Supervisor {
     if (this.state === 'exiting') return;
     let childEnded: ChildEnd | null = null;
     let last: 'none' | 'no-children';
+    const reapLevel = this.config.warnOnReap ? 'warning' : 'debug';
     for (;;) {
       const r = this.sys.waitAny();
       if (r === 'none' || r === 'no-children') { last = r; break; }
       if (r.pid === this.childPid) {
         const end = decodeWaitStatus(r.status);
         if (end !== undefined) childEnded = end;
-      } else {
-        this.log.log(this.config.warnOnReap ? 'warning' : 'debug', 'reap', `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
+      } else if (this.log.enabled(reapLevel)) {
+        // The hot path of a burst: build the line only when it will be written.
+        this.log.log(reapLevel, 'reap', `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
       }
     }
     if (childEnded !== null && this.childEnd === null) this.onChildExit(childEnded);
