@@ -60,7 +60,7 @@ function step(name, fn) {
 /** Bundles src/main.ts into one CommonJS file (the SEA main must be CommonJS). */
 export async function bundle(outfile, banner) {
   await build({
-    entryPoints: ['src/main.ts'],
+    entryPoints: ['src/node/main.ts'],
     bundle: true,
     platform: 'node',
     format: 'cjs',

@@ -4,8 +4,8 @@
 // wrong. Grammar-built command lines check the values too, not just the shape.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCli, type CliResult, type Config } from '../../src/cli.ts';
-import { MAX_DURATION_MS } from '../../src/duration.ts';
+import { parseCli, type CliResult, type Config } from '../../src/core/cli.ts';
+import { MAX_DURATION_MS } from '../../src/core/duration.ts';
 
 const SEED = Number(process.env.TSINIT_FUZZ_SEED ?? 20_260_527);
 const RUNS = Number(process.env.TSINIT_FUZZ_RUNS ?? 4000);

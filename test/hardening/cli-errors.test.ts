@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCli } from '../../src/cli.ts';
+import { parseCli } from '../../src/core/cli.ts';
 import { runToEnd } from '../helpers/pid1.ts';
 import { record, usePrivateInit } from './harness.ts';
 

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatSignal } from '../../src/signals.ts';
+import { formatSignal } from '../../src/core/signals.ts';
 import { killAll, Pid1Run, runPid1 } from '../helpers/pid1.ts';
 import { descendantsOf, fixtureFor65534, hfixture, isRunning, prng, record, restingRssKb, sleep, statusKb, until, usePrivateInit, zombiesUnder } from './harness.ts';
 

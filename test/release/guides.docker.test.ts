@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCli } from '../../src/cli.ts';
+import { parseCli } from '../../src/core/cli.ts';
 import { docker, dockerOk, HOST, INIT_HOST, sleep, STATE_DIR, type Result } from '../docker/docker.ts';
 import { ROOT } from '../helpers/pid1.ts';
 import { ensureRelease, PKG, RELEASE } from './artifacts.ts';

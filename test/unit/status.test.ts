@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWaitStatus, exitCodeOf, remapExitCode } from '../src/status.ts';
+import { decodeWaitStatus, exitCodeOf, remapExitCode } from '../../src/core/status.ts';
 
 describe('decodeWaitStatus', () => {
   it.each(Array.from({ length: 256 }, (_, code) => [code]))('exit %i', (code) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSignal, listForwardedSignals, parseSignal } from '../src/signals.ts';
+import { formatSignal, listForwardedSignals, parseSignal } from '../../src/core/signals.ts';
 
 describe('parseSignal', () => {
   it.each([

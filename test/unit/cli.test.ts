@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DRAIN_MS, formatHelp, parseCli, type Config } from '../src/cli.ts';
-import { parseDuration } from '../src/duration.ts';
+import { DEFAULT_DRAIN_MS, formatHelp, parseCli, type Config } from '../../src/core/cli.ts';
+import { parseDuration } from '../../src/core/duration.ts';
 
 function config(args: string[], env: Record<string, string> = {}): Config {
   const r = parseCli(args, env);

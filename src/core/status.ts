@@ -1,6 +1,8 @@
 // Wait statuses and exit codes. Pure: decodes what waitpid(2) wrote, and turns the main
 // child's end into tsinit's own exit code (128+n for a signal, then --remap-exit).
 
+import { ERRNO } from './errno.ts';
+
 export type ChildEnd =
   | { kind: 'exited'; code: number }
   | { kind: 'signaled'; signal: number; coreDumped: boolean };
@@ -31,4 +33,23 @@ export function exitCodeOf(end: ChildEnd): number {
 /** --remap-exit: a code listed becomes 0 (tini's -e). */
 export function remapExitCode(code: number, remap: ReadonlySet<number>): number {
   return remap.has(code) ? 0 : code;
+}
+
+/** Spawn failures that mean "found, but cannot be executed": 126, as a shell says. */
+const NOT_EXECUTABLE_ERRNOS: readonly number[] = [ERRNO.EACCES, ERRNO.ENOEXEC, ERRNO.EISDIR, ERRNO.ENOTDIR,
+  ERRNO.E2BIG, ERRNO.ETXTBSY, ERRNO.ELOOP, ERRNO.ENAMETOOLONG, ERRNO.EPERM];
+
+/**
+ * Exit code and message for a spawn that failed with errno err: 127 when the command is not
+ * there (ENOENT), 126 when it cannot be executed, 1 otherwise. reason is the host's
+ * `strerror (ENAME)` text.
+ */
+export function describeSpawnFailure(command: string, err: number, reason: string): { code: number; message: string } {
+  if (err === ERRNO.ENOENT) {
+    const what = command.indexOf('/') >= 0 ? `cannot run '${command}'` : `command not found: '${command}'`;
+    return { code: EXIT_NOT_FOUND, message: `${what}: ${reason}` };
+  }
+  const code = NOT_EXECUTABLE_ERRNOS.indexOf(err) >= 0 ? EXIT_NOT_EXECUTABLE : EXIT_FAILURE;
+  const hint = err === ERRNO.ENOEXEC ? ' (a script needs a #! line)' : '';
+  return { code, message: `cannot run '${command}': ${reason}${hint}` };
 }

@@ -3,7 +3,8 @@
 // Sizes are glibc's (x86_64 and aarch64 agree on every one used here).
 
 import type * as FFI from 'node:ffi';
-import { SIGPIPE } from './signals.ts';
+import { ERRNO, errnoName } from '../core/errno.ts';
+import { SIGPIPE } from '../core/signals.ts';
 
 // node:ffi emits an ExperimentalWarning on load. The executable bakes
 // --disable-warning=ExperimentalWarning; run as a plain script (the npm package), the
@@ -19,12 +20,7 @@ function loadFfi(): typeof FFI {
   return mod;
 }
 
-export const errno = {
-  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, E2BIG: 7, ENOEXEC: 8, EBADF: 9, ECHILD: 10,
-  EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, ENOTDIR: 20, EISDIR: 21, EINVAL: 22,
-  ENFILE: 23, EMFILE: 24, ENOTTY: 25, ETXTBSY: 26, EPIPE: 32, ENAMETOOLONG: 36, ELOOP: 40,
-} as const;
-const ERRNO_NAMES = new Map<number, string>(Object.entries(errno).map(([k, v]) => [v, k]));
+export const errno = ERRNO;
 
 const SIZEOF_SPAWNATTR = 336;
 const SIZEOF_FILE_ACTIONS = 80;
@@ -106,10 +102,7 @@ function lastErrno(): number {
 const statusPtr = ready ? c.calloc(1n, 8n) : 0n;
 const pidPtr = ready ? c.calloc(1n, 8n) : 0n;
 
-/** `ENOENT`, or `errno 99` for one not in the table. */
-export function errnoName(code: number): string {
-  return ERRNO_NAMES.get(code) ?? `errno ${code}`;
-}
+export { errnoName };
 
 /** `No such file or directory (ENOENT)`. */
 export function describeErrno(code: number): string {

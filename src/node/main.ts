@@ -3,12 +3,12 @@
 // Before the child is spawned an error may end tsinit; after, nothing but the child's end may.
 
 import { readFileSync, writeSync } from 'node:fs';
-import { describeConfig, formatHelp, parseCli, type Config } from './cli.ts';
+import { describeConfig, formatHelp, parseCli, type Config } from '../core/cli.ts';
 import * as libc from './libc.ts';
-import { createLogger, type Logger } from './log.ts';
-import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from './signals.ts';
-import { EXIT_FAILURE, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE } from './status.ts';
-import { Supervisor } from './supervisor.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
+import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
+import { Supervisor } from '../core/supervisor.ts';
 import { createSystem, listInheritedFds, pageOutExecutable } from './system.ts';
 
 declare const TSINIT_VERSION: string | undefined;
@@ -74,20 +74,6 @@ function writeStderr(line: string): boolean {
   return libc.writeAll(2, Buffer.from(line, 'utf8')) === 0;
 }
 
-/** Exit code and message for a spawn that failed. */
-function describeSpawnFailure(command: string, err: number): { code: number; message: string } {
-  const reason = libc.describeErrno(err);
-  if (err === libc.errno.ENOENT) {
-    const what = command.includes('/') ? `cannot run '${command}'` : `command not found: '${command}'`;
-    return { code: EXIT_NOT_FOUND, message: `${what}: ${reason}` };
-  }
-  const notExecutable: number[] = [libc.errno.EACCES, libc.errno.ENOEXEC, libc.errno.EISDIR, libc.errno.ENOTDIR,
-    libc.errno.E2BIG, libc.errno.ETXTBSY, libc.errno.ELOOP, libc.errno.ENAMETOOLONG, libc.errno.EPERM];
-  const code = notExecutable.includes(err) ? EXIT_NOT_EXECUTABLE : EXIT_FAILURE;
-  const hint = err === libc.errno.ENOEXEC ? ' (a script needs a #! line)' : '';
-  return { code, message: `cannot run '${command}': ${reason}${hint}` };
-}
-
 /** The child's group takes the terminal only if tsinit's own group has it (0: not visible from this pid namespace). */
 function shouldTakeTerminal(): boolean {
   if (!libc.isatty(0)) return false;
@@ -104,7 +90,7 @@ function spawnChild(config: Config, log: Logger, inheritFds: readonly number[]):
     log.log('debug', 'warning', `spawn with the terminal failed (${libc.errnoName(result.errno)}); retrying without`);
     result = libc.spawn({ argv, takeTerminal: false, inheritFds });
   }
-  if ('errno' in result) return describeSpawnFailure(config.command[0]!, result.errno);
+  if ('errno' in result) return describeSpawnFailure(config.command[0]!, result.errno, libc.describeErrno(result.errno));
   return result.pid;
 }
 

@@ -3,7 +3,7 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as libc from './libc.ts';
-import type { System } from './supervisor.ts';
+import type { System } from '../core/supervisor.ts';
 
 /** Children of one process: the union over its threads (a fork is listed under the thread that made it). */
 function childrenOf(pid: number | 'self'): number[] {

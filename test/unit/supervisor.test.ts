@@ -1,8 +1,8 @@
 // The supervisor's decisions against a fake system: which kill() calls, when, and the exit code.
 import { describe, expect, it } from 'vitest';
-import { parseCli, type Config } from '../src/cli.ts';
-import type { Level, Logger } from '../src/log.ts';
-import { ESRCH, Supervisor, type System } from '../src/supervisor.ts';
+import { parseCli, type Config } from '../../src/core/cli.ts';
+import type { Level, Logger } from '../../src/core/log.ts';
+import { ESRCH, Supervisor, type System } from '../../src/core/supervisor.ts';
 
 const CHILD = 100;
 
