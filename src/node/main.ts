@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
 import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
+import { childTakesTerminal } from '../core/terminal.ts';
 import { createSystem, listInheritedFds, pageOutExecutable } from './system.ts';
 
 declare const TSINIT_VERSION: string | undefined;
@@ -74,16 +75,9 @@ function writeStderr(line: string): boolean {
   return libc.writeAll(2, Buffer.from(line, 'utf8')) === 0;
 }
 
-/** The child's group takes the terminal only if tsinit's own group has it (0: not visible from this pid namespace). */
-function shouldTakeTerminal(): boolean {
-  if (!libc.isatty(0)) return false;
-  const fg = libc.tcgetpgrp(0);
-  return fg === libc.getpgrp() || fg === 0;
-}
-
 function spawnChild(config: Config, log: Logger, inheritFds: readonly number[]): number | { code: number; message: string } {
   const argv = readRawArgs(config.command.length, config.command);
-  const takeTerminal = shouldTakeTerminal();
+  const takeTerminal = childTakesTerminal(libc.isatty(0), libc.tcgetpgrp(0), libc.getpgrp());
   let result = libc.spawn({ argv, takeTerminal, inheritFds });
   if ('errno' in result && takeTerminal) {
     // The terminal hand-off can fail (not our controlling terminal): run without it.

@@ -3,59 +3,18 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as libc from './libc.ts';
+import { listDescendants, type ProcReader } from '../core/proc.ts';
 import type { System } from '../core/supervisor.ts';
 
-/** Children of one process: the union over its threads (a fork is listed under the thread that made it). */
-function childrenOf(pid: number | 'self'): number[] {
-  const out: number[] = [];
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
-    } catch {
-      continue; // the thread ended while we looked
-    }
-    for (const field of text.split(' ')) if (field !== '') out.push(Number(field));
-  }
-  return out;
-}
-
-/** The process group of pid from /proc/<pid>/stat (the field after state and ppid). */
-function processGroupOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[2]);
-  } catch {
-    return null; // gone already
-  }
-}
-
-/** Every descendant of tsinit, breadth first, or null when /proc is not there to ask. */
-export function listDescendants(): { pid: number; pgid: number }[] | null {
-  let queue: number[];
-  try {
-    queue = childrenOf('self');
-  } catch {
-    return null;
-  }
-  const seen = new Set<number>();
-  const out: { pid: number; pgid: number }[] = [];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    const pgid = processGroupOf(pid);
-    if (pgid === null) continue;
-    out.push({ pid, pgid });
-    try {
-      queue.push(...childrenOf(pid));
-    } catch {
-      // exited while we walked: its children, if any, are being re-parented to us
-    }
-  }
-  return out;
-}
+/** /proc through node:fs, for the core's walk of the process tree. */
+const procReader: ProcReader = {
+  readFile(path) {
+    try { return readFileSync(path, 'latin1'); } catch { return null; }
+  },
+  listDir(path) {
+    try { return readdirSync(path); } catch { return null; }
+  },
+};
 
 /**
  * Descriptors above 2 that tsinit inherited (socket activation, a pipe from the caller), to
@@ -130,7 +89,7 @@ export function createSystem(exit: (code: number) => void): System {
   return {
     kill: libc.kill,
     waitAny: libc.waitAny,
-    descendants: listDescendants,
+    descendants: () => listDescendants(procReader),
     isPid1: libc.getpid() === 1,
     setTimer: (ms, fn) => setTimeout(fn, ms),
     clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),

@@ -3,10 +3,16 @@
 // init's host pid to signal, and the exit. Nothing is slept on a fixed time: wait for a line.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const TSINIT = process.env.TSINIT_BIN ?? resolve(ROOT, 'dist/tsinit');
+/**
+ * Which host the executable under test runs on: 'static' (dist/tsinit, Duktape + musl) or
+ * 'node' (dist/tsinit-node). The few assertions about the host itself (what --version names,
+ * how a signal is held during start-up, the host's own descriptors) depend on it.
+ */
+export const HOST: 'static' | 'node' = (process.env.TSINIT_HOST as 'static' | 'node' | undefined) ?? (basename(TSINIT).startsWith('tsinit-node') ? 'node' : 'static');
 export const FIXTURES = resolve(ROOT, 'test/fixtures');
 
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWaitStatus, exitCodeOf, remapExitCode } from '../../src/core/status.ts';
+import { ERRNO, errnoName } from '../../src/core/errno.ts';
+import { decodeWaitStatus, describeSpawnFailure, exitCodeOf, remapExitCode } from '../../src/core/status.ts';
 
 describe('decodeWaitStatus', () => {
   it.each(Array.from({ length: 256 }, (_, code) => [code]))('exit %i', (code) => {
@@ -28,5 +29,24 @@ describe('remapExitCode', () => {
     expect(remapExitCode(code, new Set([code]))).toBe(0);
     expect(remapExitCode(code, new Set([(code + 1) % 256]))).toBe(code);
     expect(remapExitCode(code, new Set())).toBe(code);
+  });
+});
+
+describe('describeSpawnFailure: every errno a spawn can meet', () => {
+  const NOT_EXECUTABLE = ['EACCES', 'ENOEXEC', 'EISDIR', 'ENOTDIR', 'E2BIG', 'ETXTBSY', 'ELOOP', 'ENAMETOOLONG', 'EPERM'];
+  it.each(Object.keys(ERRNO))('%s', (name) => {
+    const err = ERRNO[name as keyof typeof ERRNO];
+    const { code, message } = describeSpawnFailure('/app/run', err, `reason (${errnoName(err)})`);
+    expect(code).toBe(name === 'ENOENT' ? 127 : NOT_EXECUTABLE.indexOf(name) >= 0 ? 126 : 1);
+    expect(message).toBe(`cannot run '/app/run': reason (${name})${name === 'ENOEXEC' ? ' (a script needs a #! line)' : ''}`);
+  });
+
+  it('a bare name not found on PATH says "command not found"', () => {
+    expect(describeSpawnFailure('nosuch', ERRNO.ENOENT, 'No such file or directory (ENOENT)')).toEqual({ code: 127, message: "command not found: 'nosuch': No such file or directory (ENOENT)" });
+  });
+
+  it('an errno outside the table is named by its number and is exit 1', () => {
+    expect(errnoName(95)).toBe('errno 95');
+    expect(describeSpawnFailure('x', 95, 'Operation not supported (errno 95)').code).toBe(1);
   });
 });

@@ -1,0 +1,294 @@
+// The only file that reaches the static host's bridge (host.c): libc calls, raw memory, and
+// the sizes, offsets and constants host.c took from the C headers. Nothing here decides
+// policy. Pointers are numbers (user-space addresses fit in 53 bits on x86-64 and arm64).
+
+import { errnoName } from '../core/errno.ts';
+import { SIGPIPE } from '../core/signals.ts';
+
+/** What host.c puts in the global object `bridge`. A result of -1 (or 0 for a pointer) means: ask errno(). */
+interface Bridge {
+  getpid(): number; getpgrp(): number; kill(pid: number, sig: number): number;
+  waitpid(pid: number, status: number, options: number): number; prctl(option: number, arg: number): number;
+  isatty(fd: number): number; tcgetpgrp(fd: number): number; tcsetpgrp(fd: number, pgrp: number): number;
+  setpgid(pid: number, pgid: number): number; fork(): number; execvp(file: number, argv: number): number;
+  _exit(code: number): never; exit(code: number): never; pipe2(fds: number, flags: number): number;
+  write(fd: number, buf: number, n: number): number; read(fd: number, buf: number, n: number): number;
+  open(path: number, flags: number): number; close(fd: number): number;
+  opendir(path: number): number; readdir(dir: number): number; closedir(dir: number): number;
+  sigprocmask(how: number, set: number, old: number): number;
+  sigtimedwait(set: number, info: number, timeout: number): number;
+  sigaction(sig: number, act: number, old: number): number;
+  clock_gettime(clock: number, ts: number): number; strerror(err: number): number;
+  calloc(n: number, size: number): number; free(p: number): void;
+  errno(): number;
+  getU8(p: number, off: number): number; getI32(p: number, off: number): number; getU32(p: number, off: number): number;
+  getU64(p: number, off: number): number; setU8(p: number, off: number, v: number): void;
+  setI32(p: number, off: number, v: number): void; setU64(p: number, off: number, v: number): void;
+  putString(p: number, s: string): number; byteLength(s: string): number;
+  string(p: number, n: number): string; cstring(p: number): string;
+  argc(): number; argv(): number; environ(): number;
+  readonly [constant: string]: unknown;
+}
+declare const bridge: Bridge;
+
+function constant(name: string): number {
+  return bridge[name] as number;
+}
+
+export const ARCH = bridge['ARCH'] as string;
+/** `2.7.0` from DUK_VERSION (20700). */
+export const ENGINE_VERSION = [Math.floor(constant('DUK_VERSION') / 10000), Math.floor(constant('DUK_VERSION') / 100) % 100, constant('DUK_VERSION') % 100].join('.');
+/** Every errno value host.c knows, by name: a test compares them with the core's table. */
+export function listErrnoConstants(): { name: string; value: number }[] {
+  const out: { name: string; value: number }[] = [];
+  for (const name of Object.keys(bridge)) if (/^E[A-Z0-9]+$/.test(name)) out.push({ name, value: constant(name) });
+  return out;
+}
+
+const PTR = constant('SIZEOF_pointer');
+const SIGSET = constant('SIZEOF_sigset_t');
+const NSIG = constant('_NSIG');
+const EINTR = constant('EINTR');
+const EAGAIN = constant('EAGAIN');
+const EPIPE = constant('EPIPE');
+
+/** Native scratch memory, allocated once: waitpid's status word, a timespec, siginfo, paths, reads. */
+const status = bridge.calloc(1, 8);
+const timespec = bridge.calloc(1, constant('SIZEOF_timespec'));
+const siginfo = bridge.calloc(1, constant('SIZEOF_siginfo_t'));
+const READ_SIZE = 65536;
+const readBuf = bridge.calloc(1, READ_SIZE);
+const PATH_SIZE = 4096;
+const pathBuf = bridge.calloc(1, PATH_SIZE);
+
+/**
+ * A sigset with the given signals, bits set by hand: libc's sigaddset refuses the numbers it
+ * keeps for itself (32-34 in musl), and an init must take those too. Linux's layout: bit
+ * (sig-1) of little-endian 64-bit words (x86-64 and arm64).
+ */
+function allocSigset(signals: readonly number[]): number {
+  const set = bridge.calloc(1, SIGSET);
+  for (const sig of signals) {
+    const bit = sig - 1;
+    const byte = Math.floor(bit / 8);
+    bridge.setU8(set, byte, bridge.getU8(set, byte) | (1 << (bit % 8)));
+  }
+  return set;
+}
+const ALL_SIGNALS: number[] = [];
+for (let sig = 1; sig < NSIG; sig++) ALL_SIGNALS.push(sig);
+const allSet = allocSigset(ALL_SIGNALS);
+const pipeSet = allocSigset([SIGPIPE]);
+const emptySet = allocSigset([]);
+const defaultAction = bridge.calloc(1, constant('SIZEOF_sigaction'));
+
+export function getpid(): number { return bridge.getpid(); }
+export function getpgrp(): number { return bridge.getpgrp(); }
+export function isatty(fd: number): boolean { return bridge.isatty(fd) === 1; }
+/** The foreground process group of the terminal on fd, or -errno. */
+export function tcgetpgrp(fd: number): number {
+  const r = bridge.tcgetpgrp(fd);
+  return r < 0 ? -bridge.errno() : r;
+}
+
+/** `No such file or directory (ENOENT)` from musl's strerror. */
+export function describeErrno(code: number): string {
+  return `${bridge.cstring(bridge.strerror(code))} (${errnoName(code)})`;
+}
+
+/** kill(2): 0 or the errno. */
+export function kill(pid: number, sig: number): number {
+  return bridge.kill(pid, sig) === 0 ? 0 : bridge.errno();
+}
+
+/** One waitpid(-1, WNOHANG): a reaped child, 'none' (children left, none done) or 'no-children'. */
+export function waitAny(): { pid: number; status: number } | 'none' | 'no-children' {
+  for (;;) {
+    const pid = bridge.waitpid(-1, status, constant('WNOHANG'));
+    if (pid > 0) return { pid, status: bridge.getI32(status, 0) };
+    if (pid === 0) return 'none';
+    if (bridge.errno() !== EINTR) return 'no-children';
+  }
+}
+
+/** prctl(PR_SET_CHILD_SUBREAPER, 1): 0 or the errno. */
+export function becomeSubreaper(): number {
+  return bridge.prctl(constant('PR_SET_CHILD_SUBREAPER'), 1) === 0 ? 0 : bridge.errno();
+}
+
+/** prctl(PR_SET_PDEATHSIG, sig): 0 or the errno. The signal arrives blocked and is taken by the loop. */
+export function setParentDeathSignal(sig: number): number {
+  return bridge.prctl(constant('PR_SET_PDEATHSIG'), sig) === 0 ? 0 : bridge.errno();
+}
+
+/** CLOCK_MONOTONIC in milliseconds: timers must not jump with the wall clock. */
+export function monotonicMs(): number {
+  bridge.clock_gettime(constant('CLOCK_MONOTONIC'), timespec);
+  return bridge.getU64(timespec, constant('OFFSETOF_timespec_tv_sec')) * 1000 + bridge.getU64(timespec, constant('OFFSETOF_timespec_tv_nsec')) / 1e6;
+}
+
+/**
+ * Waits up to ms for any signal (all of them stay blocked: host.c's main blocked them).
+ * Returns the signal number, or 0 when the time ran out or a stop/continue interrupted it.
+ */
+export function waitSignal(ms: number): number {
+  const whole = Math.max(0, Math.floor(ms));
+  bridge.setU64(timespec, constant('OFFSETOF_timespec_tv_sec'), Math.floor(whole / 1000));
+  bridge.setU64(timespec, constant('OFFSETOF_timespec_tv_nsec'), (whole % 1000) * 1e6);
+  const sig = bridge.sigtimedwait(allSet, siginfo, timespec);
+  return sig > 0 ? sig : 0;
+}
+
+/**
+ * write(2) of the whole string to fd. A write to a closed pipe raises a SIGPIPE aimed at this
+ * thread; it is blocked like every signal, so it is consumed here at once (the kernel hands
+ * out a thread's own pending signal before the process-wide one), or the loop would forward
+ * it to the child. Returns 0 or the errno.
+ */
+export function writeAll(fd: number, text: string): number {
+  const n = bridge.byteLength(text);
+  const buf = bridge.calloc(1, n + 1);
+  try {
+    bridge.putString(buf, text);
+    let off = 0;
+    while (off < n) {
+      const w = bridge.write(fd, buf + off, n - off);
+      if (w >= 0) { off += w; continue; }
+      const e = bridge.errno();
+      if (e === EINTR || e === EAGAIN) continue;
+      if (e === EPIPE) {
+        bridge.setU64(timespec, 0, 0);
+        bridge.setU64(timespec, constant('OFFSETOF_timespec_tv_nsec'), 0);
+        bridge.sigtimedwait(pipeSet, 0, timespec);
+      }
+      return e;
+    }
+    return 0;
+  } finally {
+    bridge.free(buf);
+  }
+}
+
+function putPath(path: string): number {
+  if (bridge.byteLength(path) >= PATH_SIZE) return 0;
+  bridge.putString(pathBuf, path);
+  return pathBuf;
+}
+
+/** The whole content of a (small, /proc) file, or null if it cannot be read. */
+export function readFile(path: string): string | null {
+  const p = putPath(path);
+  if (p === 0) return null;
+  const fd = bridge.open(p, constant('O_RDONLY') | constant('O_CLOEXEC'));
+  if (fd < 0) return null;
+  let text = '';
+  try {
+    for (;;) {
+      const n = bridge.read(fd, readBuf, READ_SIZE);
+      if (n < 0 && bridge.errno() === EINTR) continue;
+      if (n < 0) return null;
+      if (n === 0) return text;
+      text += bridge.string(readBuf, n);
+    }
+  } finally {
+    bridge.close(fd);
+  }
+}
+
+/** The names in a directory (without . and ..), or null if it cannot be listed. */
+export function listDir(path: string): string[] | null {
+  const p = putPath(path);
+  if (p === 0) return null;
+  const dir = bridge.opendir(p);
+  if (dir === 0) return null;
+  const names: string[] = [];
+  for (;;) {
+    const entry = bridge.readdir(dir);
+    if (entry === 0) break;
+    const name = bridge.cstring(entry + constant('OFFSETOF_dirent_d_name'));
+    if (name !== '.' && name !== '..') names.push(name);
+  }
+  bridge.closedir(dir);
+  return names;
+}
+
+/** tsinit's own arguments after its name, as strings (invalid UTF-8 shown as Latin-1). */
+export function readArgs(): string[] {
+  const out: string[] = [];
+  const argv = bridge.argv();
+  for (let i = 1; i < bridge.argc(); i++) out.push(bridge.cstring(bridge.getU64(argv, i * PTR)));
+  return out;
+}
+
+/** The TSINIT_* variables of the environment (the others are the child's business). */
+export function readTsinitEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const env = bridge.environ();
+  for (let i = 0; ; i++) {
+    const entry = bridge.getU64(env, i * PTR);
+    if (entry === 0) break;
+    const text = bridge.cstring(entry);
+    const eq = text.indexOf('=');
+    if (text.slice(0, 7) === 'TSINIT_' && eq > 0) out[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * Forks and execs main()'s own argv from index argIndex (the bytes tsinit was given, exactly)
+ * with the clean slate an init owes its child, set in the child before exec as tini does:
+ * its own process group, the terminal's foreground if takeTerminal (the signals are still
+ * blocked, so tcsetpgrp raises no SIGTTOU), every signal at its default action, an empty
+ * mask. The environment is tsinit's own, untouched. An exec failure comes back through a
+ * close-on-exec pipe as the errno. Returns the pid, or the errno.
+ */
+export function spawn(argIndex: number, takeTerminal: boolean): { pid: number } | { errno: number } {
+  const fds = bridge.calloc(2, 4);
+  const errBuf = bridge.calloc(1, 4);
+  try {
+    if (bridge.pipe2(fds, constant('O_CLOEXEC')) !== 0) return { errno: bridge.errno() };
+    const [readEnd, writeEnd] = [bridge.getI32(fds, 0), bridge.getI32(fds, 4)];
+    const argv = bridge.argv() + argIndex * PTR;
+    const pid = bridge.fork();
+    if (pid === 0) execChild(argv, takeTerminal, writeEnd, errBuf);
+    const forkErrno = bridge.errno();
+    bridge.close(writeEnd);
+    if (pid < 0) { bridge.close(readEnd); return { errno: forkErrno }; }
+    // The parent sets the group too, so a signal forwarded to -pid at once finds it.
+    bridge.setpgid(pid, pid);
+    let n: number;
+    do n = bridge.read(readEnd, errBuf, 4); while (n < 0 && bridge.errno() === EINTR);
+    bridge.close(readEnd);
+    if (n !== 4) return { pid };
+    bridge.waitpid(pid, status, 0);
+    return { errno: bridge.getI32(errBuf, 0) };
+  } finally {
+    bridge.free(fds);
+    bridge.free(errBuf);
+  }
+}
+
+function execChild(argv: number, takeTerminal: boolean, errPipe: number, errBuf: number): never {
+  let err = constant('EINVAL');
+  try {
+    bridge.setpgid(0, 0);
+    if (takeTerminal) bridge.tcsetpgrp(0, bridge.getpid());
+    // Dispositions tsinit inherited as ignored would survive exec; KILL, STOP and libc's own fail harmlessly.
+    for (let sig = 1; sig < NSIG; sig++) bridge.sigaction(sig, defaultAction, 0);
+    bridge.sigprocmask(constant('SIG_SETMASK'), emptySet, 0);
+    bridge.execvp(bridge.getU64(argv, 0), argv);
+    err = bridge.errno();
+    // The exec failed: block again so nothing can end the child before it reports.
+    bridge.sigprocmask(constant('SIG_SETMASK'), allSet, 0);
+  } catch {
+    // err stays EINVAL: the parent reports a failure it can name.
+  }
+  bridge.setI32(errBuf, 0, err);
+  bridge.write(errPipe, errBuf, 4);
+  return bridge._exit(127);
+}
+
+/** Ends tsinit now with code (the supervisor's last word, or a usage error). */
+export function exit(code: number): never {
+  return bridge.exit(code);
+}

@@ -1,0 +1,70 @@
+// tini's loop, not an event loop: every signal stays blocked and one call takes them with
+// sigtimedwait, the timeout being the nearest timer (or a 1 s backstop). No code runs in
+// signal context, nothing is lost between a handler and the loop, realtime signals queue in
+// the kernel, and a real fault (SEGV while blocked) takes its default action and ends tsinit.
+
+import { SIGCHLD } from '../core/signals.ts';
+import * as libc from './libc.ts';
+
+/** How long the loop sleeps at most: the reaper runs on every wake-up, this is the backstop. */
+const BACKSTOP_MS = 1000;
+
+interface Timer { id: number; at: number; fn: () => void }
+
+export interface LoopHandlers {
+  /** A signal other than SIGCHLD reached tsinit. */
+  onSignal(sig: number): void;
+  /** Every wake-up: reap what has exited. */
+  reap(): void;
+  /** A callback threw: the loop goes on (after the child is spawned nothing may end tsinit). */
+  onError(e: unknown): void;
+}
+
+export class Loop {
+  private timers: Timer[] = [];
+  private nextId = 1;
+
+  /** Calls fn once, ms from now. */
+  setTimer(ms: number, fn: () => void): number {
+    const id = this.nextId++;
+    this.timers.push({ id, at: libc.monotonicMs() + ms, fn });
+    return id;
+  }
+
+  clearTimer(id: number): void {
+    this.timers = this.timers.filter((t) => t.id !== id);
+  }
+
+  /** Runs until a handler ends the process. */
+  run(h: LoopHandlers): never {
+    for (;;) {
+      let wait = BACKSTOP_MS;
+      const now = libc.monotonicMs();
+      for (const t of this.timers) wait = Math.min(wait, Math.max(0, t.at - now));
+      const sig = libc.waitSignal(Math.ceil(wait));
+      if (sig !== 0 && sig !== SIGCHLD) this.guard(h, () => h.onSignal(sig));
+      this.guard(h, () => h.reap());
+      this.runDueTimers(h);
+    }
+  }
+
+  /** Runs every timer that is due, earliest first; one cleared by an earlier one does not run. */
+  private runDueTimers(h: LoopHandlers): void {
+    for (;;) {
+      const now = libc.monotonicMs();
+      let next: Timer | null = null;
+      for (const t of this.timers) if (t.at <= now && (next === null || t.at < next.at)) next = t;
+      if (next === null) return;
+      this.clearTimer(next.id);
+      this.guard(h, next.fn);
+    }
+  }
+
+  private guard(h: LoopHandlers, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      h.onError(e);
+    }
+  }
+}
