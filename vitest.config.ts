@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit and integration tests (dist/tsinit as PID 1 through unshare). The docker suite
+// Unit tests (also inside the static engine) and integration tests (dist/tsinit, the static
+// host, as PID 1 through unshare); vitest.node.config.ts runs the PID 1 suites on
+// dist/tsinit-node. The docker suite
 // (vitest.docker.config.ts: an engine) and the shipping suite (vitest.arm64.config.ts: qemu,
 // release artifacts, the npm package) have their own configs; `npm test` runs all three.
 export default defineConfig({

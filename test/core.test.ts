@@ -297,13 +297,20 @@ describe('subreaper mode', () => {
   });
 });
 
-/** True when pid catches or blocks sig (SigCgt / SigBlk in /proc/<pid>/status). */
+/**
+ * True when pid holds sig: catches it (SigCgt: Node's handlers), blocks it (SigBlk: the static
+ * host blocks every signal in main()), or waits for it in sigtimedwait, during which the
+ * kernel shows the waited signals as unblocked (/proc/<pid>/syscall: 128 on x86-64).
+ */
 function holdsSignal(pid: number, sig: number): boolean {
   try {
+    // Before its exec the process is unshare's child, which has TERM blocked on its own account.
+    if (readFileSync(`/proc/${pid}/comm`, 'latin1').trim() === 'unshare') return false;
     const status = readFileSync(`/proc/${pid}/status`, 'latin1');
     const mask = (field: string): bigint => BigInt(`0x${new RegExp(`${field}:\\s+(\\S+)`).exec(status)![1]}`);
     const bit = 1n << BigInt(sig - 1);
-    return ((mask('SigCgt') | mask('SigBlk')) & bit) !== 0n;
+    if (((mask('SigCgt') | mask('SigBlk')) & bit) !== 0n) return true;
+    return readFileSync(`/proc/${pid}/syscall`, 'latin1').split(' ')[0] === '128';
   } catch {
     return false;
   }
