@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A Docker engine the docker suite can count on, fully offline, with all state under one
 # folder: installs docker.io/debootstrap/tini from Debian, starts dockerd in the background,
-# builds the base image tsinit-debian from a debootstrap root filesystem. Touches only the
+# builds the base images from Debian's archive: tsinit-debian (minbase + Python and the servers),
+# tsinit-minbase (a plain minbase: debian:bookworm-slim's content) and tsinit-busybox (Debian's
+# static busybox and its applet links). Touches only the
 # daemons it started (by pidfile) and the folder it owns. Needs root.
 #
 #   docker/engine.sh up        daemon + base image (idempotent; < 2 s when already up)
@@ -22,9 +24,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 INIT_DIR="$DIR/init"
 DOCKER=/usr/bin/docker
 export DOCKER_BUILDKIT=0
-# Everything the tests run inside the Debian image. libatomic1: tsinit (a Node executable)
-# links it and minbase lacks it. tini: Debian's static tini for the comparison cases.
-BASE_PACKAGES="libatomic1,libstdc++6,procps,python3,python3-uvicorn,uvicorn,gunicorn,python3-fastapi,tini"
+# Everything the tests run inside the Debian image: Python and the servers (python:*-slim is
+# minbase + Python), ps, and Debian's static tini for the comparison cases. Not libatomic1:
+# minbase lacks it, and the static tsinit must not need it (the Node build does).
+BASE_PACKAGES="procps,python3,python3-uvicorn,uvicorn,gunicorn,python3-fastapi,tini"
 # The image and the cached tarball are named by this list, so changing it rebuilds both.
 BASE_TAG="$(printf %s "$BASE_PACKAGES" | md5sum | cut -c1-12)"
 
@@ -47,6 +50,7 @@ install_packages() {
   local missing=()
   [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  [ -x /bin/busybox ] && /bin/busybox --list-full >/dev/null 2>&1 || missing+=(busybox-static)
   [ -x /usr/bin/tini-static ] || missing+=(tini)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
@@ -107,17 +111,18 @@ start_daemon() {
   die "dockerd in $d did not answer within 30 s (log: $d/dockerd.log)"
 }
 
-# The Debian root filesystem as a tarball, cached in the state folder (~1 min to make).
+# rootfs_tarball NAME [PACKAGES]: a debootstrap minbase root filesystem (plus PACKAGES, comma-
+# separated) as a tarball, cached in the state folder (~35 s to make).
 rootfs_tarball() {
-  local tar="$DIR/cache/debian-bookworm-minbase-$BASE_TAG.tar"
+  local tar="$DIR/cache/debian-bookworm-$1.tar" include="${2:-}"
   if [ ! -s "$tar" ]; then
     mkdir -p "$DIR/cache"
-    local rootfs="$DIR/cache/rootfs"
+    local rootfs="$DIR/cache/rootfs-$1"
     rm -rf "$rootfs"
     local mirror; mirror="$(debian_mirror)"
-    log "debootstrap bookworm (minbase + $BASE_PACKAGES)"
-    debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$rootfs" "$mirror" \
-      >"$DIR/cache/debootstrap.log" 2>&1 || { tail -n 30 "$DIR/cache/debootstrap.log" >&2; die "debootstrap failed (log: $DIR/cache/debootstrap.log)"; }
+    log "debootstrap bookworm minbase${include:+ + $include}"
+    debootstrap --variant=minbase ${include:+--include="$include"} bookworm "$rootfs" "$mirror" \
+      >"$DIR/cache/debootstrap-$1.log" 2>&1 || { tail -n 30 "$DIR/cache/debootstrap-$1.log" >&2; die "debootstrap failed (log: $DIR/cache/debootstrap-$1.log)"; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar --numeric-owner -C "$rootfs" -cf "$tar.part" .
     mv "$tar.part" "$tar"
@@ -126,17 +131,41 @@ rootfs_tarball() {
   printf '%s\n' "$tar"
 }
 
-# ensure_images DOCKER_HOST: tsinit-debian in that daemon. (No busybox image: tsinit needs
-# glibc, and busybox sh execs a single command, so it cannot show the shell-form problem.)
+# busybox_tarball: /bin/busybox (Debian's busybox-static) and one link per applet, as the
+# busybox image has them (~2 MB).
+busybox_tarball() {
+  local tar="$DIR/cache/busybox.tar" root="$DIR/cache/rootfs-busybox"
+  if [ ! -s "$tar" ] || [ /bin/busybox -nt "$tar" ]; then
+    mkdir -p "$DIR/cache"
+    rm -rf "$root" && mkdir -p "$root/bin" "$root/tmp"
+    cp /bin/busybox "$root/bin/busybox"
+    local applet
+    for applet in $(/bin/busybox --list-full); do
+      [ "$applet" = bin/busybox ] && continue
+      mkdir -p "$root/$(dirname "$applet")"
+      ln -sf /bin/busybox "$root/$applet"
+    done
+    tar --numeric-owner -C "$root" -cf "$tar.part" . && mv "$tar.part" "$tar"
+    rm -rf "$root"
+  fi
+  printf '%s\n' "$tar"
+}
+
+# import_image DOCKER_HOST TAG LABEL TARBALL: docker import unless TAG already carries LABEL.
+import_image() {
+  local host="$1" tag="$2" label="$3" tar="$4" have
+  have="$(DOCKER_HOST="$host" "$DOCKER" image inspect -f '{{index .Config.Labels "tsinit.packages"}}' "$tag" 2>/dev/null || true)"
+  [ "$have" = "$label" ] && return 0
+  log "importing $tag into $host"
+  DOCKER_HOST="$host" "$DOCKER" import -c 'CMD ["sh"]' -c "LABEL tsinit.packages=$label" "$tar" "$tag" >/dev/null
+}
+
+# ensure_images DOCKER_HOST: the three base images in that daemon.
 ensure_images() {
   local host="$1"
-  local have
-  have="$(DOCKER_HOST="$host" "$DOCKER" image inspect -f '{{index .Config.Labels "tsinit.packages"}}' tsinit-debian 2>/dev/null || true)"
-  if [ "$have" != "$BASE_TAG" ]; then
-    local tar; tar="$(rootfs_tarball)"
-    log "importing tsinit-debian into $host"
-    DOCKER_HOST="$host" "$DOCKER" import -c 'CMD ["/bin/bash"]' -c "LABEL tsinit.packages=$BASE_TAG" "$tar" tsinit-debian >/dev/null
-  fi
+  import_image "$host" tsinit-debian "$BASE_TAG" "$(rootfs_tarball "minbase-$BASE_TAG" "$BASE_PACKAGES")"
+  import_image "$host" tsinit-minbase plain "$(rootfs_tarball minbase-plain)"
+  import_image "$host" tsinit-busybox "$(stat -c %Y /bin/busybox)" "$(busybox_tarball)"
 }
 
 cmd_up() {

@@ -1,4 +1,4 @@
-// dist/tsinit-linux-arm64 under qemu-user, as PID 1 of a fresh pid namespace: the demo and a
+// dist/tsinit-linux-arm64 (the static build) under qemu-user, as PID 1 of a fresh pid namespace: the demo and a
 // smoke subset of test/core.test.ts (exit codes, forwarding incl. realtime signals, reaping). Where qemu-user itself limits what can be shown, a comment says how.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -21,9 +21,15 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const until = (what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> => pollUntil(what, cond, timeoutMs);
 
 describe('the arm64 executable', () => {
-  it('is an aarch64 ELF that names its version, Node and architecture', () => {
+  it('is a static aarch64 ELF that names its version, host and architecture', () => {
     expect(elfMachine(ARM64_BIN)).toBe(ELF_MACHINE['linux-arm64']);
+    expect(execFileSync('file', ['-b', ARM64_BIN], { encoding: 'utf8' })).toMatch(/statically linked/);
     const out = execFileSync(QEMU_TSINIT, ['--version'], { encoding: 'utf8' });
+    expect(out).toBe(`tsinit version ${PKG.version} - duktape 2.7.0 musl static linux-arm64\n`);
+  });
+
+  it('the Node build for arm64 runs under qemu too and names its Node', () => {
+    const out = execFileSync('qemu-aarch64-static', ['-L', '/', resolve(RELEASE, 'tsinit-node-linux-arm64'), '--version'], { encoding: 'utf8' });
     expect(out).toBe(`tsinit version ${PKG.version} - node v${NODE_VERSION} linux-arm64\n`);
   });
 
@@ -66,14 +72,12 @@ describe('exit codes as PID 1 under qemu', () => {
     expect(out).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
-  it('a missing command still exits 127, but without tsinit\'s message', async () => {
-    // qemu-user emulates the CLONE_VM|CLONE_VFORK clone of glibc's posix_spawn with a plain
-    // fork, so the exec error the child writes into shared memory never reaches tsinit: the
-    // spawn "succeeds" and the child exits 127 (glibc's code for any exec failure, so a
-    // non-executable file gives 127 too, not 126). On arm64 hardware the core tests apply.
-    const r = await runToEnd(['-v', '--', 'nonexistent-command-xyz'], arm64);
-    expect(r.code).toBe(127);
-    expect(r.stderr).toMatch(/child \d+ exited with 127/);
+  it.each([
+    ['nonexistent-command-xyz', 127, "tsinit: error: command not found: 'nonexistent-command-xyz': No such file or directory (ENOENT)\n"],
+    ['/etc/passwd', 126, "tsinit: error: cannot run '/etc/passwd': Permission denied (EACCES)\n"],
+  ])('%s: exit %i and tsinit\'s one line (fork and exec report through a pipe, which qemu-user emulates)', async (command, code, stderr) => {
+    const r = await runToEnd(['--', command], arm64);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code, stderr });
   });
 });
 

