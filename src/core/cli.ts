@@ -45,7 +45,7 @@ interface OptionSpec {
 /** One table feeds the parser, --help, and (through a test) the README's options table. */
 export const OPTIONS: readonly OptionSpec[] = [
   { short: 'h', long: 'help', help: 'Show this help and exit.' },
-  { long: 'version', help: 'Show the version, the Node it runs on and the architecture.' },
+  { long: 'version', help: 'Show the version, the host it runs on (Duktape or Node) and the architecture.' },
   { short: 'v', long: 'verbose', env: 'TSINIT_VERBOSITY', help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).' },
   { short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', help: "Forward signals to the child alone, not to its process group." },
   { long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once).' },
