@@ -194,7 +194,9 @@ int main(int argc, char **argv) {
   duk_push_string(ctx, ARCH);
   duk_put_prop_string(ctx, -2, "ARCH");
   duk_put_global_string(ctx, "bridge");
-  memcpy(duk_push_fixed_buffer(ctx, sizeof program), program, sizeof program);
+  /* The bytecode is read where it lies in the executable: no copy on the heap. */
+  duk_push_external_buffer(ctx);
+  duk_config_buffer(ctx, -1, (void *) program, sizeof program);
   duk_load_function(ctx);
   if (duk_pcall(ctx, 0) != 0) {
     const char *msg = duk_safe_to_string(ctx, -1);
