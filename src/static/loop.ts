@@ -37,15 +37,18 @@ export class Loop {
 
   /** Runs until a handler ends the process. */
   run(h: LoopHandlers): never {
-    for (;;) {
-      let wait = BACKSTOP_MS;
-      const now = libc.monotonicMs();
-      for (const t of this.timers) wait = Math.min(wait, Math.max(0, t.at - now));
-      const sig = libc.waitSignal(Math.ceil(wait));
-      if (sig !== 0 && sig !== SIGCHLD) this.guard(h, () => h.onSignal(sig));
-      this.guard(h, () => h.reap());
-      this.runDueTimers(h);
-    }
+    for (;;) this.turn(h);
+  }
+
+  /** One wake-up: wait for a signal or the nearest timer, dispatch it, reap, run due timers. */
+  turn(h: LoopHandlers): void {
+    let wait = BACKSTOP_MS;
+    const now = libc.monotonicMs();
+    for (const t of this.timers) wait = Math.min(wait, Math.max(0, t.at - now));
+    const sig = libc.waitSignal(Math.ceil(wait));
+    if (sig !== 0 && sig !== SIGCHLD) this.guard(h, () => h.onSignal(sig));
+    this.guard(h, () => h.reap());
+    this.runDueTimers(h);
   }
 
   /** Runs every timer that is due, earliest first; one cleared by an earlier one does not run. */
