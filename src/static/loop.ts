@@ -44,10 +44,15 @@ export class Loop {
   turn(h: LoopHandlers): void {
     let wait = BACKSTOP_MS;
     const now = libc.monotonicMs();
-    for (const t of this.timers) wait = Math.min(wait, Math.max(0, t.at - now));
+    // Indexed loops: a lowered for-of makes an iterator with a closure, garbage on every turn.
+    for (let i = 0; i < this.timers.length; i++) wait = Math.min(wait, Math.max(0, this.timers[i]!.at - now));
     const sig = libc.waitSignal(Math.ceil(wait));
-    if (sig !== 0 && sig !== SIGCHLD) this.guard(h, () => h.onSignal(sig));
-    this.guard(h, () => h.reap());
+    // No closure per wake-up: in Duktape every function object and its prototype form a
+    // cycle that reference counting cannot free, garbage left for the next full collection.
+    if (sig !== 0 && sig !== SIGCHLD) {
+      try { h.onSignal(sig); } catch (e) { h.onError(e); }
+    }
+    try { h.reap(); } catch (e) { h.onError(e); }
     this.runDueTimers(h);
   }
 
@@ -56,18 +61,14 @@ export class Loop {
     for (;;) {
       const now = libc.monotonicMs();
       let next: Timer | null = null;
-      for (const t of this.timers) if (t.at <= now && (next === null || t.at < next.at)) next = t;
+      for (let i = 0; i < this.timers.length; i++) {
+        const t = this.timers[i]!;
+        if (t.at <= now && (next === null || t.at < next.at)) next = t;
+      }
       if (next === null) return;
       this.clearTimer(next.id);
-      this.guard(h, next.fn);
+      try { next.fn(); } catch (e) { h.onError(e); }
     }
   }
 
-  private guard(h: LoopHandlers, fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      h.onError(e);
-    }
-  }
 }
