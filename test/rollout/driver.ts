@@ -47,7 +47,7 @@ export const DEFAULT_TIMINGS: Timings = {
   termDelayS: 3,
   preStopS: 3,
   gunicornGracefulS: 20,
-  load: { rate: 50, connections: 4, maxDurationMs: 120_000, slowEveryMs: 1000, timeoutMs: 15_000 },
+  load: { rate: 50, connections: 8, maxDurationMs: 180_000, slowEveryMs: 1000, timeoutMs: 15_000 },
   leadInMs: 2000,
   tailMs: 8000,
 };

@@ -1,7 +1,8 @@
 // The load of a rollout run: a fixed rate of quick requests over a few keep-alive connections,
-// plus a slow (2 s) request at a fixed interval on a connection of its own, for a fixed time,
-// to one loopback address. It records how every request ended and stops by itself; it never
-// retries (a retry would hide exactly what the run measures).
+// plus a slow (2 s) request at a fixed interval on a connection of its own, to one loopback
+// address, until the driver ends it (a fixed time after the last deletion) or, at the latest,
+// after maxDurationMs. It records how every request ended; it never retries (a retry would
+// hide exactly what the run measures).
 import { Agent, request } from 'node:http';
 
 export interface LoadSpec {
