@@ -71,7 +71,7 @@ describe('the Kubernetes manifests in docker/guides', () => {
     expect(excessFields(ALL)).toBe('');
     // The check can fail: a misspelt field, which the JSON schemas accept.
     const dep = structuredClone(ALL.find((x) => x.doc.kind === 'Deployment')!.doc) as unknown as IDeployment;
-    (dep.spec!.template.spec as Record<string, unknown>).terminationGracePeriodSecond = 35;
+    (dep.spec!.template.spec as unknown as Record<string, unknown>).terminationGracePeriodSecond = 35;
     new Deployment(dep).validate();
     expect(excessFields([{ name: 'misspelt', doc: dep as unknown as Doc }])).toMatch(/terminationGracePeriodSecond/);
     // And the schema check fails on a wrong type.

@@ -69,10 +69,18 @@ beforeAll(async () => {
     results.set(c, [...(results.get(c) ?? []), r]);
     const line = r instanceof Error ? `error: ${r.message.split('\n')[0]}` : (({ requests, failed, kinds, slowDone, slowAll }) => `${failed}/${requests} failed ${JSON.stringify(kinds)}, slow ${slowDone}/${slowAll}`)(summarize(r.outcomes));
     console.log(`rollout: ${name(c)}: ${line}`);
+    // After every run, so a long full run that is cut short still leaves what it measured.
+    report();
   });
 }, 3 * 3600_000);
 
 afterAll(() => {
+  const dir = report();
+  console.log(`rollout: wrote ROLLOUT.md, rollout.json, rollout.svg in ${dir}`);
+});
+
+/** Writes the rows of every run so far; returns the folder. */
+function report(): string {
   const rows: Row[] = CASES.flatMap((c) => {
     const runs = (results.get(c) ?? []).filter((r): r is RunResult => !(r instanceof Error));
     if (runs.length === 0) return [];
@@ -90,8 +98,8 @@ afterAll(() => {
   const write = FULL || process.env.WRITE_RESULTS === '1';
   const dir = write ? resolve(ROOT, 'docker') : resolve(STATE_DIR, 'rollout');
   writeReport({ generated: new Date().toISOString(), variant: FULL ? 'full' : 'ci', engine, timings: { ...T }, durationS: (performance.now() - t0) / 1000, rows }, dir);
-  console.log(`rollout: wrote ROLLOUT.md, rollout.json, rollout.svg in ${dir}`);
-});
+  return dir;
+}
 
 describe(`rolling restart of 2 replicas behind HAProxy (P ${T.propagationMs / 1000} s, G ${T.graceS} s, ${RUNS} run(s) per case)`, () => {
   it.each(CASES.map((c) => [name(c), c] as const))('%s', (label, c) => {
