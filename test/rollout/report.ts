@@ -66,7 +66,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** A horizontal bar chart: failed requests per run (mean) for every case, one group per server. */
 export function renderChart(r: Report): string {
-  const W = 860, left = 330, right = 70, barH = 16, gap = 6, top = 56;
+  const W = 900, left = 300, right = 230, barH = 16, gap = 6, top = 56;
   const max = Math.max(1, ...r.rows.map((x) => x.failed / x.runs));
   const scale = (W - left - right) / max;
   const out: string[] = [];
@@ -85,7 +85,10 @@ export function renderChart(r: Report): string {
     out.push(`<text x="${left - 8}" y="${y + barH - 4}" text-anchor="end" font-size="12">${esc(`${x.form} · ${x.init}`)}</text>`);
     out.push(`<rect x="${left}" y="${y}" width="${Math.max(2, mean * scale).toFixed(1)}" height="${barH}" fill="${colour}"/>`);
     const slowLost = x.slowAll - x.slowDone;
-    out.push(`<text x="${(left + Math.max(2, mean * scale) + 6).toFixed(1)}" y="${y + barH - 4}" font-size="11" fill="#2d3748">${zero ? '0 failed' : mean.toFixed(1)}${slowLost > 0 ? ` (${slowLost} slow lost)` : ''}</text>`);
+    // An old replica that ended with 137 after G was SIGKILLed: nothing failed, but the restart took G.
+    const killed = x.oldEnded.some((e) => e.startsWith('137 '));
+    const notes = [slowLost > 0 ? `${slowLost} slow lost` : '', killed ? 'SIGKILL at G' : ''].filter((n) => n !== '');
+    out.push(`<text x="${(left + Math.max(2, mean * scale) + 6).toFixed(1)}" y="${y + barH - 4}" font-size="11" fill="#2d3748">${zero ? '0 failed' : mean.toFixed(1)}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}</text>`);
     y += barH + gap;
   }
   const H = y + 34;
