@@ -95,8 +95,9 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Readiness: polls GET /pid on the replica itself until it answers 200 (like a readinessProbe). */
-async function waitReady(port: number, timeoutMs = 60_000): Promise<void> {
+/** Readiness: polls GET /pid on the replica itself until it answers 200 (like a readinessProbe).
+ * Generous: Gunicorn took over 60 s to boot 2 workers on 2 cores shared with other suites. */
+async function waitReady(port: number, timeoutMs = 180_000): Promise<void> {
   const agent = new Agent({ keepAlive: false });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
