@@ -119,6 +119,10 @@ export interface Termination {
   removedAtS: number;
   /** When it got SIGTERM (after the preStop hook, if any). */
   termAtS: number;
+  /** When the app logged that it began shutting down (Uvicorn "Shutting down", Gunicorn's master
+   * "Handling signal: term"), by Docker's log timestamps; null when it never did (no SIGTERM
+   * reached it, or it was killed first). On a loaded machine this lags the SIGTERM by seconds. */
+  appStopAtS: number | null;
   /** When the container had exited. */
   exitedAtS: number;
   exit: number;
@@ -143,6 +147,7 @@ export interface RunResult {
  */
 async function terminate(h: Haproxy, name: string, ct: Container, c: Case, t: Timings): Promise<Termination> {
   const t0 = performance.now();
+  const wall0 = Date.now();
   const s = () => (performance.now() - t0) / 1000;
   let removedAtS = NaN;
   const removal = sleep(t.propagationMs).then(() => h.setState(name, 'maint')).then(() => { removedAtS = s(); });
@@ -154,7 +159,10 @@ async function terminate(h: Haproxy, name: string, ct: Container, c: Case, t: Ti
   const exitedAtS = s();
   await removal;
   const { ExitCode } = await ct.state();
-  return { name, removedAtS, termAtS, exitedAtS, exit: ExitCode, killed: exitedAtS - termAtS >= left - 0.05 && ExitCode === 137 };
+  const logs = await docker(['logs', '-t', ct.id], { host: ct.host });
+  const line = (logs.stdout + logs.stderr).split('\n').filter((l) => /Shutting down|Handling signal: term/.test(l)).map((l) => Date.parse(l.slice(0, l.indexOf(' ')))).sort((a, b) => a - b)[0];
+  const appStopAtS = line === undefined || Number.isNaN(line) ? null : (line - wall0) / 1000;
+  return { name, removedAtS, termAtS, appStopAtS, exitedAtS, exit: ExitCode, killed: exitedAtS - termAtS >= left - 0.05 && ExitCode === 137 };
 }
 
 /** One rollout: 2 old replicas, load, replace both one after the other; everything removed after. */
