@@ -51,6 +51,7 @@ const CASES = FULL ? ALL : ALL.filter((c) => c.init === 'tsinit-delay' || c.init
 
 const name = (c: Case) => `${c.server} | ${c.form} | ${initLabel(c)}`;
 const results = new Map<Case, (RunResult | Error)[]>();
+const runLog: string[] = [];
 const t0 = performance.now();
 
 /** Runs fn over items, at most n at a time. */
@@ -68,6 +69,7 @@ beforeAll(async () => {
     const r = await runRollout(c, T).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     results.set(c, [...(results.get(c) ?? []), r]);
     const line = r instanceof Error ? `error: ${r.message.split('\n')[0]}` : (({ requests, failed, kinds, slowDone, slowAll }) => `${failed}/${requests} failed ${JSON.stringify(kinds)}, slow ${slowDone}/${slowAll}`)(summarize(r.outcomes));
+    runLog.push(`${name(c)}: ${line}`);
     console.log(`rollout: ${name(c)}: ${line}`);
     // After every run, so a long full run that is cut short still leaves what it measured.
     report();
@@ -97,7 +99,7 @@ function report(): string {
   })();
   const write = FULL || process.env.WRITE_RESULTS === '1';
   const dir = write ? resolve(ROOT, 'docker') : resolve(STATE_DIR, 'rollout');
-  writeReport({ generated: new Date().toISOString(), variant: FULL ? 'full' : 'ci', engine, timings: { ...T }, durationS: (performance.now() - t0) / 1000, rows }, dir);
+  writeReport({ generated: new Date().toISOString(), variant: FULL ? 'full' : 'ci', engine, timings: { ...T }, durationS: (performance.now() - t0) / 1000, rows, runLog }, dir);
   return dir;
 }
 
