@@ -44,7 +44,16 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** A container started detached; stop()/logs()/exitCode() read it back. */
 export class Container {
-  constructor(readonly id: string, readonly host: string, readonly name: string) {}
+  readonly id: string;
+  readonly host: string;
+  readonly name: string;
+  // Plain fields, not parameter properties: Node's type stripping (which runs the rollout
+  // driver, test/rollout, outside vitest) refuses TypeScript syntax that would need a transform.
+  constructor(id: string, host: string, name: string) {
+    this.id = id;
+    this.host = host;
+    this.name = name;
+  }
 
   static async run(image: string, opts: { host?: string; runArgs?: string[]; cmd?: string[]; name?: string } = {}): Promise<Container> {
     const host = opts.host ?? HOST;
