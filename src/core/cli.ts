@@ -48,7 +48,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'version', help: 'Show the version, the Node it runs on and the architecture.' },
   { short: 'v', long: 'verbose', env: 'TSINIT_VERBOSITY', help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).' },
   { short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', help: "Forward signals to the child alone, not to its process group." },
-  { long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once).' },
+  { long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). After a forwarded TERM/INT/QUIT, the group it reached and what the signalled processes start are waited for, not signalled again.' },
   { long: 'kill-after', env: 'TSINIT_KILL_AFTER', value: 'DURATION', help: 'After forwarding TERM/INT/QUIT, SIGKILL everything if the child still runs after DURATION; exit 137.' },
   { long: 'term-delay', env: 'TSINIT_TERM_DELAY', value: 'DURATION', help: 'Hold a SIGTERM for DURATION before forwarding it (a second TERM, or INT/QUIT, releases it).' },
   { long: 'wait-all', env: 'TSINIT_WAIT_ALL', help: 'When the child exits, wait for every other descendant too (double-forking daemons).' },

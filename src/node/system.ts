@@ -3,7 +3,7 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as libc from './libc.ts';
-import type { System } from '../core/supervisor.ts';
+import type { Descendant, System } from '../core/supervisor.ts';
 
 /** Children of one process: the union over its threads (a fork is listed under the thread that made it). */
 function childrenOf(pid: number | 'self'): number[] {
@@ -31,25 +31,27 @@ function processGroupOf(pid: number): number | null {
   }
 }
 
-/** Every descendant of tsinit, breadth first, or null when /proc is not there to ask. */
-export function listDescendants(): { pid: number; pgid: number }[] | null {
-  let queue: number[];
+/** Every descendant of tsinit, breadth first (a parent before its children), or null when /proc is not there to ask. */
+export function listDescendants(): Descendant[] | null {
+  let queue: { pid: number; ppid: number }[];
   try {
-    queue = childrenOf('self');
+    const self = libc.getpid();
+    queue = childrenOf('self').map((pid) => ({ pid, ppid: self }));
   } catch {
     return null;
   }
   const seen = new Set<number>();
-  const out: { pid: number; pgid: number }[] = [];
+  const out: Descendant[] = [];
   while (queue.length > 0) {
-    const pid = queue.shift()!;
+    const { pid, ppid } = queue.shift()!;
     if (seen.has(pid)) continue;
     seen.add(pid);
     const pgid = processGroupOf(pid);
     if (pgid === null) continue;
-    out.push({ pid, pgid });
+    out.push({ pid, ppid, pgid });
     try {
-      queue.push(...childrenOf(pid));
+      // The walk itself is the parent link: each child is listed under the process that made it (or adopted it).
+      for (const child of childrenOf(pid)) queue.push({ pid: child, ppid: pid });
     } catch {
       // exited while we walked: its children, if any, are being re-parented to us
     }
