@@ -3,7 +3,7 @@
 // Parsing stops at `--` or the first non-option: nothing after the command is ours.
 
 import { formatDuration, parseDuration } from './duration.ts';
-import { formatSignal, parseSignal, SIGCHLD, SIGKILL, SIGSTOP } from './signals.ts';
+import { formatSignal, GLIBC_RESERVED_SIGNALS, parseSignal, SIGCHLD, SIGKILL, SIGSTOP } from './signals.ts';
 
 export type LogFormat = 'text' | 'json';
 
@@ -78,7 +78,7 @@ export function formatHelp(): string {
   }
   lines.push('  -g, -s                         Accepted for tini compatibility (both behaviours are always on).');
   lines.push('');
-  lines.push('DURATION: 500ms, 10s, 2m, 1h, or a number of seconds.  SIG: TERM, SIGTERM, 15, RTMIN+2.');
+  lines.push('DURATION: 500ms, 10s, 2m, 1h, or a number of seconds.  SIG: TERM, SIGTERM, 15, RTMIN+2 (1..31, 34..64).');
   lines.push('Exit codes: the child\'s; 2 usage error; 126 command not executable; 127 command not found;');
   lines.push('1 tsinit failed before starting the child.');
   return lines.join('\n') + '\n';
@@ -123,8 +123,11 @@ function durationOf(where: string, value: string): number {
 
 function signalOf(where: string, value: string): number {
   const sig = parseSignal(value);
-  if (sig === undefined) throw invalid(where, value, 'expected a signal name or number 1..64, e.g. TERM, SIGTERM, 15');
-  return sig;
+  if (sig !== undefined) return sig;
+  if (/^\s*\d+\s*$/.test(value) && GLIBC_RESERVED_SIGNALS.indexOf(Number(value)) >= 0) {
+    throw invalid(where, value, 'signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1');
+  }
+  throw invalid(where, value, 'expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15');
 }
 
 function addRewrite(cfg: Mutable, where: string, value: string): void {
