@@ -25,6 +25,26 @@ describe('--drain', () => {
     expect(results.map((x) => x.code)).toEqual(Array(20).fill(143));
   }, 120_000);
 
+  it('the processes a TERM handler starts after the forward are not signalled again: its `sleep 1` takes its second, 20 of 20 runs', async () => {
+    // test/fixtures/handler-app.sh is issue 11's app as a user wrote it: the handler runs
+    // `date`, `sleep 1`, `date`, all born after tsinit forwarded the TERM, and dash (the main
+    // child) dies of that TERM at once, so the drain starts while the handler runs.
+    const once = async (): Promise<{ seconds: number | null; output: string }> => {
+      const r = runPid1(['--', 'sh', '-c', fixture('handler-app.sh')]);
+      await r.waitProcess('sleep 100');
+      await r.signal('SIGTERM');
+      const e = await r.exit();
+      const start = r.stdout.match(/^start (\d+\.\d+)$/m);
+      const done = r.stdout.match(/^done (\d+\.\d+)$/m);
+      const seconds = start && done ? Number(done[1]) - Number(start[1]) : null;
+      return { seconds, output: `exit ${e.code}, handler took ${seconds} s\n${r.output}` };
+    };
+    const results = [];
+    for (let batch = 0; batch < 5; batch++) results.push(...await Promise.all(Array.from({ length: 4 }, once)));
+    const cut = results.filter((x) => x.seconds === null || x.seconds < 0.95);
+    expect(cut.length, `${cut.length} of 20 runs cut the handler short; the first:\n${cut[0]?.output}`).toBe(0);
+  }, 120_000);
+
   const ORPHAN_IN_OTHER_SESSION = `setsid sh -c 'trap "echo orphan: got TERM; exit 0" TERM; echo ORPHAN READY; while :; do sleep 0.1; done' & sleep 0.3; exit 4`;
 
   it.each([

@@ -24,7 +24,12 @@ function childOf(pid: number): number {
 }
 
 function stateOf(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return '?'; // gone
+  }
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
 }
 
@@ -82,6 +87,33 @@ describe('a terminal on stdin', () => {
     await until('child running again', () => stateOf(child) !== 'T');
     process.kill(tsinit, 'SIGTERM');
     expect((await r.exit()).code).toBe(143);
+  });
+
+  it('run from an interactive shell: Ctrl-Z stops the child, tsinit stays up, the shell gets no prompt (as tini, catatonit)', async () => {
+    // bash -i is the terminal's session leader and tsinit its foreground job; tsinit hands the
+    // terminal to the child's group, so Ctrl-Z reaches the child alone. (dumb-init stops itself
+    // too, and bash reports "[1]+ Stopped" with a new prompt.)
+    const r = new Run(fixture('pty_run.py'), ['bash', '--norc', '--noprofile', '-i'], {});
+    type(r, 'PS1="PROMPT> "\n');
+    await r.waitFor(/PROMPT> /);
+    type(r, `${TSINIT} -- sh -c 'echo "CHILD $$"; while :; do sleep 0.05; done'\n`);
+    const child = Number((await r.waitFor(/CHILD (\d+)/))[1]);
+    const tsinit = Number(readFileSync(`/proc/${child}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]);
+    const shown = r.stdout.length;
+    type(r, '\x1a');
+    await until(() => `child stopped (state ${stateOf(child)})\n${r.output}`, () => stateOf(child) === 'T');
+    await new Promise((res) => setTimeout(res, 200));
+    expect(stateOf(tsinit)).not.toBe('T');
+    expect(r.stdout.slice(shown)).not.toMatch(/Stopped|PROMPT> /);
+    // The way out, from elsewhere: CONT to tsinit resumes the child; TERM ends it and the prompt returns.
+    process.kill(tsinit, 'SIGCONT');
+    await until('child running again', () => stateOf(child) !== 'T');
+    process.kill(tsinit, 'SIGTERM');
+    await r.waitFor(/PROMPT> [^]*$/);
+    await until('tsinit gone', () => stateOf(tsinit) === '?');
+    expect(r.stdout.slice(shown)).not.toMatch(/Stopped/);
+    type(r, 'exit 0\n');
+    expect((await r.exit()).code).toBe(0);
   });
 
   it('bash -i has job control', async () => {

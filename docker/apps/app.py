@@ -1,15 +1,21 @@
 #!/usr/bin/python3
-# The application of the matrix: traps SIGTERM, says so, needs about a second to finish its
-# work (no child process, so nothing else can cut it short), then exits 0. Each line is
-# flushed at once so `docker logs` shows exactly how far the handler got.
+# The application of the matrix: traps SIGTERM, says so, and runs its clean-up as a child
+# process, as real handlers do (pg_ctl stop, a deregistration curl): `sleep 1`, born after the
+# TERM was sent. It reports how that child ended and how long it ran, then exits 0. Each line
+# is flushed at once so `docker logs` shows exactly how far the handler got; an init that
+# signals the clean-up cuts it short, and the line says so.
 import signal
+import subprocess
 import sys
 import time
 
 def on_term(signum, frame):
     print("app: got SIGTERM, finishing", flush=True)
-    time.sleep(1)
-    print("app: finished cleanly", flush=True)
+    start = time.monotonic()
+    code = subprocess.run(["sleep", "1"]).returncode
+    print(f"app: clean-up (sleep 1) exited {code} after {time.monotonic() - start:.2f} s", flush=True)
+    if code == 0:
+        print("app: finished cleanly", flush=True)
     sys.exit(0)
 
 signal.signal(signal.SIGTERM, on_term)

@@ -3,7 +3,7 @@
 // Parsing stops at `--` or the first non-option: nothing after the command is ours.
 
 import { formatDuration, parseDuration } from './duration.ts';
-import { formatSignal, parseSignal, SIGCHLD, SIGKILL, SIGSTOP } from './signals.ts';
+import { formatSignal, GLIBC_RESERVED_SIGNALS, parseSignal, SIGCHLD, SIGKILL, SIGSTOP } from './signals.ts';
 
 export type LogFormat = 'text' | 'json';
 
@@ -48,7 +48,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'version', help: 'Show the version, the host it runs on (Duktape or Node) and the architecture.' },
   { short: 'v', long: 'verbose', env: 'TSINIT_VERBOSITY', help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).' },
   { short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', help: "Forward signals to the child alone, not to its process group." },
-  { long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once).' },
+  { long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). After a forwarded TERM/INT/QUIT, the group it reached and what the signalled processes start are waited for, not signalled again.' },
   { long: 'kill-after', env: 'TSINIT_KILL_AFTER', value: 'DURATION', help: 'After forwarding TERM/INT/QUIT, SIGKILL everything if the child still runs after DURATION; exit 137.' },
   { long: 'term-delay', env: 'TSINIT_TERM_DELAY', value: 'DURATION', help: 'Hold a SIGTERM for DURATION before forwarding it (a second TERM, or INT/QUIT, releases it).' },
   { long: 'wait-all', env: 'TSINIT_WAIT_ALL', help: 'When the child exits, wait for every other descendant too (double-forking daemons).' },
@@ -78,7 +78,7 @@ export function formatHelp(): string {
   }
   lines.push('  -g, -s                         Accepted for tini compatibility (both behaviours are always on).');
   lines.push('');
-  lines.push('DURATION: 500ms, 10s, 2m, 1h, or a number of seconds.  SIG: TERM, SIGTERM, 15, RTMIN+2.');
+  lines.push('DURATION: 500ms, 10s, 2m, 1h, or a number of seconds.  SIG: TERM, SIGTERM, 15, RTMIN+2 (1..31, 34..64).');
   lines.push('Exit codes: the child\'s; 2 usage error; 126 command not executable; 127 command not found;');
   lines.push('1 tsinit failed before starting the child.');
   return lines.join('\n') + '\n';
@@ -123,8 +123,11 @@ function durationOf(where: string, value: string): number {
 
 function signalOf(where: string, value: string): number {
   const sig = parseSignal(value);
-  if (sig === undefined) throw invalid(where, value, 'expected a signal name or number 1..64, e.g. TERM, SIGTERM, 15');
-  return sig;
+  if (sig !== undefined) return sig;
+  if (/^\s*\d+\s*$/.test(value) && GLIBC_RESERVED_SIGNALS.indexOf(Number(value)) >= 0) {
+    throw invalid(where, value, 'signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1');
+  }
+  throw invalid(where, value, 'expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15');
 }
 
 function addRewrite(cfg: Mutable, where: string, value: string): void {

@@ -22,6 +22,7 @@ export const SIGCHLD = 17;
 export const SIGSTOP = 19;
 
 /** glibc keeps 32 and 33 for its threads (SIGCANCEL, SIGSETXID); user realtime signals start at 34. */
+export const GLIBC_RESERVED_SIGNALS: readonly number[] = [32, 33];
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;
 /** The highest signal number on Linux (_NSIG - 1). */
@@ -63,13 +64,14 @@ export function formatSignal(sig: number): string {
 
 /**
  * Parses `TERM`, `SIGTERM`, `sigterm`, `15`, `RTMIN`, `RTMIN+3`, `SIGRTMAX-1`.
- * Returns the number, or undefined when it names no signal 1..64.
+ * Returns the number, or undefined when it names no signal 1..31 or 34..64: glibc's 32 and
+ * 33 are never tsinit's to handle (as -p, tsinit would die of one; as -r, it never arrives).
  */
 export function parseSignal(text: string): number | undefined {
   const t = text.trim().toUpperCase();
   if (/^\d+$/.test(t)) {
     const n = Number(t);
-    return n >= 1 && n <= MAX_SIGNAL ? n : undefined;
+    return n >= 1 && n <= MAX_SIGNAL && GLIBC_RESERVED_SIGNALS.indexOf(n) < 0 ? n : undefined;
   }
   const name = t.startsWith('SIG') ? t : `SIG${t}`;
   const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);

@@ -7,9 +7,13 @@ import type { Config } from './cli.ts';
 import { formatDuration } from './duration.ts';
 import type { Fields, Logger } from './log.ts';
 import { formatSignal, SIGKILL, SIGQUIT, SIGINT, SIGTERM, TERMINATING_SIGNALS } from './signals.ts';
+import type { ProcessInfo } from './proc.ts';
 import { decodeWaitStatus, exitCodeOf, remapExitCode, type ChildEnd } from './status.ts';
 
 export const ESRCH = 3;
+
+/** One process below tsinit as the host sees it now (src/core/proc.ts reads it from /proc). */
+export type Descendant = ProcessInfo;
 
 /** Everything the supervisor needs from the operating system. */
 export interface System {
@@ -17,8 +21,8 @@ export interface System {
   kill(pid: number, sig: number): number;
   /** One waitpid(-1, WNOHANG). */
   waitAny(): { pid: number; status: number } | 'none' | 'no-children';
-  /** Every descendant of tsinit with its process group, or null when /proc cannot tell. */
-  descendants(): { pid: number; pgid: number }[] | null;
+  /** Every descendant of tsinit with its parent (tsinit's own pid for its children) and process group, or null when /proc cannot tell. */
+  descendants(): Descendant[] | null;
   /** True when tsinit is PID 1 of its pid namespace (kill(-1) then means "all but me"). */
   readonly isPid1: boolean;
   setTimer(ms: number, fn: () => void): unknown;
@@ -37,6 +41,8 @@ export class Supervisor {
   private childEnd: ChildEnd | null = null;
   /** A terminating signal was forwarded: the shutdown has begun. */
   private stopping = false;
+  /** A terminating signal went to the child's whole group: every member is already stopping. */
+  private groupStopping = false;
   private forcedExitCode: number | null = null;
   /** Processes already sent a terminating signal in this shutdown: the drain skips them. */
   private readonly signalled = new Set<number>();
@@ -108,6 +114,7 @@ export class Supervisor {
       if (err !== 0) this.log.log('debug', 'signal', `kill(${pid}, ${formatSignal(sig)}): errno ${err}`, { signal: formatSignal(sig), action: 'failed', target, errno: err });
       if (terminating) {
         this.stopping = true;
+        if (!this.config.singleChild) this.groupStopping = true;
         this.armKillAfter();
       }
       return;
@@ -186,29 +193,61 @@ export class Supervisor {
     }
   }
 
-  /** SIGTERM to what is left (unless already told), then SIGKILL at the deadline. */
+  /** SIGTERM to what is left (unless already stopping), then SIGKILL at the deadline. */
   private startDrain(): void {
     if (this.state === 'draining' || this.state === 'exiting') return;
     this.state = 'draining';
     const ms = this.config.drainMs;
     if (ms === 0) { this.finish(); return; }
     const left = this.sys.descendants();
+    let told = 0;
     if (left === null) {
       // No /proc: the group is all we can name. The deadline's kill(-1) still reaches the rest as PID 1.
       if (!this.config.singleChild && !this.signalled.has(this.childPid)) this.sys.kill(-this.childPid, SIGTERM);
     } else {
+      const stopping = this.listStopping(left);
       for (const p of left) {
-        if (this.signalled.has(p.pid)) continue;
+        if (stopping.has(p.pid)) continue;
         this.sys.kill(p.pid, SIGTERM);
         this.signalled.add(p.pid);
+        told++;
       }
     }
     const deadline = new Date(this.sys.now() + ms).toISOString();
-    this.log.log('info', 'drain', `draining ${left === null ? 'unknown number of' : left.length} process(es) for up to ${formatDuration(ms)}`, { remaining: left?.length ?? null, deadline });
+    const detail = left === null ? '' : ` (${told} sent SIGTERM, ${left.length - told} already stopping)`;
+    this.log.log('info', 'drain', `draining ${left === null ? 'unknown number of' : left.length} process(es) for up to ${formatDuration(ms)}${detail}`, { remaining: left?.length ?? null, deadline, signalled: left === null ? null : told });
     this.drainTimer = this.sys.setTimer(ms, () => {
       this.drainTimer = null;
       this.killEverything(`still running at the end of the ${formatDuration(ms)} drain`);
     });
+  }
+
+  /**
+   * The pids in left that are part of a shutdown already under way, which the drain waits for
+   * instead of signalling: each process that got a terminating signal, every member of the
+   * child's group when one went to the group, and every descendant of those (by the ppid links
+   * as they stand now: what a TERM handler started after the forward, in any group or session).
+   * An orphan's link ends at tsinit, so an orphan outside the child's group counts as untold.
+   */
+  private listStopping(left: readonly Descendant[]): Set<number> {
+    const parentOf = new Map<number, number>();
+    for (const p of left) parentOf.set(p.pid, p.ppid);
+    const stopping = new Set<number>();
+    for (const p of left) {
+      if (this.signalled.has(p.pid) || (this.groupStopping && p.pgid === this.childPid)) stopping.add(p.pid);
+    }
+    for (const p of left) {
+      // Up the chain until a stopping ancestor or the chain leaves the list (tsinit, or gone);
+      // the step bound is a guard against a cycle a racy /proc walk could report.
+      let pid = p.pid;
+      for (let steps = 0; steps <= left.length && !stopping.has(pid); steps++) {
+        const parent = parentOf.get(pid);
+        if (parent === undefined) break;
+        if (stopping.has(parent) || this.signalled.has(parent)) { stopping.add(p.pid); break; }
+        pid = parent;
+      }
+    }
+    return stopping;
   }
 
   /** SIGKILL to every descendant (and the child's group); exit once they are reaped. */

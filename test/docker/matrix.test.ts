@@ -1,6 +1,7 @@
 // The matrix users actually write (docker/matrix/*.Dockerfile): application (sleep without a
-// handler, app.py that traps TERM and needs ~1 s) × form (exec, shell, entrypoint script with
-// exec "$@") × init (none, tsinit, Debian's tini, `docker run --init` with --init-path=tsinit).
+// handler, app.py that traps TERM and runs a 1 s clean-up child process) × form (exec, shell,
+// entrypoint script with exec "$@") × init (none, tsinit, Debian's tini, `docker run --init`
+// with --init-path=tsinit).
 // Each case: start, wait until the app runs, `docker stop` (default 10 s timeout), then assert
 // the stop time, the exit code and how far the app's TERM handler got. The cases without an
 // init that wait out Docker's 10 s start first and run alongside the others.
@@ -24,7 +25,7 @@ interface Case {
   why: string;
 }
 
-const APP_SHUTDOWN_S = 1; // app.py's handler sleeps 1 s before it exits 0.
+const APP_SHUTDOWN_S = 1; // app.py's handler runs `sleep 1` as a child process, then exits 0.
 
 // prettier-ignore
 const CASES: Case[] = [
@@ -40,7 +41,7 @@ const CASES: Case[] = [
   { app: 'sleep', form: 'shell',      init: 'tsinit', pid1: /^\/tsinit -- \/bin\/sh -c sleep 1000/, stop: 'fast', exit: 143, handler: 'no handler', why: 'the group gets TERM: dash and sleep both die of it; the code is dash\'s' },
   { app: 'sleep', form: 'entrypoint', init: 'tsinit', pid1: /^\/tsinit -- \/entrypoint\.sh sleep 1000/, stop: 'fast', exit: 143, handler: 'no handler', why: 'the script exec\'d sleep, which dies of TERM' },
   { app: 'app',   form: 'exec',       init: 'tsinit', pid1: /^\/tsinit -- \/app\.py/, stop: 'app', exit: 0, handler: 'finished', why: 'the app handles TERM and exits 0' },
-  { app: 'app',   form: 'shell',      init: 'tsinit', pid1: /^\/tsinit -- \/bin\/sh -c \/app\.py/, stop: 'app', exit: 143, handler: 'finished', why: 'dash dies of TERM at once (143); the drain lets the app finish its handler' },
+  { app: 'app',   form: 'shell',      init: 'tsinit', pid1: /^\/tsinit -- \/bin\/sh -c \/app\.py/, stop: 'app', exit: 143, handler: 'finished', why: 'dash dies of TERM at once (143); the drain waits for the group, so the clean-up child the handler starts runs its full second' },
   { app: 'app',   form: 'entrypoint', init: 'tsinit', pid1: /^\/tsinit -- \/entrypoint\.sh \/app\.py/, stop: 'app', exit: 0, handler: 'finished', why: 'the script exec\'d the app' },
   // Debian's tini, for comparison: it signals the child only and exits as soon as the child does.
   { app: 'sleep', form: 'exec',       init: 'tini',   pid1: /^\/usr\/bin\/tini-static -- sleep 1000/, stop: 'fast', exit: 143, handler: 'no handler', why: 'as tsinit' },
@@ -54,7 +55,7 @@ const CASES: Case[] = [
   { app: 'sleep', form: 'shell',      init: '--init', pid1: /^\/sbin\/docker-init -- \/bin\/sh -c sleep 1000/, stop: 'fast', exit: 143, handler: 'no handler', why: 'as ENTRYPOINT tsinit' },
   { app: 'sleep', form: 'entrypoint', init: '--init', pid1: /^\/sbin\/docker-init -- \/entrypoint\.sh sleep 1000/, stop: 'fast', exit: 143, handler: 'no handler', why: 'as ENTRYPOINT tsinit' },
   { app: 'app',   form: 'exec',       init: '--init', pid1: /^\/sbin\/docker-init -- \/app\.py/, stop: 'app', exit: 0, handler: 'finished', why: 'as ENTRYPOINT tsinit' },
-  { app: 'app',   form: 'shell',      init: '--init', pid1: /^\/sbin\/docker-init -- \/bin\/sh -c \/app\.py/, stop: 'app', exit: 143, handler: 'finished', why: 'as ENTRYPOINT tsinit: group TERM, then the drain' },
+  { app: 'app',   form: 'shell',      init: '--init', pid1: /^\/sbin\/docker-init -- \/bin\/sh -c \/app\.py/, stop: 'app', exit: 143, handler: 'finished', why: 'as ENTRYPOINT tsinit: group TERM, then the drain waits for the handler\'s clean-up' },
   { app: 'app',   form: 'entrypoint', init: '--init', pid1: /^\/sbin\/docker-init -- \/entrypoint\.sh \/app\.py/, stop: 'app', exit: 0, handler: 'finished', why: 'as ENTRYPOINT tsinit' },
 ];
 
@@ -74,8 +75,11 @@ async function runCase(c: Case): Promise<Outcome> {
     const { Running, ExitCode } = await ct.state();
     expect(Running).toBe(false);
     const logs = await ct.logs();
+    // Finished: the handler's clean-up child (`sleep 1`, born after the TERM) ran its full second.
+    const cleanUp = logs.match(/app: clean-up \(sleep 1\) exited (-?\d+) after ([\d.]+) s/);
+    const ranItsSecond = cleanUp !== null && cleanUp[1] === '0' && Number(cleanUp[2]) >= 0.95;
     const handler: Handler = c.app === 'sleep' ? 'no handler'
-      : logs.includes('app: finished cleanly') ? 'finished'
+      : logs.includes('app: finished cleanly') && ranItsSecond ? 'finished'
         : logs.includes('app: got SIGTERM') ? 'cut off' : 'never ran';
     return { pid1, stopS, exit: ExitCode, handler, logs };
   } finally {

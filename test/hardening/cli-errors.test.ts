@@ -47,6 +47,9 @@ describe('bad options on the command line: exit 2, one line naming option and va
     [['-p', '65', 'true'], "invalid value for -p: '65'"],
     [['--pdeath-signal', '99999999999999999999', 'true'], "invalid value for --pdeath-signal: '99999999999999999999'"],
     [['-p', 'RTMIN+31', 'true'], "invalid value for -p: 'RTMIN+31'"],
+    [['-p', '32', 'true'], "invalid value for -p: '32' (signals 32 and 33 are reserved by glibc"],
+    [['-r', '32:15', 'true'], "invalid value for -r: '32' (signals 32 and 33 are reserved by glibc"],
+    [['-r', 'TERM:33', 'true'], "invalid value for -r: '33' (signals 32 and 33 are reserved by glibc"],
     [['-r', 'TERM', 'true'], "invalid value for -r: 'TERM' (expected FROM:TO"],
     [['-r', 'a:b:c', 'true'], "invalid value for -r: 'a:b:c'"],
     [['-r', ':TERM', 'true'], "invalid value for -r: ':TERM'"],
@@ -87,6 +90,8 @@ describe('bad TSINIT_* variables: exit 2, one line naming the variable and the v
     ['TSINIT_REWRITE', 'TERM:BAD'],
     ['TSINIT_REMAP_EXIT', '300'],
     ['TSINIT_PDEATH_SIGNAL', 'X'],
+    ['TSINIT_PDEATH_SIGNAL', '33'],
+    ['TSINIT_REWRITE', 'TERM:32'],
     ['TSINIT_LOG_FORMAT', 'yaml'],
   ])('%s=%s', async (name, value) => {
     const r = await runToEnd(['true'], { init: init.bin, pid1: false, env: envWith({ [name]: value }) });

@@ -2,7 +2,7 @@
 // directly (subreaper mode), and gives the test what it needs: lines as they arrive, the
 // init's host pid to signal, and the exit. Nothing is slept on a fixed time: wait for a line.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -83,6 +83,26 @@ export class Pid1Run extends Run {
       } catch { /* unshare not there yet or gone */ }
       if (Date.now() > deadline) throw new Error(`no init under unshare ${u}\n${this.output}`);
       await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Waits until a process whose whole command line is `args` runs below tsinit (for fixtures that print nothing when ready). */
+  async waitProcess(args: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const init = await this.initPid();
+    for (;;) {
+      const queue = [init];
+      while (queue.length > 0) {
+        const pid = queue.shift()!;
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim() === args) return;
+          for (const tid of readdirSync(`/proc/${pid}/task`)) {
+            queue.push(...readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ').filter(Boolean).map(Number));
+          }
+        } catch { /* ended while we looked */ }
+      }
+      if (Date.now() > deadline) throw new Error(`no process '${args}' below tsinit ${init}\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 

@@ -147,6 +147,12 @@ describe('parseCli: usage errors name the option and the value', () => {
     [['--remap-exit', 'abc', 'x'], "invalid value for --remap-exit: 'abc'"],
     [['-p', 'NOPE', 'x'], "invalid value for -p: 'NOPE'"],
     [['--pdeath-signal', '0', 'x'], "invalid value for --pdeath-signal: '0'"],
+    // glibc reserves 32 and 33: as -p tsinit would die of its parent's death; as -r it never arrives.
+    [['-p', '32', 'x'], "invalid value for -p: '32' (signals 32 and 33 are reserved by glibc"],
+    [['--pdeath-signal=33', 'x'], "invalid value for --pdeath-signal: '33' (signals 32 and 33 are reserved by glibc"],
+    [['-r', '32:15', 'x'], "invalid value for -r: '32' (signals 32 and 33 are reserved by glibc"],
+    [['-r', 'TERM:33', 'x'], "invalid value for -r: '33' (signals 32 and 33 are reserved by glibc"],
+    [['--rewrite', '33:0', 'x'], "invalid value for --rewrite: '33'"],
     [['--log-format', 'xml', 'x'], "invalid value for --log-format: 'xml' (expected text or json)"],
   ])('%j', (args, message) => {
     const m = usageError(args);
@@ -162,6 +168,9 @@ describe('parseCli: usage errors name the option and the value', () => {
     [{ TSINIT_REMAP_EXIT: '143,300' }, "invalid value for TSINIT_REMAP_EXIT: '300'"],
     [{ TSINIT_LOG_FORMAT: 'yaml' }, "invalid value for TSINIT_LOG_FORMAT: 'yaml'"],
     [{ TSINIT_PDEATH_SIGNAL: 'X' }, "invalid value for TSINIT_PDEATH_SIGNAL: 'X'"],
+    [{ TSINIT_PDEATH_SIGNAL: '32' }, "invalid value for TSINIT_PDEATH_SIGNAL: '32' (signals 32 and 33 are reserved by glibc"],
+    [{ TSINIT_REWRITE: 'HUP:1,33:TERM' }, "invalid value for TSINIT_REWRITE: '33' (signals 32 and 33 are reserved by glibc"],
+    [{ TSINIT_REWRITE: 'TERM:32' }, "invalid value for TSINIT_REWRITE: '32'"],
   ])('%j', (env, message) => {
     expect(usageError(['x'], env)).toContain(message);
   });

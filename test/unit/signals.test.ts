@@ -12,7 +12,9 @@ describe('parseSignal', () => {
     expect(parseSignal(text)).toBe(sig);
   });
 
-  it.each(['', '0', '65', '-1', '1.5', 'FOO', 'SIG', 'SIGFOO', 'RTMIN+31', 'RTMAX+1', 'RTMIN-1', 'TERM:', '15x', '0x0f'])(
+  it.each(['', '0', '65', '-1', '1.5', 'FOO', 'SIG', 'SIGFOO', 'RTMIN+31', 'RTMAX+1', 'RTMIN-1', 'RTMIN-2', 'TERM:', '15x', '0x0f',
+    // glibc's own (its threads'): never tsinit's to handle or to forward.
+    '32', '33', ' 32 ', '032', 'SIG32', 'SIG33'])(
     '%j is not a signal', (text) => {
       expect(parseSignal(text)).toBeUndefined();
     },

@@ -5,12 +5,14 @@ import type { Level, Logger } from '../../src/core/log.ts';
 import { ESRCH, Supervisor, type System } from '../../src/core/supervisor.ts';
 
 const CHILD = 100;
+/** tsinit's own pid as the fake's ppid of its children (PID 1). */
+const INIT = 1;
 
 class FakeSystem implements System {
   kills: [number, number][] = [];
   exitCode: number | null = null;
   reapQueue: { pid: number; status: number }[] = [];
-  alive: { pid: number; pgid: number }[] = [{ pid: CHILD, pgid: CHILD }];
+  alive: { pid: number; ppid: number; pgid: number }[] = [{ pid: CHILD, ppid: INIT, pgid: CHILD }];
   procAvailable = true;
   isPid1 = true;
   clock = 0;
@@ -21,7 +23,11 @@ class FakeSystem implements System {
   kill(pid: number, sig: number): number { this.kills.push([pid, sig]); return this.killErrno; }
   waitAny() {
     const next = this.reapQueue.shift();
-    if (next) { this.alive = this.alive.filter((p) => p.pid !== next.pid); return next; }
+    if (next) {
+      // As the kernel does: the children of the one that ended are re-parented to tsinit.
+      this.alive = this.alive.filter((p) => p.pid !== next.pid).map((p) => (p.ppid === next.pid ? { ...p, ppid: INIT } : p));
+      return next;
+    }
     return this.alive.length === 0 ? 'no-children' as const : 'none' as const;
   }
   descendants() { return this.procAvailable ? this.alive.map((p) => ({ ...p })) : null; }
@@ -102,7 +108,7 @@ describe('Supervisor: exit and drain', () => {
 
   it('reaps an orphan beside the main child without exiting', () => {
     const { sys, sup } = setup();
-    sys.alive.push({ pid: 200, pgid: 200 });
+    sys.alive.push({ pid: 200, ppid: INIT, pgid: 200 });
     sys.end(200, exited(0));
     sup.reap();
     expect(sys.exitCode).toBeNull();
@@ -110,7 +116,7 @@ describe('Supervisor: exit and drain', () => {
 
   it('SIGTERMs what is left, then SIGKILLs it at the drain deadline', () => {
     const { sys, sup } = setup(['--drain', '2s']);
-    sys.alive.push({ pid: 200, pgid: 150 }, { pid: 201, pgid: CHILD });
+    sys.alive.push({ pid: 200, ppid: INIT, pgid: 150 }, { pid: 201, ppid: INIT, pgid: CHILD });
     sys.end(CHILD, exited(3));
     sup.reap();
     expect(sys.kills).toEqual([[200, 15], [201, 15]]);
@@ -126,7 +132,7 @@ describe('Supervisor: exit and drain', () => {
 
   it('does not send a second TERM to processes that already got one', () => {
     const { sys, sup } = setup();
-    sys.alive.push({ pid: 201, pgid: CHILD }, { pid: 300, pgid: 300 });
+    sys.alive.push({ pid: 201, ppid: INIT, pgid: CHILD }, { pid: 300, ppid: INIT, pgid: 300 });
     sup.onSignal(15);
     expect(sys.kills).toEqual([[-CHILD, 15]]);
     sys.end(CHILD, TERMINATED);
@@ -139,7 +145,7 @@ describe('Supervisor: exit and drain', () => {
 
   it('--drain 0 exits at once', () => {
     const { sys, sup } = setup(['--drain', '0']);
-    sys.alive.push({ pid: 200, pgid: 200 });
+    sys.alive.push({ pid: 200, ppid: INIT, pgid: 200 });
     sys.end(CHILD, exited(0));
     sup.reap();
     expect(sys.exitCode).toBe(0);
@@ -149,7 +155,7 @@ describe('Supervisor: exit and drain', () => {
   it('without /proc drains the group, and as PID 1 kills everything with kill(-1)', () => {
     const { sys, sup } = setup(['--drain', '1s']);
     sys.procAvailable = false;
-    sys.alive.push({ pid: 200, pgid: CHILD });
+    sys.alive.push({ pid: 200, ppid: INIT, pgid: CHILD });
     sys.end(CHILD, exited(0));
     sup.reap();
     expect(sys.kills).toEqual([[-CHILD, 15]]);
@@ -166,7 +172,7 @@ describe('Supervisor: exit and drain', () => {
 
   it('exits after the grace period even if a SIGKILLed process is never reaped', () => {
     const { sys, sup } = setup(['--drain', '1s']);
-    sys.alive.push({ pid: 200, pgid: 200 });
+    sys.alive.push({ pid: 200, ppid: INIT, pgid: 200 });
     sys.end(CHILD, exited(5));
     sup.reap();
     sys.advance(1000);
@@ -179,7 +185,7 @@ describe('Supervisor: exit and drain', () => {
 describe('Supervisor: --kill-after', () => {
   it('SIGKILLs group and descendants when the child outlives the deadline, exit 137', () => {
     const { sys, sup } = setup(['--kill-after', '3s']);
-    sys.alive.push({ pid: 200, pgid: 200 });
+    sys.alive.push({ pid: 200, ppid: INIT, pgid: 200 });
     sup.onSignal(15);
     sys.advance(2999);
     expect(sys.kills).toEqual([[-CHILD, 15]]);
@@ -263,7 +269,7 @@ describe('Supervisor: --term-delay', () => {
 describe('Supervisor: --wait-all', () => {
   it('waits for the other descendants, then exits with the main child status', () => {
     const { sys, sup } = setup(['--wait-all']);
-    sys.alive.push({ pid: 300, pgid: 300 });
+    sys.alive.push({ pid: 300, ppid: INIT, pgid: 300 });
     sys.end(CHILD, exited(4));
     sup.reap();
     sys.advance(60_000);
@@ -276,7 +282,7 @@ describe('Supervisor: --wait-all', () => {
 
   it('forwards to the remaining descendants; a terminating signal starts the drain', () => {
     const { sys, sup } = setup(['--wait-all', '--drain', '1s']);
-    sys.alive.push({ pid: 300, pgid: 300 });
+    sys.alive.push({ pid: 300, ppid: INIT, pgid: 300 });
     sys.end(CHILD, exited(0));
     sup.reap();
     sup.onSignal(1);
@@ -289,10 +295,110 @@ describe('Supervisor: --wait-all', () => {
 
   it('a TERM before the child exits means shutdown: no waiting-all, drain instead', () => {
     const { sys, sup } = setup(['--wait-all', '--drain', '1s']);
-    sys.alive.push({ pid: 300, pgid: 300 });
+    sys.alive.push({ pid: 300, ppid: INIT, pgid: 300 });
     sup.onSignal(15);
     sys.end(CHILD, TERMINATED);
     sup.reap();
     expect(sys.kills).toEqual([[-CHILD, 15], [300, 15]]);
+  });
+});
+
+describe('Supervisor: the drain after a forwarded terminating signal', () => {
+  // The shell-form tree: sh (the child) runs app.sh, which waits on a sleep; 300 runs in a session of its own.
+  const APP = 101;
+  const treeOfShellForm = (sys: FakeSystem) => sys.alive.push(
+    { pid: APP, ppid: CHILD, pgid: CHILD },
+    { pid: 102, ppid: APP, pgid: CHILD },
+    { pid: 300, ppid: INIT, pgid: 300 },
+  );
+
+  it('waits for the group and what the handlers start after the forward; TERMs only the untold', () => {
+    const { sys, sup } = setup(['--drain', '3s']);
+    treeOfShellForm(sys);
+    sup.onSignal(15);
+    // Born after the forward, from the app's TERM handler: its `date` and `sleep 1` (in the
+    // group), a clean-up it started in a session of its own and that one's child (listed
+    // before its parent: the order of the list must not matter). Then an orphan in a group
+    // of its own, whose ancestry ends at tsinit.
+    sys.alive.push(
+      { pid: 103, ppid: APP, pgid: CHILD },
+      { pid: 105, ppid: 104, pgid: 104 },
+      { pid: 104, ppid: APP, pgid: 104 },
+      { pid: 400, ppid: INIT, pgid: 400 },
+    );
+    sys.end(CHILD, TERMINATED);
+    sys.end(102, TERMINATED);
+    sup.reap();
+    expect(sys.kills).toEqual([[-CHILD, 15], [300, 15], [400, 15]]);
+    sys.advance(2999);
+    expect(sys.kills).toHaveLength(3);
+    sys.advance(1);
+    // At the deadline, SIGKILL for all, whether told or waited for.
+    expect(sys.kills.slice(3)).toEqual([APP, 300, 103, 105, 104, 400].map((pid) => [pid, 9]));
+  });
+
+  it('a re-parented orphan that stayed in the signalled group is waited for; one that left it is TERMed', () => {
+    const { sys, sup } = setup();
+    treeOfShellForm(sys);
+    sup.onSignal(15);
+    // The handler double-forks two helpers and the app exits: both are re-parented to tsinit.
+    sys.alive.push({ pid: 110, ppid: INIT, pgid: CHILD }, { pid: 111, ppid: INIT, pgid: 111 });
+    sys.end(CHILD, TERMINATED);
+    sys.end(APP, exited(0));
+    sys.end(102, TERMINATED);
+    sup.reap();
+    expect(sys.kills).toEqual([[-CHILD, 15], [300, 15], [111, 15]]);
+  });
+
+  it('with -c only the child was told: its orphans, in its group or not, get the drain\'s TERM', () => {
+    // The child is gone when the drain starts, so the ppid link to it is gone too; and a child
+    // that died of the signal (dash in shell form) passed nothing on.
+    const { sys, sup } = setup(['-c']);
+    treeOfShellForm(sys);
+    sup.onSignal(15);
+    expect(sys.kills).toEqual([[CHILD, 15]]);
+    sys.alive.push({ pid: 103, ppid: APP, pgid: CHILD });
+    sys.end(CHILD, TERMINATED);
+    sup.reap();
+    expect(sys.kills).toEqual([[CHILD, 15], [APP, 15], [102, 15], [300, 15], [103, 15]]);
+  });
+
+  it('with -c a descendant of a process told one by one (after the child exited) is waited for', () => {
+    const { sys, sup } = setup(['-c', '--wait-all', '--drain', '1s']);
+    sys.alive.push({ pid: 300, ppid: INIT, pgid: 300 });
+    sys.end(CHILD, exited(0));
+    sup.reap();
+    // The TERM goes to 300 directly and starts the drain at once; its handler's child,
+    // born just before the drain lists the tree, is not told again.
+    const real = sys.descendants.bind(sys);
+    let calls = 0;
+    sys.descendants = () => {
+      if (++calls === 2) sys.alive.push({ pid: 301, ppid: 300, pgid: 300 }, { pid: 500, ppid: INIT, pgid: 500 });
+      return real();
+    };
+    sup.onSignal(15);
+    expect(sys.kills).toEqual([[300, 15], [500, 15]]);
+    sys.advance(1000);
+    expect(sys.kills.slice(2)).toEqual([[300, 9], [301, 9], [500, 9]]);
+  });
+
+  it('when the child exits on its own (nothing forwarded), the drain TERMs everything left, as before', () => {
+    const { sys, sup } = setup(['--drain', '1s']);
+    treeOfShellForm(sys);
+    sys.alive.push({ pid: 103, ppid: APP, pgid: CHILD });
+    sys.end(CHILD, exited(0));
+    sup.reap();
+    expect(sys.kills).toEqual([[APP, 15], [102, 15], [300, 15], [103, 15]]);
+    sys.advance(1000);
+    expect(sys.kills.slice(4)).toEqual([[APP, 9], [102, 9], [300, 9], [103, 9]]);
+  });
+
+  it('a forwarded signal that does not terminate (HUP) leaves the drain as before', () => {
+    const { sys, sup } = setup();
+    treeOfShellForm(sys);
+    sup.onSignal(1);
+    sys.end(CHILD, 1);
+    sup.reap();
+    expect(sys.kills).toEqual([[-CHILD, 1], [APP, 15], [102, 15], [300, 15]]);
   });
 });
