@@ -104,8 +104,12 @@ export class Supervisor {
   private deliver(sig: number, action: 'forwarded' | 'rewritten', received: string): void {
     const terminating = TERMINATING_SIGNALS.has(sig);
     const target = this.describeTarget();
-    const fields = { signal: received, action, target, ...(action === 'rewritten' ? { to: formatSignal(sig) } : {}) };
-    this.log.log('info', 'signal', `${received} ${action}${action === 'rewritten' ? ` as ${formatSignal(sig)}` : ''} to ${target}`, fields);
+    // The hot path of a flood: build the line only when it will be written (on the static
+    // host every object made here is work for an interpreter and its allocator).
+    if (this.log.enabled('info')) {
+      const fields = { signal: received, action, target, ...(action === 'rewritten' ? { to: formatSignal(sig) } : {}) };
+      this.log.log('info', 'signal', `${received} ${action}${action === 'rewritten' ? ` as ${formatSignal(sig)}` : ''} to ${target}`, fields);
+    }
     if (this.state === 'running') {
       if (terminating) this.markSignalled();
       const pid = this.config.singleChild ? this.childPid : -this.childPid;
