@@ -7,6 +7,8 @@
 #   docker/engine.sh up        daemon + base image (idempotent; < 2 s when already up)
 #   docker/engine.sh up-init   a SECOND daemon whose --init-path is a copy of dist/tsinit,
 #                              for `docker run --init` (the shared daemon keeps Debian's tini)
+#   docker/engine.sh rootfs    only the Debian root filesystem tarball (no daemon): prints its
+#                              path; docker/podman.sh imports the same tarball into Podman
 #   docker/engine.sh env       prints `export DOCKER_HOST=...` for the shared daemon
 #   docker/engine.sh env-init  the same for the --init daemon
 #   docker/engine.sh down      stops the daemon(s) started here and removes the state folder
@@ -31,28 +33,15 @@ BASE_TAG="$(printf %s "$BASE_PACKAGES" | md5sum | cut -c1-12)"
 log() { printf 'engine.sh: %s\n' "$*" >&2; }
 die() { printf 'engine.sh: error: %s\n' "$*" >&2; exit 1; }
 
-# Runs apt-get, retrying while another process holds the apt/dpkg locks (other agents share
-# this machine) instead of failing the first time.
-apt_retry() {
-  local i
-  for i in $(seq 1 30); do
-    if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 "$@"; then return 0; fi
-    log "apt-get $1 failed (attempt $i), retrying in 2 s"
-    sleep 2
-  done
-  return 1
-}
+# apt_retry, apt_install_missing (shared with docker/podman.sh).
+. "$ROOT/docker/apt.sh"
 
 install_packages() {
   local missing=()
   [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   [ -x /usr/bin/tini-static ] || missing+=(tini)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]}"
-  # A fresh machine has no package lists; update them once before the install.
-  apt_retry update -qq
-  apt_retry install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install_missing ${missing[@]+"${missing[@]}"}
 }
 
 # The mirror this machine already uses (deb822 sources), so debootstrap works offline from it.
@@ -107,22 +96,28 @@ start_daemon() {
   die "dockerd in $d did not answer within 30 s (log: $d/dockerd.log)"
 }
 
-# The Debian root filesystem as a tarball, cached in the state folder (~1 min to make).
+# The Debian root filesystem as a tarball, cached in the state folder (~1 min to make). A lock
+# on the cache folder: the docker and podman suites may both ask for it at the same time.
 rootfs_tarball() {
   local tar="$DIR/cache/debian-bookworm-minbase-$BASE_TAG.tar"
+  mkdir -p "$DIR/cache"
+  exec 9>"$DIR/cache/.lock"
+  flock 9
   if [ ! -s "$tar" ]; then
-    mkdir -p "$DIR/cache"
-    local rootfs="$DIR/cache/rootfs"
-    rm -rf "$rootfs"
+    # A folder of this run's own: an engine.sh of another checkout may be making one too.
+    # mktemp makes it 0700, which would become the mode of the image's / : make it 0755.
+    local rootfs; rootfs="$(mktemp -d "$DIR/cache/rootfs.XXXXXX")"
+    chmod 755 "$rootfs"
     local mirror; mirror="$(debian_mirror)"
     log "debootstrap bookworm (minbase + $BASE_PACKAGES)"
     debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$rootfs" "$mirror" \
-      >"$DIR/cache/debootstrap.log" 2>&1 || { tail -n 30 "$DIR/cache/debootstrap.log" >&2; die "debootstrap failed (log: $DIR/cache/debootstrap.log)"; }
+      >"$rootfs.log" 2>&1 || { tail -n 30 "$rootfs.log" >&2; rm -rf "$rootfs"; die "debootstrap failed (log: $rootfs.log)"; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    tar --numeric-owner -C "$rootfs" -cf "$tar.part" .
-    mv "$tar.part" "$tar"
-    rm -rf "$rootfs"
+    tar --numeric-owner -C "$rootfs" -cf "$rootfs.tar" .
+    mv "$rootfs.tar" "$tar"
+    rm -rf "$rootfs" "$rootfs.log"
   fi
+  exec 9>&-
   printf '%s\n' "$tar"
 }
 
@@ -191,8 +186,12 @@ cmd_down() {
 case "${1:-}" in
   up) cmd_up ;;
   up-init) cmd_up_init ;;
+  rootfs)
+    [ "$(id -u)" = 0 ] || die "needs root (debootstrap)"
+    command -v debootstrap >/dev/null || apt_install_missing debootstrap
+    rootfs_tarball ;;
   env) printf 'export DOCKER_HOST=unix://%s/docker.sock\nexport DOCKER_BUILDKIT=0\n' "$DIR" ;;
   env-init) printf 'export DOCKER_HOST=unix://%s/docker.sock\nexport DOCKER_BUILDKIT=0\n' "$INIT_DIR" ;;
   down) cmd_down ;;
-  *) echo "usage: docker/engine.sh up|up-init|env|env-init|down" >&2; exit 2 ;;
+  *) echo "usage: docker/engine.sh up|up-init|rootfs|env|env-init|down" >&2; exit 2 ;;
 esac
