@@ -7,10 +7,9 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, type Row } from './docker.ts';
+import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, type Handler, type Row, type StopOutcome } from './docker.ts';
 
 type Init = 'none' | 'tsinit' | 'tini' | '--init';
-type Handler = 'finished' | 'cut off' | 'never ran' | 'no handler';
 interface Case {
   app: 'sleep' | 'app';
   form: 'exec' | 'shell' | 'entrypoint';
@@ -58,33 +57,16 @@ const CASES: Case[] = [
   { app: 'app',   form: 'entrypoint', init: '--init', pid1: /^\/sbin\/docker-init -- \/entrypoint\.sh \/app\.py/, stop: 'app', exit: 0, handler: 'finished', why: 'as ENTRYPOINT tsinit' },
 ];
 
-interface Outcome { pid1: string; stopS: number; exit: number; handler: Handler; logs: string }
-
 const label = (c: Case) => `${c.app} | ${c.form} | ${c.init}`;
 
-async function runCase(c: Case): Promise<Outcome> {
+function runCase(c: Case): Promise<StopOutcome> {
   const viaInitFlag = c.init === '--init';
   const image = `tsinit-matrix-${c.app}-${c.form}-${viaInitFlag ? 'none' : c.init}`;
-  const ct = await Container.run(image, viaInitFlag ? { host: INIT_HOST, runArgs: ['--init'] } : { host: HOST });
-  try {
-    if (c.app === 'app') await ct.waitLog(/app: ready/);
-    else await ct.waitProcess('sleep 1000');
-    const pid1 = (await ct.exec(['cat', '/proc/1/cmdline'])).stdout.replaceAll('\0', ' ').trim();
-    const stopS = await ct.stop();
-    const { Running, ExitCode } = await ct.state();
-    expect(Running).toBe(false);
-    const logs = await ct.logs();
-    const handler: Handler = c.app === 'sleep' ? 'no handler'
-      : logs.includes('app: finished cleanly') ? 'finished'
-        : logs.includes('app: got SIGTERM') ? 'cut off' : 'never ran';
-    return { pid1, stopS, exit: ExitCode, handler, logs };
-  } finally {
-    await ct.remove();
-  }
+  return Container.run(image, viaInitFlag ? { host: INIT_HOST, runArgs: ['--init'] } : { host: HOST }).then((ct) => stopAndObserve(ct, c.app));
 }
 
 const rows = new Map<string, Row>();
-const pending = new Map<Case, Promise<Outcome>>();
+const pending = new Map<Case, Promise<StopOutcome>>();
 
 describe('docker stop across the matrix', () => {
   beforeAll(() => {
