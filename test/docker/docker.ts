@@ -163,11 +163,11 @@ export function readHandler(logs: string): Exclude<Handler, 'no handler'> {
 
 /** The matrix step both engines share: wait until the app (app.py, or `sleep 1000`) runs, read
  * PID 1's command line, stop with the engine's default timeout, read back exit code and logs.
- * Removes the container. */
-export async function stopAndObserve(ct: Container, app: 'sleep' | 'app'): Promise<StopOutcome> {
+ * Removes the container. waitMs: how long the app may take to start. */
+export async function stopAndObserve(ct: Container, app: 'sleep' | 'app', waitMs = 15_000): Promise<StopOutcome> {
   try {
-    if (app === 'app') await ct.waitLog(/app: ready/);
-    else await ct.waitProcess('sleep 1000');
+    if (app === 'app') await ct.waitLog(/app: ready/, waitMs);
+    else await ct.waitProcess('sleep 1000', waitMs);
     const pid1 = (await ct.exec(['cat', '/proc/1/cmdline'])).stdout.replaceAll('\0', ' ').trim();
     const stopS = await ct.stop();
     const { Running, ExitCode } = await ct.state();

@@ -25,8 +25,12 @@ interface Case {
 const APP_WORK_S = 1; // app.py's handler works 1 s before it exits 0.
 // "Well under the 10 s timeout". `podman stop` costs more than `docker stop` beyond the
 // container's own time: no daemon, so each call starts podman, takes its locks and waits for
-// conmon's clean-up: 0.3-0.6 s on an idle machine, up to 2.5 s with the 2 cores loaded.
-const FAST_S = 3;
+// conmon's clean-up: 0.3-0.6 s on an idle machine, up to ~3 s with the 2 shared cores loaded
+// (load average 30 during the checked-in run). The table has the times; the bound only tells
+// "did not wait for the timeout" from "did", and the handler's second is asserted from inside.
+const FAST_S = 5;
+// How long an app may take to start: podman run, then polling podman logs/top, on loaded cores.
+const WAIT_MS = 60_000;
 const INIT_TSINIT = ['--init', `--init-path=${TSINIT_INIT}`];
 const INIT_CATATONIT = ['--init', `--init-path=${CATATONIT}`];
 
@@ -67,7 +71,7 @@ const label = (c: Case) => `${c.app} | ${c.form} | ${c.init}`;
 function runCase(c: Case): Promise<StopOutcome> {
   const image = `tsinit-matrix-${c.app}-${c.form}-${c.init === 'tsinit' ? 'tsinit' : 'none'}`;
   const runArgs = c.init === '--init tsinit' ? INIT_TSINIT : c.init === '--init catatonit' ? INIT_CATATONIT : [];
-  return Container.run(image, { engine: podman, runArgs }).then((ct) => stopAndObserve(ct, c.app));
+  return Container.run(image, { engine: podman, runArgs }).then((ct) => stopAndObserve(ct, c.app, WAIT_MS));
 }
 
 const rows = new Map<string, Row>();
@@ -115,7 +119,7 @@ describe('podman stop across the matrix', () => {
     }
     if (c.stop === 'timeout') {
       expect(o.stopS, detail).toBeGreaterThan(9.5);
-      expect(o.stopS, detail).toBeLessThan(13);
+      expect(o.stopS, detail).toBeLessThan(10 + FAST_S);
     }
   });
 });

@@ -40,12 +40,13 @@ describe(`rootless podman as ${USER}`, () => {
     const hostPid = (await cliOk(rootless, ['inspect', '-f', '{{.State.Pid}}', ct.id])).stdout.trim();
     const uid = readFileSync(`/proc/${hostPid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1];
     expect(uid).toBe(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
-    const o = await stopAndObserve(ct, c.app);
+    const o = await stopAndObserve(ct, c.app, 60_000);
     rows.push({ table: `Rootless Podman (user ${USER}, sub-ids, its own store): \`podman stop\``, cells: { init: c.init, command: `\`${c.cmd.join(' ')}\``, 'PID 1 on the host runs as': `uid ${uid} (${USER})`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'app finished its handler': c.app === 'sleep' ? '— (no handler)' : o.handler === 'finished' ? 'yes' : `no (${o.handler})` } });
     const detail = `stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, handler ${o.handler}, PID 1 '${o.pid1}'\n${o.logs}`;
     expect(o.exit, detail).toBe(c.exit);
     expect(o.handler, detail).toBe(c.handler satisfies Handler);
-    if (c.stop === 'fast') expect(o.stopS, detail).toBeLessThan(3);
+    // As in the matrix: 'fast' is "did not wait for the 10 s timeout" on loaded cores.
+    if (c.stop === 'fast') expect(o.stopS, detail).toBeLessThan(5);
     else expect(o.stopS, detail).toBeGreaterThan(0.9);
   });
 });
