@@ -23,7 +23,8 @@ const INITS = {
 type InitName = keyof typeof INITS;
 
 // One burst at a time: four thousand forks at once on 2 shared cores only measure the load.
-describe('zombies', () => {
+// Each burst may take minutes on loaded cores (100 s seen at load average 30).
+describe('zombies', { timeout: 360_000 }, () => {
   it.each(['ENTRYPOINT tsinit', '`podman run --init` (tsinit)', '`podman run --init` (catatonit)'] as const)('%s as PID 1 reaps a burst of 1000 orphans: none is left', async (init) => {
     const ct = await Container.run(INITS[init].image, { engine: podman, runArgs: INITS[init].runArgs });
     await ct.waitProcess('sleep 1000', 30_000);
@@ -97,7 +98,8 @@ describe('containers.conf init_path', () => {
     expect(version.stdout).toMatch(/^tsinit version /);
     const stopS = await ct.stop();
     expect((await ct.state()).ExitCode).toBe(143);
-    expect(stopS).toBeLessThan(3);
+    // As in the matrix: "did not wait for the 10 s timeout", with room for podman on loaded cores.
+    expect(stopS).toBeLessThan(5);
     await ct.remove();
   });
 });
