@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ROOT, buildAll, cliOk, collectRows, makeBaseContext, renderTables } from '../docker/docker.ts';
-import { PODMAN_DIR, RESULTS_DIR, TSINIT_INIT, ULIMITS, podman } from './podman.ts';
+import { CONF_ENV, PODMAN_DIR, RESULTS_DIR, TSINIT_INIT, ULIMITS, podman } from './podman.ts';
 
 const TSINIT = resolve(ROOT, 'dist/tsinit');
 const timings: Record<string, number> = {};
@@ -54,7 +54,9 @@ export function teardown(): void {
 
 function podmanVersion(): string {
   try {
-    return execFileSync('/usr/bin/podman', ['version', '-f', '{{.Client.Version}}'], { encoding: 'utf8' }).trim();
+    // With the suite's configuration: without it podman would make its default store in
+    // /var/lib/containers/storage and /run/libpod just to print its version.
+    return execFileSync('/usr/bin/podman', ['version', '-f', '{{.Client.Version}}'], { encoding: 'utf8', env: { ...process.env, ...CONF_ENV } }).trim();
   } catch {
     return '(version unknown)';
   }
