@@ -9,6 +9,8 @@
 #   docker/engine.sh up        daemon + base image (idempotent; < 2 s when already up)
 #   docker/engine.sh up-init   a SECOND daemon whose --init-path is a copy of dist/tsinit,
 #                              for `docker run --init` (the shared daemon keeps Debian's tini)
+#   docker/engine.sh rootfs    only the Debian root filesystem tarball (no daemon): prints its
+#                              path; docker/podman.sh imports the same tarball into Podman
 #   docker/engine.sh env       prints `export DOCKER_HOST=...` for the shared daemon
 #   docker/engine.sh env-init  the same for the --init daemon
 #   docker/engine.sh down      stops the daemon(s) started here and removes the state folder
@@ -34,17 +36,8 @@ BASE_TAG="$(printf %s "$BASE_PACKAGES" | md5sum | cut -c1-12)"
 log() { printf 'engine.sh: %s\n' "$*" >&2; }
 die() { printf 'engine.sh: error: %s\n' "$*" >&2; exit 1; }
 
-# Runs apt-get, retrying while another process holds the apt/dpkg locks (other agents share
-# this machine) instead of failing the first time.
-apt_retry() {
-  local i
-  for i in $(seq 1 30); do
-    if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 "$@"; then return 0; fi
-    log "apt-get $1 failed (attempt $i), retrying in 2 s"
-    sleep 2
-  done
-  return 1
-}
+# apt_retry, apt_install_missing (shared with docker/podman.sh).
+. "$ROOT/docker/apt.sh"
 
 install_packages() {
   local missing=()
@@ -52,11 +45,7 @@ install_packages() {
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   [ -x /bin/busybox ] && /bin/busybox --list-full >/dev/null 2>&1 || missing+=(busybox-static)
   [ -x /usr/bin/tini-static ] || missing+=(tini)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]}"
-  # A fresh machine has no package lists; update them once before the install.
-  apt_retry update -qq
-  apt_retry install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install_missing ${missing[@]+"${missing[@]}"}
 }
 
 # The mirror this machine already uses (deb822 sources), so debootstrap works offline from it.
@@ -111,23 +100,31 @@ start_daemon() {
   die "dockerd in $d did not answer within 30 s (log: $d/dockerd.log)"
 }
 
-# rootfs_tarball NAME [PACKAGES]: a debootstrap minbase root filesystem (plus PACKAGES, comma-
-# separated) as a tarball, cached in the state folder (~35 s to make).
+# rootfs_tarball [NAME [PACKAGES]]: a debootstrap minbase root filesystem plus PACKAGES (comma-
+# separated; default: the Python image's) as a tarball, cached in the state folder (~35 s to
+# make when the machine is quiet). A lock on the cache folder: the docker and podman suites may
+# both ask for it at the same time.
 rootfs_tarball() {
-  local tar="$DIR/cache/debian-bookworm-$1.tar" include="${2:-}"
+  local name="${1:-minbase-$BASE_TAG}" include="${2-$BASE_PACKAGES}"
+  local tar="$DIR/cache/debian-bookworm-$name.tar"
+  mkdir -p "$DIR/cache"
+  exec 9>"$DIR/cache/.lock"
+  flock 9
   if [ ! -s "$tar" ]; then
-    mkdir -p "$DIR/cache"
-    local rootfs="$DIR/cache/rootfs-$1"
-    rm -rf "$rootfs"
+    # A folder of this run's own: an engine.sh of another checkout may be making one too.
+    # mktemp makes it 0700, which would become the mode of the image's / : make it 0755.
+    local rootfs; rootfs="$(mktemp -d "$DIR/cache/rootfs.XXXXXX")"
+    chmod 755 "$rootfs"
     local mirror; mirror="$(debian_mirror)"
     log "debootstrap bookworm minbase${include:+ + $include}"
     debootstrap --variant=minbase ${include:+--include="$include"} bookworm "$rootfs" "$mirror" \
-      >"$DIR/cache/debootstrap-$1.log" 2>&1 || { tail -n 30 "$DIR/cache/debootstrap-$1.log" >&2; die "debootstrap failed (log: $DIR/cache/debootstrap-$1.log)"; }
+      >"$rootfs.log" 2>&1 || { tail -n 30 "$rootfs.log" >&2; rm -rf "$rootfs"; die "debootstrap failed (log: $rootfs.log)"; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    tar --numeric-owner -C "$rootfs" -cf "$tar.part" .
-    mv "$tar.part" "$tar"
-    rm -rf "$rootfs"
+    tar --numeric-owner -C "$rootfs" -cf "$rootfs.tar" .
+    mv "$rootfs.tar" "$tar"
+    rm -rf "$rootfs" "$rootfs.log"
   fi
+  exec 9>&-
   printf '%s\n' "$tar"
 }
 
@@ -164,7 +161,7 @@ import_image() {
 ensure_images() {
   local host="$1"
   import_image "$host" tsinit-debian "$BASE_TAG" "$(rootfs_tarball "minbase-$BASE_TAG" "$BASE_PACKAGES")"
-  import_image "$host" tsinit-minbase plain "$(rootfs_tarball minbase-plain)"
+  import_image "$host" tsinit-minbase plain "$(rootfs_tarball minbase-plain "")"
   import_image "$host" tsinit-busybox "$(stat -c %Y /bin/busybox)" "$(busybox_tarball)"
 }
 
@@ -220,8 +217,12 @@ cmd_down() {
 case "${1:-}" in
   up) cmd_up ;;
   up-init) cmd_up_init ;;
+  rootfs)
+    [ "$(id -u)" = 0 ] || die "needs root (debootstrap)"
+    command -v debootstrap >/dev/null || apt_install_missing debootstrap
+    rootfs_tarball ;;
   env) printf 'export DOCKER_HOST=unix://%s/docker.sock\nexport DOCKER_BUILDKIT=0\n' "$DIR" ;;
   env-init) printf 'export DOCKER_HOST=unix://%s/docker.sock\nexport DOCKER_BUILDKIT=0\n' "$INIT_DIR" ;;
   down) cmd_down ;;
-  *) echo "usage: docker/engine.sh up|up-init|env|env-init|down" >&2; exit 2 ;;
+  *) echo "usage: docker/engine.sh up|up-init|rootfs|env|env-init|down" >&2; exit 2 ;;
 esac

@@ -3,36 +3,13 @@
 // an init where they pile up), `docker run -t` hands the terminal to the child, and the
 // child's exit code (or 128+signal, or tsinit's own 126/127) is what `docker run` returns.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Container, INIT_HOST, docker, removeAll, saveRows, sleep, type Row } from './docker.ts';
+import { Container, INIT_HOST, docker, orphanBurst, removeAll, saveRows, type Procs, type Row } from './docker.ts';
 
 const rows: Row[] = [];
 afterAll(async () => {
   await removeAll();
   saveRows('2-container', rows);
 });
-
-interface Procs { total: number; zombies: number; sleeps: number }
-
-async function procs(ct: Container): Promise<Procs> {
-  const r = await ct.exec(['/procs.py']);
-  const m = r.stdout.match(/procs: total=(\d+) zombies=(\d+) sleeps=(\d+)/);
-  if (!m) throw new Error(`procs.py said: ${r.stdout}${r.stderr}`);
-  return { total: Number(m[1]), zombies: Number(m[2]), sleeps: Number(m[3]) };
-}
-
-/** Starts 1000 orphans in the container, then polls /proc until settled(…) (or the deadline). */
-async function orphanBurst(ct: Container, deadlineMs: number, settled: (p: Procs) => boolean): Promise<{ after: Procs; seconds: number }> {
-  const burst = await ct.exec(['/orphans.sh', '1000'], 120_000);
-  expect(burst.stdout).toContain('orphans: 1000');
-  const t = performance.now();
-  const deadline = Date.now() + deadlineMs;
-  let after = await procs(ct);
-  while (!settled(after) && Date.now() < deadline) {
-    await sleep(200);
-    after = await procs(ct);
-  }
-  return { after, seconds: (performance.now() - t) / 1000 };
-}
 
 describe('zombies', () => {
   it('tsinit as PID 1 reaps a burst of 1000 orphans: none is left', async () => {

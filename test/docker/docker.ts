@@ -1,9 +1,10 @@
-// The docker suite's view of the engine: the client calls (never throwing unless asked to),
+// The engine suites' view of an engine: the client calls (never throwing unless asked to),
 // container start/stop/inspect with the timings the tables report, waiting for a log line
-// with a deadline, and the result rows that docker/RESULTS.md is made from. The engine itself
-// (dockerd, images) belongs to docker/engine.sh and test/docker/global-setup.ts.
+// with a deadline, and the result rows that docker/RESULTS.md (and docker/PODMAN.md) are made
+// from. Docker and Podman share one Container: their CLIs agree on everything used here but
+// `top`. The engines themselves belong to docker/engine.sh, docker/podman.sh and the setups.
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -15,13 +16,14 @@ export const INIT_HOST = `unix://${STATE_DIR}/init/docker.sock`;
 const CLIENT = '/usr/bin/docker';
 
 export interface Result { code: number; stdout: string; stderr: string; ms: number }
+export interface CliOptions { timeoutMs?: number; input?: string }
 
-/** Runs the docker client; resolves with its exit code and output, whatever they are. */
-export function docker(args: readonly string[], opts: { host?: string; timeoutMs?: number; input?: string } = {}): Promise<Result> {
+/** Runs an engine's client with extra environment; resolves with its exit code and output. */
+export function runClient(file: string, env: Record<string, string>, args: readonly string[], opts: CliOptions = {}): Promise<Result> {
   const start = performance.now();
   return new Promise((res) => {
-    const child = execFile(CLIENT, args, {
-      env: { ...process.env, DOCKER_HOST: opts.host ?? HOST, DOCKER_BUILDKIT: '0' },
+    const child = execFile(file, args, {
+      env: { ...process.env, ...env },
       timeout: opts.timeoutMs ?? 120_000,
       maxBuffer: 64 << 20,
       encoding: 'utf8',
@@ -33,11 +35,34 @@ export function docker(args: readonly string[], opts: { host?: string; timeoutMs
   });
 }
 
-/** Like docker(), but a non-zero exit is an error that shows the command and its output. */
-export async function dockerOk(args: readonly string[], opts: { host?: string; timeoutMs?: number } = {}): Promise<Result> {
-  const r = await docker(args, opts);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+/** Runs the docker client; resolves with its exit code and output, whatever they are. */
+export function docker(args: readonly string[], opts: CliOptions & { host?: string } = {}): Promise<Result> {
+  return runClient(CLIENT, { DOCKER_HOST: opts.host ?? HOST, DOCKER_BUILDKIT: '0' }, args, opts);
+}
+
+/** One engine as the tests drive it: its client, and how its `top` lists pid and command line. */
+export interface Engine {
+  name: string;
+  cli(args: readonly string[], opts?: CliOptions): Promise<Result>;
+  /** `top` arguments listing each process as `PID ARGS` (plus the columns asked for). */
+  topArgs(id: string, columns: 'pid,args' | 'pid,ppid,stat,args'): string[];
+}
+
+/** The docker daemon at host. */
+export function dockerEngine(host = HOST): Engine {
+  return { name: 'docker', cli: (args, opts) => docker(args, { ...opts, host }), topArgs: (id, columns) => ['top', id, '-o', columns] };
+}
+
+/** Like engine.cli(), but a non-zero exit is an error that shows the command and its output. */
+export async function cliOk(engine: Engine, args: readonly string[], opts: CliOptions = {}): Promise<Result> {
+  const r = await engine.cli(args, opts);
+  if (r.code !== 0) throw new Error(`${engine.name} ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;
+}
+
+/** Like docker(), but a non-zero exit is an error that shows the command and its output. */
+export function dockerOk(args: readonly string[], opts: { host?: string; timeoutMs?: number } = {}): Promise<Result> {
+  return cliOk(dockerEngine(opts.host), args, opts);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -45,28 +70,29 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** A container started detached; stop()/logs()/exitCode() read it back. */
 export class Container {
   readonly id: string;
-  readonly host: string;
+  readonly engine: Engine;
   readonly name: string;
   // Plain fields, not parameter properties: Node's type stripping (which runs the rollout
   // driver, test/rollout, outside vitest) refuses TypeScript syntax that would need a transform.
-  constructor(id: string, host: string, name: string) {
+  constructor(id: string, engine: Engine, name: string) {
     this.id = id;
-    this.host = host;
+    this.engine = engine;
     this.name = name;
   }
 
-  static async run(image: string, opts: { host?: string; runArgs?: string[]; cmd?: string[]; name?: string } = {}): Promise<Container> {
-    const host = opts.host ?? HOST;
+  /** `run -d` on engine (default: the shared docker daemon, or the one at host). */
+  static async run(image: string, opts: { host?: string; engine?: Engine; runArgs?: string[]; cmd?: string[]; name?: string } = {}): Promise<Container> {
+    const engine = opts.engine ?? dockerEngine(opts.host);
     const name = opts.name ?? `tsinit-t-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const r = await dockerOk(['run', '-d', '--name', name, ...(opts.runArgs ?? []), image, ...(opts.cmd ?? [])], { host });
-    const c = new Container(r.stdout.trim(), host, name);
+    const r = await cliOk(engine, ['run', '-d', '--name', name, ...(opts.runArgs ?? []), image, ...(opts.cmd ?? [])]);
+    const c = new Container(r.stdout.trim(), engine, name);
     live.add(c);
     return c;
   }
 
   /** stdout and stderr of the container so far, interleaving lost (docker keeps them apart). */
   async logs(): Promise<string> {
-    const r = await docker(['logs', this.id], { host: this.host });
+    const r = await this.engine.cli(['logs', this.id]);
     return r.stdout + r.stderr;
   }
 
@@ -82,9 +108,9 @@ export class Container {
     }
   }
 
-  /** The processes in the container, as `docker top` lists them (pid/ppid on the host). */
+  /** The processes in the container, as `top` lists them (docker: pids on the host). */
   async top(): Promise<string> {
-    return (await docker(['top', this.id, '-o', 'pid,ppid,stat,args'], { host: this.host })).stdout;
+    return (await this.engine.cli(this.engine.topArgs(this.id, 'pid,ppid,stat,args'))).stdout;
   }
 
   /** Waits until a process whose whole command line is `args` runs in the container. (A
@@ -94,7 +120,7 @@ export class Container {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       // docker top insists on a pid column; the command line is the rest of the line.
-      const r = await docker(['top', this.id, '-o', 'pid,args'], { host: this.host });
+      const r = await this.engine.cli(this.engine.topArgs(this.id, 'pid,args'));
       if (r.stdout.split('\n').some((l) => l.trim().replace(/^\d+\s+/, '') === args)) return;
       if (Date.now() > deadline) throw new Error(`no process '${args}' in ${this.name}:\n${await this.top()}\n${await this.logs()}`);
       await sleep(100);
@@ -102,27 +128,27 @@ export class Container {
   }
 
   async exec(cmd: string[], timeoutMs = 60_000): Promise<Result> {
-    return docker(['exec', this.id, ...cmd], { host: this.host, timeoutMs });
+    return this.engine.cli(['exec', this.id, ...cmd], { timeoutMs });
   }
 
-  /** `docker stop` (Docker's default 10 s timeout unless given); resolves with its wall time. */
+  /** `stop` (the engine's default 10 s timeout unless given); resolves with its wall time. */
   async stop(timeoutS?: number): Promise<number> {
-    const r = await dockerOk(['stop', ...(timeoutS === undefined ? [] : ['-t', String(timeoutS)]), this.id], { host: this.host, timeoutMs: 60_000 });
+    const r = await cliOk(this.engine, ['stop', ...(timeoutS === undefined ? [] : ['-t', String(timeoutS)]), this.id], { timeoutMs: 60_000 });
     return r.ms / 1000;
   }
 
   async kill(signal: string): Promise<void> {
-    await dockerOk(['kill', '-s', signal, this.id], { host: this.host });
+    await cliOk(this.engine, ['kill', '-s', signal, this.id]);
   }
 
   async state(): Promise<{ Running: boolean; ExitCode: number; OOMKilled: boolean }> {
-    const r = await dockerOk(['inspect', '-f', '{{json .State}}', this.id], { host: this.host });
+    const r = await cliOk(this.engine, ['inspect', '-f', '{{json .State}}', this.id]);
     return JSON.parse(r.stdout) as { Running: boolean; ExitCode: number; OOMKilled: boolean };
   }
 
   async remove(): Promise<void> {
     live.delete(this);
-    await docker(['rm', '-f', this.id], { host: this.host });
+    await this.engine.cli(['rm', '-f', this.id]);
   }
 }
 
@@ -132,10 +158,91 @@ export async function removeAll(): Promise<void> {
   await Promise.all([...live].map((c) => c.remove()));
 }
 
-/** Builds docker/<dockerfile> (context: its folder) as tag on host. */
-export async function build(tag: string, dockerfile: string, host = HOST): Promise<void> {
+/** How far app.py's TERM handler got (docker/apps/app.py: it works 1 s, then says how long it took). */
+export type Handler = 'finished' | 'cut off' | 'never ran' | 'no handler';
+export interface StopOutcome { pid1: string; stopS: number; exit: number; handler: Handler; logs: string }
+const APP_WORK_S = 1;
+
+/** Reads the handler's progress from app.py's log lines: 'finished' only if its second of work ran to its end. */
+export function readHandler(logs: string): Exclude<Handler, 'no handler'> {
+  const done = logs.match(/app: finished cleanly after ([\d.]+) s/);
+  if (done && Number(done[1]) >= APP_WORK_S - 0.01) return 'finished';
+  return logs.includes('app: got SIGTERM') ? 'cut off' : 'never ran';
+}
+
+/** The matrix step both engines share: wait until the app (app.py, or `sleep 1000`) runs, read
+ * PID 1's command line, stop with the engine's default timeout, read back exit code and logs.
+ * Removes the container. waitMs: how long the app may take to start. */
+export async function stopAndObserve(ct: Container, app: 'sleep' | 'app', waitMs = 15_000): Promise<StopOutcome> {
+  try {
+    if (app === 'app') await ct.waitLog(/app: ready/, waitMs);
+    else await ct.waitProcess('sleep 1000', waitMs);
+    const pid1 = (await ct.exec(['cat', '/proc/1/cmdline'])).stdout.replaceAll('\0', ' ').trim();
+    const stopS = await ct.stop();
+    const { Running, ExitCode } = await ct.state();
+    if (Running) throw new Error(`${ct.name} still runs after stop`);
+    const logs = await ct.logs();
+    return { pid1, stopS, exit: ExitCode, handler: app === 'sleep' ? 'no handler' : readHandler(logs), logs };
+  } finally {
+    await ct.remove();
+  }
+}
+
+export interface Procs { total: number; zombies: number; sleeps: number }
+
+/** The processes in the container, as docker/apps/procs.py counts them from /proc. */
+export async function procs(ct: Container): Promise<Procs> {
+  const r = await ct.exec(['/procs.py']);
+  const m = r.stdout.match(/procs: total=(\d+) zombies=(\d+) sleeps=(\d+)/);
+  if (!m) throw new Error(`procs.py said: ${r.stdout}${r.stderr}`);
+  return { total: Number(m[1]), zombies: Number(m[2]), sleeps: Number(m[3]) };
+}
+
+/** Starts 1000 orphans in the container (docker/apps/orphans.sh), then polls /proc until
+ * settled(…) (or the deadline). */
+export async function orphanBurst(ct: Container, deadlineMs: number, settled: (p: Procs) => boolean): Promise<{ after: Procs; seconds: number }> {
+  // Minutes, not seconds, when the cores are shared: 2000 forks at load average 30 took 100 s.
+  const burst = await ct.exec(['/orphans.sh', '1000'], 300_000);
+  if (!burst.stdout.includes('orphans: 1000')) throw new Error(`orphans.sh said: ${burst.stdout}${burst.stderr}`);
+  const t = performance.now();
+  const deadline = Date.now() + deadlineMs;
+  let after = await procs(ct);
+  while (!settled(after) && Date.now() < deadline) {
+    await sleep(200);
+    after = await procs(ct);
+  }
+  return { after, seconds: (performance.now() - t) / 1000 };
+}
+
+/** Builds docker/<dockerfile> (context: its folder) as tag with engine (extra: build flags). */
+export async function buildImage(engine: Engine, tag: string, dockerfile: string, extra: readonly string[] = []): Promise<void> {
   const file = resolve(ROOT, dockerfile);
-  await dockerOk(['build', '-q', '-t', tag, '-f', file, resolve(file, '..')], { host, timeoutMs: 300_000 });
+  await cliOk(engine, ['build', '-q', ...extra, '-t', tag, '-f', file, resolve(file, '..')], { timeoutMs: 300_000 });
+}
+
+/** Builds docker/<dockerfile> (context: its folder) as tag on host. */
+export function build(tag: string, dockerfile: string, host = HOST): Promise<void> {
+  return buildImage(dockerEngine(host), tag, dockerfile);
+}
+
+/** Builds every Dockerfile in docker/<dir> that only() admits as tsinit-<dir>-<name>, a few at a time. */
+export async function buildAll(engine: Engine, dir: string, only: (name: string) => boolean = () => true, extra: readonly string[] = []): Promise<void> {
+  if (!existsSync(resolve(ROOT, 'docker', dir))) return;
+  const names = readdirSync(resolve(ROOT, 'docker', dir)).filter((f) => f.endsWith('.Dockerfile')).map((f) => f.slice(0, -'.Dockerfile'.length)).filter(only);
+  for (let i = 0; i < names.length; i += 4) {
+    await Promise.all(names.slice(i, i + 4).map((n) => buildImage(engine, `tsinit-${dir}-${n}`, `docker/${dir}/${n}.Dockerfile`, extra)));
+  }
+}
+
+/** Fills ctx with the build context of tsinit-test: dist/tsinit, docker/apps, docker/Dockerfile.base as Dockerfile. */
+export function makeBaseContext(ctx: string): void {
+  rmSync(ctx, { recursive: true, force: true });
+  mkdirSync(ctx, { recursive: true });
+  // A hard link keeps the executable from being copied; /tmp may be another filesystem.
+  const tsinit = resolve(ROOT, 'dist/tsinit');
+  try { linkSync(tsinit, resolve(ctx, 'tsinit')); } catch { cpSync(tsinit, resolve(ctx, 'tsinit')); }
+  cpSync(resolve(ROOT, 'docker/apps'), ctx, { recursive: true });
+  cpSync(resolve(ROOT, 'docker/Dockerfile.base'), resolve(ctx, 'Dockerfile'));
 }
 
 /** One row of docker/RESULTS.md. */
@@ -144,9 +251,30 @@ export interface Row {
   cells: Record<string, string>;
 }
 
-/** Writes this file's rows where global-setup's teardown collects them into docker/RESULTS.md. */
-export function saveRows(file: string, rows: Row[]): void {
-  const dir = resolve(STATE_DIR, 'results');
+/** Writes this file's rows where global-setup's teardown collects them into docker/RESULTS.md
+ * (dir: another suite's results folder). */
+export function saveRows(file: string, rows: Row[], dir = resolve(STATE_DIR, 'results')): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(resolve(dir, `${file}.json`), JSON.stringify(rows, null, 1));
+}
+
+/** Every row saved in dir, files in name order. */
+export function collectRows(dir: string): Row[] {
+  return existsSync(dir)
+    ? readdirSync(dir).sort().flatMap((f) => JSON.parse(readFileSync(resolve(dir, f), 'utf8')) as Row[])
+    : [];
+}
+
+/** The rows as Markdown: one `## table` per table title, in first-seen order, after the intro lines. */
+export function renderTables(intro: string[], rows: Row[]): string {
+  const tables = new Map<string, Row[]>();
+  for (const r of rows) tables.set(r.table, [...(tables.get(r.table) ?? []), r]);
+  const out = [...intro];
+  for (const [title, rs] of tables) {
+    const cols = Object.keys(rs[0]!.cells);
+    out.push(`## ${title}`, '', `| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`);
+    for (const r of rs) out.push(`| ${cols.map((c) => r.cells[c] ?? '').join(' | ')} |`);
+    out.push('');
+  }
+  return out.join('\n');
 }

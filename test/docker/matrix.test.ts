@@ -1,17 +1,15 @@
 // The matrix users actually write (docker/matrix/*.Dockerfile): application (sleep without a
-// handler, app.py that traps TERM and runs a 1 s clean-up child process) × form (exec, shell,
-// entrypoint script with exec "$@") × init (none, tsinit, Debian's tini, `docker run --init`
-// with --init-path=tsinit).
+// handler, app.py that traps TERM and needs ~1 s) × form (exec, shell, entrypoint script with
+// exec "$@") × init (none, tsinit, Debian's tini, `docker run --init` with --init-path=tsinit).
 // Each case: start, wait until the app runs, `docker stop` (default 10 s timeout), then assert
 // the stop time, the exit code and how far the app's TERM handler got. The cases without an
 // init that wait out Docker's 10 s start first and run alongside the others.
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, type Row } from './docker.ts';
+import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, type Handler, type Row, type StopOutcome } from './docker.ts';
 
 type Init = 'none' | 'tsinit' | 'tini' | '--init';
-type Handler = 'finished' | 'cut off' | 'never ran' | 'no handler';
 interface Case {
   app: 'sleep' | 'app';
   form: 'exec' | 'shell' | 'entrypoint';
@@ -25,7 +23,7 @@ interface Case {
   why: string;
 }
 
-const APP_SHUTDOWN_S = 1; // app.py's handler runs `sleep 1` as a child process, then exits 0.
+const APP_SHUTDOWN_S = 1; // app.py's handler sleeps 1 s before it exits 0.
 
 // prettier-ignore
 const CASES: Case[] = [
@@ -55,40 +53,20 @@ const CASES: Case[] = [
   { app: 'sleep', form: 'shell',      init: '--init', pid1: /^\/sbin\/docker-init -- \/bin\/sh -c sleep 1000/, stop: 'fast', exit: 143, handler: 'no handler', why: 'as ENTRYPOINT tsinit' },
   { app: 'sleep', form: 'entrypoint', init: '--init', pid1: /^\/sbin\/docker-init -- \/entrypoint\.sh sleep 1000/, stop: 'fast', exit: 143, handler: 'no handler', why: 'as ENTRYPOINT tsinit' },
   { app: 'app',   form: 'exec',       init: '--init', pid1: /^\/sbin\/docker-init -- \/app\.py/, stop: 'app', exit: 0, handler: 'finished', why: 'as ENTRYPOINT tsinit' },
-  { app: 'app',   form: 'shell',      init: '--init', pid1: /^\/sbin\/docker-init -- \/bin\/sh -c \/app\.py/, stop: 'app', exit: 143, handler: 'finished', why: 'as ENTRYPOINT tsinit: group TERM, then the drain waits for the handler\'s clean-up' },
+  { app: 'app',   form: 'shell',      init: '--init', pid1: /^\/sbin\/docker-init -- \/bin\/sh -c \/app\.py/, stop: 'app', exit: 143, handler: 'finished', why: 'as ENTRYPOINT tsinit: group TERM, then the drain' },
   { app: 'app',   form: 'entrypoint', init: '--init', pid1: /^\/sbin\/docker-init -- \/entrypoint\.sh \/app\.py/, stop: 'app', exit: 0, handler: 'finished', why: 'as ENTRYPOINT tsinit' },
 ];
 
-interface Outcome { pid1: string; stopS: number; exit: number; handler: Handler; logs: string }
-
 const label = (c: Case) => `${c.app} | ${c.form} | ${c.init}`;
 
-async function runCase(c: Case): Promise<Outcome> {
+function runCase(c: Case): Promise<StopOutcome> {
   const viaInitFlag = c.init === '--init';
   const image = `tsinit-matrix-${c.app}-${c.form}-${viaInitFlag ? 'none' : c.init}`;
-  const ct = await Container.run(image, viaInitFlag ? { host: INIT_HOST, runArgs: ['--init'] } : { host: HOST });
-  try {
-    if (c.app === 'app') await ct.waitLog(/app: ready/);
-    else await ct.waitProcess('sleep 1000');
-    const pid1 = (await ct.exec(['cat', '/proc/1/cmdline'])).stdout.replaceAll('\0', ' ').trim();
-    const stopS = await ct.stop();
-    const { Running, ExitCode } = await ct.state();
-    expect(Running).toBe(false);
-    const logs = await ct.logs();
-    // Finished: the handler's clean-up child (`sleep 1`, born after the TERM) ran its full second.
-    const cleanUp = logs.match(/app: clean-up \(sleep 1\) exited (-?\d+) after ([\d.]+) s/);
-    const ranItsSecond = cleanUp !== null && cleanUp[1] === '0' && Number(cleanUp[2]) >= 0.95;
-    const handler: Handler = c.app === 'sleep' ? 'no handler'
-      : logs.includes('app: finished cleanly') && ranItsSecond ? 'finished'
-        : logs.includes('app: got SIGTERM') ? 'cut off' : 'never ran';
-    return { pid1, stopS, exit: ExitCode, handler, logs };
-  } finally {
-    await ct.remove();
-  }
+  return Container.run(image, viaInitFlag ? { host: INIT_HOST, runArgs: ['--init'] } : { host: HOST }).then((ct) => stopAndObserve(ct, c.app));
 }
 
 const rows = new Map<string, Row>();
-const pending = new Map<Case, Promise<Outcome>>();
+const pending = new Map<Case, Promise<StopOutcome>>();
 
 describe('docker stop across the matrix', () => {
   beforeAll(() => {

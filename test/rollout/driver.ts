@@ -154,12 +154,12 @@ async function terminate(h: Haproxy, name: string, ct: Container, c: Case, t: Ti
   if (c.init === 'prestop') await ct.exec(['sleep', String(t.preStopS)]);
   const termAtS = s();
   const left = Math.max(2, Math.round(t.graceS - termAtS));
-  const stop = await docker(['stop', '-t', String(left), ct.id], { host: ct.host, timeoutMs: (left + 30) * 1000 });
+  const stop = await ct.engine.cli(['stop', '-t', String(left), ct.id], { timeoutMs: (left + 30) * 1000 });
   if (stop.code !== 0) throw new Error(`docker stop ${ct.name}: ${stop.stderr}`);
   const exitedAtS = s();
   await removal;
   const { ExitCode } = await ct.state();
-  const logs = await docker(['logs', '-t', ct.id], { host: ct.host });
+  const logs = await ct.engine.cli(['logs', '-t', ct.id]);
   const line = (logs.stdout + logs.stderr).split('\n').filter((l) => /Shutting down|Handling signal: term/.test(l)).map((l) => Date.parse(l.slice(0, l.indexOf(' ')))).sort((a, b) => a - b)[0];
   const appStopAtS = line === undefined || Number.isNaN(line) ? null : (line - wall0) / 1000;
   return { name, removedAtS, termAtS, appStopAtS, exitedAtS, exit: ExitCode, killed: exitedAtS - termAtS >= left - 0.05 && ExitCode === 137 };
