@@ -178,7 +178,7 @@ export function formatResults(r) {
 
   L.push('## How it is measured', '');
   L.push('- **start-up**: wall time from spawn to exit of the whole `unshare … INIT -- /bin/true`, every entry once per round, the order rotated each round; CPU time from getrusage(RUSAGE_CHILDREN).');
-  L.push('- **memory**: all the inits idle at once over `fixtures/sigecho.pl`; /proc/PID/status (VmRSS, Threads) and /proc/PID/smaps_rollup, read from 2 s after start once two samples 100 ms apart agree. Private memory is Private_Clean + Private_Dirty.');
+  L.push('- **memory**: all the inits idle at once over `fixtures/sigecho.pl`; /proc/PID/status (VmRSS, Threads) and /proc/PID/smaps_rollup, read from 2 s after start once two samples 100 ms apart agree. Private memory is Private_Clean + Private_Dirty. tsinit and tsinit-node run from fresh copies, so all of their executable\'s pages in memory count as private; the peers run from /usr/bin, and where another process on the machine maps the same file (catatonit, used by other work here) its pages count as shared instead.');
   L.push('- **signal latency**: SIGUSR2 to the init\'s host pid, round-robin over the inits; `fixtures/sigecho.pl` takes CLOCK_MONOTONIC in its handler, the bench takes it (process.hrtime) just before kill(2). The first few signals are warm-up and not counted (the very first is shown apart).');
   L.push('- **flood**: to each idle init in turn, kill(2) as fast as the bench can call it, cycling through SIGUSR1, SIGURG, SIGWINCH and the realtime 34..64 (a full realtime queue, EAGAIN, is waited out); sigecho.pl counts them and survives them. Then /proc/PID/status (SigPnd, ShdPnd) is polled until neither the init nor its child has a signal pending, a SIGUSR2 must come back from the same child, and memory is read as above.');
   L.push('- **burst**: `fixtures/burst.pl` forks a helper that forks the orphans, all blocked reading a FIFO, and exits; once all are the init\'s children the bench closes the FIFO\'s only write end and polls /proc/INIT/task/*/children until only the main child is left. Rounds run every init once, the order rotated.');
@@ -266,7 +266,9 @@ export function renderChart(r) {
     text(xL(t.ratio) + 4, by + bh - 5, `${v} — ${t.met ? 'met' : 'missed'}`, 'font-size="11" fill="#1a202c"');
   });
   y = bottom2 + 34;
-  text(8, y, `${r.quick ? 'BENCH_QUICK (not the full plan); ' : ''}${r.machine.cpu}, ${r.machine.cores} cores, load ${r.load.start.split(' ')[0]}–${r.load.end.split(' ')[0]}; commit ${r.commit}; node ${r.versions.node}, tini ${r.versions.tini}, dumb-init ${r.versions['dumb-init']}, catatonit ${r.versions.catatonit}; ${r.date}`, 'font-size="10" fill="#4a5568"');
+  text(8, y, `${r.quick ? 'BENCH_QUICK (not the full plan); ' : ''}${r.machine.cpu}, ${r.machine.cores} cores, load average ${r.load.start.split(' ')[0]} at start, ${r.load.end.split(' ')[0]} at end; ${r.date}`, 'font-size="10" fill="#4a5568"');
+  y += 13;
+  text(8, y, `commit ${r.commit}; node ${r.versions.node}, tini ${r.versions.tini}, dumb-init ${r.versions['dumb-init']}, catatonit ${r.versions.catatonit}`, 'font-size="10" fill="#4a5568"');
   const H = y + 12;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Verdana, Arial, sans-serif">`,
