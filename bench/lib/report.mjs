@@ -36,7 +36,7 @@ const WHY_MISSED = {
   ],
   flood: [
     'it is garbage waiting for a mark-and-sweep, not a leak. Every function expression Duktape creates gets a prototype object that points back at it (a cycle), which reference counting cannot free: measured in Duktape 2.7 with a counting allocator, 2000 closures made and dropped leave 594 KB (≈ 297 B each) until duk_gc frees all but 1 KB, while 2000 calls that make no closure leave 2 KB. The loop and the supervisor make several per forwarded signal (≈ 2.5 KB of garbage per signal), and with reference counting on, Duktape starts a voluntary mark-and-sweep only after about 50 × the heap\'s object count of allocations (DUK_HEAP_MARK_AND_SWEEP_TRIGGER_MULT 12800, fixed in duktape.c). A hand run of successive floods on one tsinit: idle 0.93 MB → 6.1 MB after 2000 signals → 1.16 MB after 2000 more (a collection ran) → 6.05 → 4.64 → 1.58 MB after 10 000, 10 000 and 20 000: it oscillates between about 1 and 6 MB and does not grow.',
-    'What would close it: no closures on the per-signal path (above), and a bridge `gc()` (duk_gc) that the loop calls when it goes back to sleep after a busy wake-up, at most every few hundred ms, so the garbage of a flood is freed once the flood is over.',
+    'What would close it, tried on a copy of src/ (not committed): the loop without its two closures per wake-up (a try/catch around `h.onSignal(sig)` and `h.reap()`) halves the garbage (after 2000 signals 6.1 → 3.0 MB, after 10 000 more 4.9 → 3.4 MB); adding a bridge `gc()` (one line in host.c: duk_gc) that the loop calls after a wake-up that handled a signal, at most every 200 ms, brings tsinit back to 1.11 MB once the flood is over (the unchanged build still holds 4.9 MB 3 s later), and passed the 10 000 signals in 1.2 s instead of 2.2 s.',
   ],
   size: [
     'the executable is Duktape (≈ 300 KB of code) + the policy\'s bytecode (68.5 KB) + musl.',
@@ -55,6 +55,9 @@ const NODE_BUILD = [
   '- **Tuning it had (measured with the former `bench/variants.mjs`):** V8\'s optimizing tiers off and one platform worker (`--no-opt --no-maglev --no-sparkplug --v8-pool-size=1`, baked): threads 6 → 3, idle private memory 26.5 → 21 MB, warm signal latency about halved, start-up unchanged; a V8 code cache: start-up about −1 ms; one FFI callback for all 59 signal handles. Start-up went from 1.18-1.20 × to 1.09-1.14 × `node -e 0`.',
   '- **Tried, no gain:** binding libc lazily (moves the cost, saves none); `_exit` instead of `process.exit` (−0.5 ms, but it would skip Node\'s terminal reset); handing the executable\'s code pages back after each idle period (`process_madvise(MADV_PAGEOUT)` takes them to 0, the next wake-up maps 5-10 MB back: the kernel maps code in 64 KB chunks around each fault). With the optimizing tiers on it reaps a 5000-orphan burst as fast as tini, at +10 MB of idle private memory.',
 ];
+
+/** Measured / limit above which a met target is reported with its cause as well. */
+const NEAR_LIMIT = 0.9;
 
 /** The static tsinit against the targets of issue 10, each as measured / limit (≤ 1 meets it). */
 export function evaluateTargets(r) {
@@ -164,12 +167,13 @@ export function formatResults(r) {
   L.push('');
   L.push('![every init as a ratio to tini, and the static tsinit against its targets](chart.svg)', '');
 
-  const missed = targets.filter((t) => !t.met);
-  if (missed.length > 0) {
-    L.push('### Why a target is missed', '');
-    for (const t of missed) {
+  // A target met within 10 % of its limit gets its cause too: on a loaded machine the next run may miss it.
+  const close = targets.filter((t) => !t.met || t.ratio > NEAR_LIMIT);
+  if (close.length > 0) {
+    L.push('### Why a target is missed, or met only just', '');
+    for (const t of close) {
       const why = WHY_MISSED[t.id];
-      L.push(`- **${t.short} ${t.limit}** (${t.measured}): ${why.length > 0 ? why.join(' ') : 'no cause established yet.'}`);
+      L.push(`- **${t.short} ${t.limit}** (${t.measured}${t.met ? ', met only just' : ''}): ${why.length > 0 ? why.join(' ') : 'no cause established yet.'}`);
     }
     L.push('');
   }
@@ -180,7 +184,7 @@ export function formatResults(r) {
   L.push('- **start-up**: wall time from spawn to exit of the whole `unshare … INIT -- /bin/true`, every entry once per round, the order rotated each round; CPU time from getrusage(RUSAGE_CHILDREN).');
   L.push('- **memory**: all the inits idle at once over `fixtures/sigecho.pl`; /proc/PID/status (VmRSS, Threads) and /proc/PID/smaps_rollup, read from 2 s after start once two samples 100 ms apart agree. Private memory is Private_Clean + Private_Dirty. tsinit and tsinit-node run from fresh copies, so all of their executable\'s pages in memory count as private; the peers run from /usr/bin, and where another process on the machine maps the same file (catatonit, used by other work here) its pages count as shared instead.');
   L.push('- **signal latency**: SIGUSR2 to the init\'s host pid, round-robin over the inits; `fixtures/sigecho.pl` takes CLOCK_MONOTONIC in its handler, the bench takes it (process.hrtime) just before kill(2). The first few signals are warm-up and not counted (the very first is shown apart).');
-  L.push('- **flood**: to each idle init in turn, kill(2) as fast as the bench can call it, cycling through SIGUSR1, SIGURG, SIGWINCH and the realtime 34..64 (a full realtime queue, EAGAIN, is waited out); sigecho.pl counts them and survives them. Then /proc/PID/status (SigPnd, ShdPnd) is polled until neither the init nor its child has a signal pending, a SIGUSR2 must come back from the same child, and memory is read as above.');
+  L.push('- **flood**: to each idle init in turn, kill(2) as fast as the bench can call it, cycling through SIGUSR1, SIGURG, SIGWINCH and the realtime 34..64 (a full realtime queue, EAGAIN, is waited out); sigecho.pl counts them and survives them. Then /proc/PID/status (SigPnd, ShdPnd) is polled until neither the init nor its child has a signal pending, a SIGUSR2 must come back from the same child; memory is read as above once 2.5 s have passed after the last flood (more than one of tsinit\'s 1 s backstop wake-ups, so work an init defers to an idle moment counts).');
   L.push('- **burst**: `fixtures/burst.pl` forks a helper that forks the orphans, all blocked reading a FIFO, and exits; once all are the init\'s children the bench closes the FIFO\'s only write end and polls /proc/INIT/task/*/children until only the main child is left. Rounds run every init once, the order rotated.');
   L.push('- **churn**: `fixtures/churn.pl` forks a child that forks a grandchild and exits, one after another; zombies are counted in /proc while it runs and at the end.');
   L.push('- **size**: the file as shipped; gzip -9 with zlib; libraries from ldd.');
