@@ -47,7 +47,7 @@ export const BAKED_EXEC_ARGV = [
   '--max-semi-space-size=1',
   '--single-threaded-gc',
   // The init runs little JS and none of it hot: V8's optimizing tiers and 3 of its 4 platform
-  // workers buy nothing. Measured (bench/variants.mjs): 6 threads -> 3, idle private memory
+  // workers buy nothing. Measured for the Node build (bench/RESULTS.md, the Node section): 6 threads -> 3, idle private memory
   // 26.5 -> 21 MB, warm signal latency halved, start-up unchanged.
   '--no-opt',
   '--no-maglev',
