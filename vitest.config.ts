@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/docker/**', 'test/rollout/**', 'test/arm64/**', 'test/release/**', 'node_modules/**'],
+    exclude: ['test/docker/**', 'test/podman/**', 'test/rollout/**', 'test/arm64/**', 'test/release/**', 'node_modules/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -108,9 +108,11 @@ describe('100 000 orphans', () => {
     const anonBefore = statusKb(pid, 'RssAnon');
     const t0 = performance.now();
     r.proc.stdin!.write('go\n');
-    await r.waitFor(/^BURST 4$/m, 60_000);
+    // Liveness bounds only: this VM has been seen to take 4-5 ms per fork+exit (a burst of 5000
+    // took 22-28 s under tsinit and tini alike), twenty times what it takes on a quiet host.
+    await r.waitFor(/^BURST 4$/m, 600_000);
     const rss20k = statusKb(pid, 'VmRSS');
-    await r.waitFor(/^DONE$/m, 150_000);
+    await r.waitFor(/^DONE$/m, 1_500_000);
     // Every orphan is dead (SIGKILL): one not reaped would still be a zombie below tsinit.
     await until('every orphan reaped', () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 2, 60_000);
     const ms = performance.now() - t0;
@@ -130,7 +132,7 @@ describe('100 000 orphans', () => {
     expect(rssAfter - rss20k, figures).toBeLessThan(4 * 1024);
     expect(rssAfter - rssBefore, figures).toBeLessThan(10 * 1024);
     record('100 000 orphans', `${(ms / 1000).toFixed(1)} s for 20 bursts of 5000; zombies 0; RSS ${rssBefore} -> ${rss20k} (20 000) -> ${rssAfter} kB (100 000), anonymous ${anonBefore} -> ${anonAfter} kB, peak ${hwm} kB; exit 23`);
-  }, 240_000);
+  }, 1_800_000);
 });
 
 /** A pids cgroup of our own (v1 layout here, v2 elsewhere); nothing skipped if there is none. */
@@ -182,11 +184,11 @@ describe('a fork bomb in the child, bounded', () => {
     const cg = makePidsCgroup(120);
     try {
       const r = new Pid1Run('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec unshare --pid --fork --mount-proc "$@"', cg.dir,
-        init.bin, '--', hfixture('bomb.py'), '4'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        init.bin, '--', hfixture('bomb.py'), '8'], { stdio: ['pipe', 'pipe', 'pipe'] });
       await r.waitFor(/^READY$/m);
       const pid = await r.initPid();
       const t0 = performance.now();
-      await until('the bomb reaches the limit', () => cg.eventsMax() > 0, 10_000);
+      await until('the bomb reaches the limit', () => cg.eventsMax() > 0, 30_000);
       const latencies = await forwardUnderLoad(r, pid, 5);
       const bomb = await r.waitFor(/^BOMB forks=(\d+) eagain=(\d+)$/m, 30_000);
       const ended = performance.now();
@@ -204,13 +206,13 @@ describe('a fork bomb in the child, bounded', () => {
       killAll();
       await cg.remove();
     }
-  }, 60_000);
+  }, 180_000);
 
   it('by RLIMIT_NPROC (ulimit -u 60) as an unprivileged uid: the same', async () => {
     // RLIMIT_NPROC does not bind root, so the bomb drops to an unprivileged uid first. Not
     // 65534: RLIMIT_NPROC counts every process of the uid, and the user-namespace test in
     // environments.test.ts runs as 65534 at the same time.
-    const r = runPid1(['--', 'setpriv', '--reuid=65532', '--regid=65532', '--clear-groups', 'prlimit', '--nproc=60', fixtureFor65534(init, hfixture('bomb.py')), '4'], { init: init.bin });
+    const r = runPid1(['--', 'setpriv', '--reuid=65532', '--regid=65532', '--clear-groups', 'prlimit', '--nproc=60', fixtureFor65534(init, hfixture('bomb.py')), '8'], { init: init.bin });
     await r.waitFor(/^READY$/m);
     const pid = await r.initPid();
     const t0 = performance.now();
@@ -224,5 +226,5 @@ describe('a fork bomb in the child, bounded', () => {
     r.proc.stdin!.end();
     expect((await r.exit()).code).toBe(0);
     record('fork bomb (RLIMIT_NPROC 60, uid 65532)', `${((ended - t0) / 1000).toFixed(1)} s of bomb, ${bomb[1]} forks, ${bomb[2]} EAGAIN; SIGUSR2 forwarded in ${latencies.join('/')} ms during it; all reaped ${reapedMs.toFixed(0)} ms after it ended; zombies 0; exit 0`);
-  }, 60_000);
+  }, 180_000);
 });
