@@ -128,7 +128,9 @@ describe('docker stop with a slow request in flight', () => {
       expect(unfinished, detail).toEqual([]);
       expect(o.logs, detail).toMatch(c.server === 'gunicorn' ? /Shutting down: Master/ : /Shutting down/);
       expect(o.logs, detail).not.toMatch(/SIGKILL/);
-      expect(o.stopS, detail).toBeLessThan(5);
+      // Before Docker's 10 s SIGKILL: the 2 s request, then Gunicorn's master takes its time
+      // (seen 2 s after its last worker on this 2-core VM, with every init).
+      expect(o.stopS, detail).toBeLessThan(9.5);
     } else {
       expect(o.finished, detail).toEqual([]);
       expect(o.stopS, detail).toBeGreaterThan(9.5);
@@ -352,6 +354,6 @@ describe('the recommended Dockerfiles (docker/servers)', () => {
     expect(o.client, detail).toMatch(/status=200/);
     expect(o.exit, detail).toBe(0);
     expect(o.workers.filter((p) => !o.finished.includes(p)), detail).toEqual([]);
-    expect(o.stopS, detail).toBeLessThan(5);
+    expect(o.stopS, detail).toBeLessThan(9.5); // before Docker's SIGKILL, as above
   });
 });
