@@ -28,7 +28,9 @@ describe.each(IMAGES)('%s', (label, image, command) => {
     const { ExitCode } = await ct.state();
     rows.push({ table: 'Images: `ENTRYPOINT ["/tsinit", "--"]`, `sleep 1000`, `docker stop`', cells: { image: label, 'stop (s)': seconds.toFixed(2), exit: String(ExitCode) } });
     expect(ExitCode).toBe(143);
-    expect(seconds).toBeLessThan(1);
+    // Under a second on a quiet engine (the table records it); docker stop's own round trip
+    // reaches 1.5 s on this 2-core VM when it is slow, far from Docker's 10 s timeout.
+    expect(seconds).toBeLessThan(2.5);
     await ct.remove();
   });
 });

@@ -24,6 +24,8 @@ interface Case {
 }
 
 const APP_SHUTDOWN_S = 1; // app.py's handler sleeps 1 s before it exits 0.
+/** Docker's own share of a `docker stop` on a loaded 2-core VM (see the bounds below). */
+const DOCKER_SLACK_S = 2.5;
 
 // prettier-ignore
 const CASES: Case[] = [
@@ -110,11 +112,14 @@ describe('docker stop across the matrix', () => {
     expect(o.pid1, detail).toMatch(c.pid1);
     expect(o.exit, detail).toBe(c.exit);
     expect(o.handler, detail).toBe(c.handler);
-    if (c.stop === 'fast') expect(o.stopS, detail).toBeLessThan(1);
+    // `docker stop` is a round trip through the client, dockerd, containerd and runc: 0.1-0.2 s
+    // on a quiet host, up to 1.5 s on this 2-core VM when it is slow at creating processes. The
+    // table records every time; the bound tells "forwarded" from "waited for Docker's 10 s".
+    if (c.stop === 'fast') expect(o.stopS, detail).toBeLessThan(DOCKER_SLACK_S);
     if (c.stop === 'app') {
       // At least the handler's second (it really ran), at most that plus 1 s.
       expect(o.stopS, detail).toBeGreaterThan(APP_SHUTDOWN_S - 0.1);
-      expect(o.stopS, detail).toBeLessThan(APP_SHUTDOWN_S + 1);
+      expect(o.stopS, detail).toBeLessThan(APP_SHUTDOWN_S + DOCKER_SLACK_S);
     }
     if (c.stop === 'timeout') {
       expect(o.stopS, detail).toBeGreaterThan(9.5);
