@@ -20,8 +20,6 @@ function loadFfi(): typeof FFI {
   return mod;
 }
 
-export const errno = ERRNO;
-
 const SIZEOF_SPAWNATTR = 336;
 const SIZEOF_FILE_ACTIONS = 80;
 const SIZEOF_SIGSET = 128;
@@ -102,8 +100,6 @@ function lastErrno(): number {
 const statusPtr = ready ? c.calloc(1n, 8n) : 0n;
 const pidPtr = ready ? c.calloc(1n, 8n) : 0n;
 
-export { errnoName };
-
 /** `No such file or directory (ENOENT)`. */
 export function describeErrno(code: number): string {
   const p = c.strerror(code);
@@ -133,7 +129,7 @@ export function waitAny(): { pid: number; status: number } | 'none' | 'no-childr
     if (pid > 0) return { pid, status: ffi.getInt32(statusPtr, 0) };
     if (pid === 0) return 'none';
     const e = lastErrno();
-    if (e === errno.EINTR) continue;
+    if (e === ERRNO.EINTR) continue;
     return 'no-children';
   }
 }
@@ -216,9 +212,9 @@ export function writeAll(fd: number, data: Buffer): number {
       const n = Number(c.write(fd, data.subarray(off), BigInt(data.length - off)));
       if (n >= 0) { off += n; continue; }
       const e = lastErrno();
-      if (e === errno.EINTR) continue;
+      if (e === ERRNO.EINTR) continue;
       result = e;
-      if (e === errno.EPIPE) c.sigtimedwait(pipeSet, null, zeroTimespec);
+      if (e === ERRNO.EPIPE) c.sigtimedwait(pipeSet, null, zeroTimespec);
       break;
     }
   } finally {

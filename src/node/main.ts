@@ -4,6 +4,7 @@
 
 import { readFileSync, writeSync } from 'node:fs';
 import { describeConfig, formatHelp, parseCli, type Config } from '../core/cli.ts';
+import { errnoName } from '../core/errno.ts';
 import * as libc from './libc.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
@@ -81,7 +82,7 @@ function spawnChild(config: Config, log: Logger, inheritFds: readonly number[]):
   let result = libc.spawn({ argv, takeTerminal, inheritFds });
   if ('errno' in result && takeTerminal) {
     // The terminal hand-off can fail (not our controlling terminal): run without it.
-    log.log('debug', 'warning', `spawn with the terminal failed (${libc.errnoName(result.errno)}); retrying without`);
+    log.log('debug', 'warning', `spawn with the terminal failed (${errnoName(result.errno)}); retrying without`);
     result = libc.spawn({ argv, takeTerminal: false, inheritFds });
   }
   if ('errno' in result) return describeSpawnFailure(config.command[0]!, result.errno, libc.describeErrno(result.errno));

@@ -34,51 +34,50 @@ static char **main_argv;
 #define N(i) ((size_t) duk_require_number(ctx, i))
 #define RET(expr) do { errno = 0; double r_ = (double) (expr); saved_errno = errno; duk_push_number(ctx, r_); return 1; } while (0)
 #define RETP(expr) RET((uintptr_t) (expr))
-#define FN(name, nargs, body) static duk_ret_t b_##name(duk_context *ctx) { body; }
+#define FN(name, body) static duk_ret_t b_##name(duk_context *ctx) { body; }
 
 /* libc, one call each. A result of -1 (or NULL) means: read bridge.errno(). */
-FN(getpid, 0, RET(getpid()))
-FN(getpgrp, 0, RET(getpgrp()))
-FN(kill, 2, RET(kill((pid_t) I(0), I(1))))
-FN(waitpid, 3, RET(waitpid((pid_t) I(0), (int *) P(1), I(2))))
-FN(prctl, 2, RET(prctl(I(0), (unsigned long) L(1), 0UL, 0UL, 0UL)))
-FN(isatty, 1, RET(isatty(I(0))))
-FN(tcgetpgrp, 1, RET(tcgetpgrp(I(0))))
-FN(tcsetpgrp, 2, RET(tcsetpgrp(I(0), (pid_t) I(1))))
-FN(setpgid, 2, RET(setpgid((pid_t) I(0), (pid_t) I(1))))
-FN(fork, 0, RET(fork()))
-FN(execvp, 2, RET(execvp((const char *) P(0), (char *const *) P(1))))
-FN(_exit, 1, _exit(I(0)))
-FN(exit, 1, exit(I(0)))
-FN(pipe2, 2, RET(pipe2((int *) P(0), I(1))))
-FN(write, 3, RET(write(I(0), P(1), N(2))))
-FN(read, 3, RET(read(I(0), P(1), N(2))))
-FN(open, 2, RET(open((const char *) P(0), I(1))))
-FN(close, 1, RET(close(I(0))))
-FN(opendir, 1, RETP(opendir((const char *) P(0))))
-FN(readdir, 1, RETP(readdir((DIR *) P(0))))
-FN(closedir, 1, RET(closedir((DIR *) P(0))))
-FN(sigprocmask, 3, RET(sigprocmask(I(0), (const sigset_t *) P(1), (sigset_t *) P(2))))
-FN(sigtimedwait, 3, RET(sigtimedwait((const sigset_t *) P(0), (siginfo_t *) P(1), (const struct timespec *) P(2))))
-FN(sigaction, 3, RET(sigaction(I(0), (const struct sigaction *) P(1), (struct sigaction *) P(2))))
-FN(clock_gettime, 2, RET(clock_gettime((clockid_t) I(0), (struct timespec *) P(1))))
-FN(strerror, 1, RETP(strerror(I(0))))
-FN(calloc, 2, RETP(calloc(N(0), N(1))))
-FN(free, 1, free(P(0)); return 0)
+FN(getpid, RET(getpid()))
+FN(getpgrp, RET(getpgrp()))
+FN(kill, RET(kill((pid_t) I(0), I(1))))
+FN(waitpid, RET(waitpid((pid_t) I(0), (int *) P(1), I(2))))
+FN(prctl, RET(prctl(I(0), (unsigned long) L(1), 0UL, 0UL, 0UL)))
+FN(isatty, RET(isatty(I(0))))
+FN(tcgetpgrp, RET(tcgetpgrp(I(0))))
+FN(tcsetpgrp, RET(tcsetpgrp(I(0), (pid_t) I(1))))
+FN(setpgid, RET(setpgid((pid_t) I(0), (pid_t) I(1))))
+FN(fork, RET(fork()))
+FN(execvp, RET(execvp((const char *) P(0), (char *const *) P(1))))
+FN(_exit, _exit(I(0)))
+FN(exit, exit(I(0)))
+FN(pipe2, RET(pipe2((int *) P(0), I(1))))
+FN(write, RET(write(I(0), P(1), N(2))))
+FN(read, RET(read(I(0), P(1), N(2))))
+FN(open, RET(open((const char *) P(0), I(1))))
+FN(close, RET(close(I(0))))
+FN(opendir, RETP(opendir((const char *) P(0))))
+FN(readdir, RETP(readdir((DIR *) P(0))))
+FN(closedir, RET(closedir((DIR *) P(0))))
+FN(sigprocmask, RET(sigprocmask(I(0), (const sigset_t *) P(1), (sigset_t *) P(2))))
+FN(sigtimedwait, RET(sigtimedwait((const sigset_t *) P(0), (siginfo_t *) P(1), (const struct timespec *) P(2))))
+FN(sigaction, RET(sigaction(I(0), (const struct sigaction *) P(1), (struct sigaction *) P(2))))
+FN(clock_gettime, RET(clock_gettime((clockid_t) I(0), (struct timespec *) P(1))))
+FN(strerror, RETP(strerror(I(0))))
+FN(calloc, RETP(calloc(N(0), N(1))))
+FN(free, free(P(0)); return 0)
 
 /* The bridge's own: errno of the last call, raw memory, strings, main()'s argv. */
-FN(errno, 0, duk_push_int(ctx, saved_errno); return 1)
-FN(getU8, 2, duk_push_uint(ctx, ((uint8_t *) P(0))[N(1)]); return 1)
-FN(getI32, 2, int32_t v; memcpy(&v, (char *) P(0) + N(1), 4); duk_push_int(ctx, v); return 1)
-FN(getU32, 2, uint32_t v; memcpy(&v, (char *) P(0) + N(1), 4); duk_push_uint(ctx, v); return 1)
-FN(getU64, 2, uint64_t v; memcpy(&v, (char *) P(0) + N(1), 8); duk_push_number(ctx, (double) v); return 1)
-FN(setU8, 3, ((uint8_t *) P(0))[N(1)] = (uint8_t) duk_require_uint(ctx, 2); return 0)
-FN(setI32, 3, int32_t v = duk_require_int(ctx, 2); memcpy((char *) P(0) + N(1), &v, 4); return 0)
-FN(setU64, 3, uint64_t v = (uint64_t) duk_require_number(ctx, 2); memcpy((char *) P(0) + N(1), &v, 8); return 0)
+FN(errno, duk_push_int(ctx, saved_errno); return 1)
+FN(getU8, duk_push_uint(ctx, ((uint8_t *) P(0))[N(1)]); return 1)
+FN(getI32, int32_t v; memcpy(&v, (char *) P(0) + N(1), 4); duk_push_int(ctx, v); return 1)
+FN(getU64, uint64_t v; memcpy(&v, (char *) P(0) + N(1), 8); duk_push_number(ctx, (double) v); return 1)
+FN(setU8, ((uint8_t *) P(0))[N(1)] = (uint8_t) duk_require_uint(ctx, 2); return 0)
+FN(setI32, int32_t v = duk_require_int(ctx, 2); memcpy((char *) P(0) + N(1), &v, 4); return 0)
+FN(setU64, uint64_t v = (uint64_t) duk_require_number(ctx, 2); memcpy((char *) P(0) + N(1), &v, 8); return 0)
 
 /* Copies the bytes of a JS string (Duktape's internal UTF-8) and a NUL to ptr; returns the length. */
-FN(putString, 2, duk_size_t n; const char *s = duk_require_lstring(ctx, 1, &n); memcpy(P(0), s, n); ((char *) P(0))[n] = 0; duk_push_number(ctx, (double) n); return 1)
-FN(byteLength, 1, duk_size_t n; (void) duk_require_lstring(ctx, 0, &n); duk_push_number(ctx, (double) n); return 1)
+FN(putString, duk_size_t n; const char *s = duk_require_lstring(ctx, 1, &n); memcpy(P(0), s, n); ((char *) P(0))[n] = 0; duk_push_number(ctx, (double) n); return 1)
+FN(byteLength, duk_size_t n; (void) duk_require_lstring(ctx, 0, &n); duk_push_number(ctx, (double) n); return 1)
 
 /*
  * Bytes as a JS string: kept as they are when they are valid UTF-8, else each byte as the
@@ -106,11 +105,11 @@ static void push_bytes(duk_context *ctx, const unsigned char *s, size_t n) {
   duk_push_lstring(ctx, out, o);
   duk_remove(ctx, -2);
 }
-FN(string, 2, push_bytes(ctx, P(0), N(1)); return 1)
-FN(cstring, 1, const char *s = P(0); push_bytes(ctx, (const unsigned char *) s, strlen(s)); return 1)
-FN(argc, 0, duk_push_int(ctx, main_argc); return 1)
-FN(argv, 0, duk_push_number(ctx, (double) (uintptr_t) main_argv); return 1)
-FN(environ, 0, duk_push_number(ctx, (double) (uintptr_t) environ); return 1)
+FN(string, push_bytes(ctx, P(0), N(1)); return 1)
+FN(cstring, const char *s = P(0); push_bytes(ctx, (const unsigned char *) s, strlen(s)); return 1)
+FN(argc, duk_push_int(ctx, main_argc); return 1)
+FN(argv, duk_push_number(ctx, (double) (uintptr_t) main_argv); return 1)
+FN(environ, duk_push_number(ctx, (double) (uintptr_t) environ); return 1)
 
 #define F(name, nargs) { #name, b_##name, nargs }
 static const duk_function_list_entry functions[] = {
@@ -119,7 +118,7 @@ static const duk_function_list_entry functions[] = {
   F(exit, 1), F(pipe2, 2), F(write, 3), F(read, 3), F(open, 2), F(close, 1), F(opendir, 1),
   F(readdir, 1), F(closedir, 1), F(sigprocmask, 3), F(sigtimedwait, 3), F(sigaction, 3),
   F(clock_gettime, 2), F(strerror, 1), F(calloc, 2), F(free, 1),
-  F(errno, 0), F(getU8, 2), F(getI32, 2), F(getU32, 2), F(getU64, 2), F(setU8, 3), F(setI32, 3),
+  F(errno, 0), F(getU8, 2), F(getI32, 2), F(getU64, 2), F(setU8, 3), F(setI32, 3),
   F(setU64, 3), F(putString, 2), F(byteLength, 1), F(string, 2), F(cstring, 1), F(argc, 0),
   F(argv, 0), F(environ, 0),
   { NULL, NULL, 0 }
@@ -129,12 +128,11 @@ static const duk_function_list_entry functions[] = {
 #define S(name, type) { "SIZEOF_" #name, (double) sizeof(type) }
 #define O(name, type, field) { "OFFSETOF_" #name, (double) offsetof(type, field) }
 static const duk_number_list_entry constants[] = {
-  C(SIG_BLOCK), C(SIG_UNBLOCK), C(SIG_SETMASK), C(WNOHANG), C(O_RDONLY), C(O_CLOEXEC),
-  C(O_DIRECTORY), C(PR_SET_PDEATHSIG), C(PR_SET_CHILD_SUBREAPER), C(CLOCK_MONOTONIC), C(_NSIG),
+  C(SIG_SETMASK), C(WNOHANG), C(O_RDONLY), C(O_CLOEXEC), C(PR_SET_PDEATHSIG), C(PR_SET_CHILD_SUBREAPER), C(CLOCK_MONOTONIC), C(_NSIG),
   C(EPERM), C(ENOENT), C(ESRCH), C(EINTR), C(EIO), C(E2BIG), C(ENOEXEC), C(EBADF), C(ECHILD),
   C(EAGAIN), C(ENOMEM), C(EACCES), C(EFAULT), C(ENOTDIR), C(EISDIR), C(EINVAL), C(ENFILE),
   C(EMFILE), C(ENOTTY), C(ETXTBSY), C(EPIPE), C(ENAMETOOLONG), C(ELOOP),
-  S(pointer, void *), S(int, int), S(sigset_t, sigset_t), S(siginfo_t, siginfo_t),
+  S(pointer, void *), S(sigset_t, sigset_t), S(siginfo_t, siginfo_t),
   S(timespec, struct timespec), S(sigaction, struct sigaction),
   O(timespec_tv_sec, struct timespec, tv_sec), O(timespec_tv_nsec, struct timespec, tv_nsec),
   O(dirent_d_name, struct dirent, d_name),

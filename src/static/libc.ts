@@ -21,7 +21,7 @@ interface Bridge {
   clock_gettime(clock: number, ts: number): number; strerror(err: number): number;
   calloc(n: number, size: number): number; free(p: number): void;
   errno(): number;
-  getU8(p: number, off: number): number; getI32(p: number, off: number): number; getU32(p: number, off: number): number;
+  getU8(p: number, off: number): number; getI32(p: number, off: number): number;
   getU64(p: number, off: number): number; setU8(p: number, off: number, v: number): void;
   setI32(p: number, off: number, v: number): void; setU64(p: number, off: number, v: number): void;
   putString(p: number, s: string): number; byteLength(s: string): number;
@@ -51,6 +51,10 @@ const NSIG = constant('_NSIG');
 const EINTR = constant('EINTR');
 const EAGAIN = constant('EAGAIN');
 const EPIPE = constant('EPIPE');
+const WNOHANG = constant('WNOHANG');
+const CLOCK_MONOTONIC = constant('CLOCK_MONOTONIC');
+const TV_SEC = constant('OFFSETOF_timespec_tv_sec');
+const TV_NSEC = constant('OFFSETOF_timespec_tv_nsec');
 
 /** Native scratch memory, allocated once: waitpid's status word, a timespec, siginfo, paths, reads. */
 const status = bridge.calloc(1, 8);
@@ -104,7 +108,7 @@ export function kill(pid: number, sig: number): number {
 /** One waitpid(-1, WNOHANG): a reaped child, 'none' (children left, none done) or 'no-children'. */
 export function waitAny(): { pid: number; status: number } | 'none' | 'no-children' {
   for (;;) {
-    const pid = bridge.waitpid(-1, status, constant('WNOHANG'));
+    const pid = bridge.waitpid(-1, status, WNOHANG);
     if (pid > 0) return { pid, status: bridge.getI32(status, 0) };
     if (pid === 0) return 'none';
     if (bridge.errno() !== EINTR) return 'no-children';
@@ -123,8 +127,16 @@ export function setParentDeathSignal(sig: number): number {
 
 /** CLOCK_MONOTONIC in milliseconds: timers must not jump with the wall clock. */
 export function monotonicMs(): number {
-  bridge.clock_gettime(constant('CLOCK_MONOTONIC'), timespec);
-  return bridge.getU64(timespec, constant('OFFSETOF_timespec_tv_sec')) * 1000 + bridge.getU64(timespec, constant('OFFSETOF_timespec_tv_nsec')) / 1e6;
+  bridge.clock_gettime(CLOCK_MONOTONIC, timespec);
+  return bridge.getU64(timespec, TV_SEC) * 1000 + bridge.getU64(timespec, TV_NSEC) / 1e6;
+}
+
+/** The scratch timespec set to ms (whole milliseconds, at least 0). */
+function setTimespec(ms: number): number {
+  const whole = Math.max(0, Math.floor(ms));
+  bridge.setU64(timespec, TV_SEC, Math.floor(whole / 1000));
+  bridge.setU64(timespec, TV_NSEC, (whole % 1000) * 1e6);
+  return timespec;
 }
 
 /**
@@ -132,10 +144,7 @@ export function monotonicMs(): number {
  * Returns the signal number, or 0 when the time ran out or a stop/continue interrupted it.
  */
 export function waitSignal(ms: number): number {
-  const whole = Math.max(0, Math.floor(ms));
-  bridge.setU64(timespec, constant('OFFSETOF_timespec_tv_sec'), Math.floor(whole / 1000));
-  bridge.setU64(timespec, constant('OFFSETOF_timespec_tv_nsec'), (whole % 1000) * 1e6);
-  const sig = bridge.sigtimedwait(allSet, siginfo, timespec);
+  const sig = bridge.sigtimedwait(allSet, siginfo, setTimespec(ms));
   return sig > 0 ? sig : 0;
 }
 
@@ -156,11 +165,7 @@ export function writeAll(fd: number, text: string): number {
       if (w >= 0) { off += w; continue; }
       const e = bridge.errno();
       if (e === EINTR || e === EAGAIN) continue;
-      if (e === EPIPE) {
-        bridge.setU64(timespec, 0, 0);
-        bridge.setU64(timespec, constant('OFFSETOF_timespec_tv_nsec'), 0);
-        bridge.sigtimedwait(pipeSet, 0, timespec);
-      }
+      if (e === EPIPE) bridge.sigtimedwait(pipeSet, 0, setTimespec(0));
       return e;
     }
     return 0;
