@@ -160,6 +160,20 @@ export async function removeAll(): Promise<void> {
 
 /** How far app.py's TERM handler got (docker/apps/app.py: it works 1 s, then says how long it took). */
 export type Handler = 'finished' | 'cut off' | 'never ran' | 'no handler';
+
+/** One case of the stop matrix (docker/matrix), on whichever engine runs it. */
+export interface MatrixCase<Init extends string> {
+  app: 'sleep' | 'app';
+  form: 'exec' | 'shell' | 'entrypoint';
+  init: Init;
+  /** PID 1's command line: the init, or what runs without one. */
+  pid1: RegExp;
+  /** fast: the init forwarded the stop; app: the app's own 1 s on top; timeout: the engine's 10 s, then SIGKILL (each suite sets the bounds). */
+  stop: 'fast' | 'app' | 'timeout';
+  exit: number;
+  handler: Handler;
+  why: string;
+}
 export interface StopOutcome { pid1: string; stopS: number; exit: number; handler: Handler; logs: string }
 const APP_WORK_S = 1;
 

@@ -7,21 +7,10 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, type Handler, type Row, type StopOutcome } from './docker.ts';
+import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, type MatrixCase, type Row, type StopOutcome } from './docker.ts';
 
 type Init = 'none' | 'tsinit' | 'tini' | '--init';
-interface Case {
-  app: 'sleep' | 'app';
-  form: 'exec' | 'shell' | 'entrypoint';
-  init: Init;
-  /** PID 1's command line: the init, or what runs without one. */
-  pid1: RegExp;
-  /** fast: under 1 s; app: the app's own ~1 s plus under 1 s; timeout: Docker's 10 s, then SIGKILL. */
-  stop: 'fast' | 'app' | 'timeout';
-  exit: number;
-  handler: Handler;
-  why: string;
-}
+type Case = MatrixCase<Init>;
 
 const APP_SHUTDOWN_S = 1; // app.py's handler sleeps 1 s before it exits 0.
 /** Docker's own share of a `docker stop` on a loaded 2-core VM (see the bounds below). */

@@ -5,22 +5,11 @@
 // runs, `podman stop` (default 10 s), then assert stop time, exit code and how far the app's
 // TERM handler got. The 10 s cases start at once and run beside the others.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, removeAll, saveRows, stopAndObserve, type Handler, type Row, type StopOutcome } from '../docker/docker.ts';
+import { Container, removeAll, saveRows, stopAndObserve, type MatrixCase, type Row, type StopOutcome } from '../docker/docker.ts';
 import { CATATONIT, RESULTS_DIR, TSINIT_INIT, podman } from './podman.ts';
 
 type Init = 'none' | 'tsinit' | '--init tsinit' | '--init catatonit';
-interface Case {
-  app: 'sleep' | 'app';
-  form: 'exec' | 'shell' | 'entrypoint';
-  init: Init;
-  /** PID 1's command line: the init, or what runs without one. */
-  pid1: RegExp;
-  /** fast: well under Podman's 10 s; app: the app's 1 s plus podman's overhead; timeout: 10 s, then SIGKILL. */
-  stop: 'fast' | 'app' | 'timeout';
-  exit: number;
-  handler: Handler;
-  why: string;
-}
+type Case = MatrixCase<Init>;
 
 const APP_WORK_S = 1; // app.py's handler works 1 s before it exits 0.
 // "Well under the 10 s timeout". `podman stop` costs more than `docker stop` beyond the
