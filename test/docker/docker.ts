@@ -65,6 +65,10 @@ export function dockerOk(args: readonly string[], opts: { host?: string; timeout
   return cliOk(dockerEngine(opts.host), args, opts);
 }
 
+/** The longest a stop that waited out the engine's 10 s timeout may take: then SIGKILL's own
+ * round trip, seen at 3.8 s on the loaded 2-core VM. The bound tells "the timeout" from a hang. */
+export const TIMEOUT_STOP_MAX_S = 20;
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A container started detached; stop()/logs()/exitCode() read it back. */

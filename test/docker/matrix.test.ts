@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, type MatrixCase, type Row, type StopOutcome } from './docker.ts';
+import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, TIMEOUT_STOP_MAX_S, type MatrixCase, type Row, type StopOutcome } from './docker.ts';
 
 type Init = 'none' | 'tsinit' | 'tini' | '--init';
 type Case = MatrixCase<Init>;
@@ -112,7 +112,7 @@ describe('docker stop across the matrix', () => {
     }
     if (c.stop === 'timeout') {
       expect(o.stopS, detail).toBeGreaterThan(9.5);
-      expect(o.stopS, detail).toBeLessThan(13);
+      expect(o.stopS, detail).toBeLessThan(TIMEOUT_STOP_MAX_S);
     }
   });
 });

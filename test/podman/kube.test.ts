@@ -97,7 +97,8 @@ function events(container: string, t0: number): { status: string; t: number; exi
 async function play(file: string, ...containers: string[]): Promise<void> {
   await cliOk(podman, ['kube', 'play', '--replace', '--network', 'none', file], { timeoutMs: 120_000 });
   for (const c of containers) {
-    const deadline = Date.now() + 30_000;
+    // A deadline, not a wait: CI's 2 cores were seen to take over 30 s to start Python servers.
+    const deadline = Date.now() + 120_000;
     while (!(await timedLogs(c)).some((l) => l.line === 'app: serving on :8000')) {
       if (Date.now() > deadline) throw new Error(`${c} never said 'app: serving on :8000':\n${(await podman.cli(['logs', c])).stdout}`);
       await sleep(200);
@@ -138,7 +139,7 @@ afterAll(async () => {
   saveRows('3-kube', [...rows, ...gaps], RESULTS_DIR);
 });
 
-describe('docker/guides/k8s-pod.yaml with podman kube play', () => {
+describe('docker/guides/k8s-pod.yaml with podman kube play', { timeout: 300_000 }, () => {
   it('needs only the local image: the rest of the manifest is the guide\'s, byte for byte', () => {
     const changed = localManifest().split('\n').filter((l) => !GUIDE.split('\n').includes(l));
     expect(changed).toEqual([`      image: ${IMAGE}`, '      imagePullPolicy: Never']);
@@ -218,7 +219,7 @@ describe('docker/guides/k8s-pod.yaml with podman kube play', () => {
   });
 });
 
-describe('a Deployment (test/podman/web-deployment.yaml) with podman kube play', () => {
+describe('a Deployment (test/podman/web-deployment.yaml) with podman kube play', { timeout: 300_000 }, () => {
   it('replicas: 2 gives two pods, each with tsinit as PID 1; pod stop -t 35 stops both through the delay, exit 0', async () => {
     const containers = ['web-deployment-pod-0-web', 'web-deployment-pod-1-web'];
     await play(DEPLOYMENT, ...containers);
