@@ -1,20 +1,14 @@
-import { defineConfig } from 'vitest/config';
+import { suiteConfig } from './vitest.shared.ts';
 
-// Unit tests (also inside the static engine) and integration tests (dist/tsinit, the static
-// host, as PID 1 through unshare); vitest.node.config.ts runs the PID 1 suites on
-// dist/tsinit-node. The docker suite (vitest.docker.config.ts: an engine), the rollout suite
-// (vitest.rollout.config.ts: the engine and HAProxy) and the shipping suite
-// (vitest.arm64.config.ts: qemu, release artifacts, the npm package) have their own configs;
-// `npm test` runs them all.
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/docker/**', 'test/podman/**', 'test/rollout/**', 'test/arm64/**', 'test/release/**', 'node_modules/**'],
-    globalSetup: ['test/helpers/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
-    maxWorkers: 2,
-    reporters: ['default'],
-  },
+// The main suite: unit tests (also inside the static engine) and the PID 1 integration suites
+// (dist/tsinit, the static host, as PID 1 through unshare). Every other suite has its own
+// config: hardening (floods and faults, one file at a time, after this one so they never share
+// the 2 cores with its timing bounds), node (the PID 1 suites on dist/tsinit-node), docker,
+// podman, rollout and arm64. `npm test` runs them all.
+export default suiteConfig({
+  include: ['test/**/*.test.ts'],
+  exclude: ['test/hardening/**', 'test/docker/**', 'test/podman/**', 'test/rollout/**', 'test/arm64/**', 'test/release/**', 'node_modules/**'],
+  globalSetup: ['test/helpers/global-setup.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
 });

@@ -1,19 +1,15 @@
 import { resolve } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { suiteConfig } from './vitest.shared.ts';
 
-// The PID 1 suites that matter for the Node host (core, shutdown, hardening) against
+// The PID 1 suites that matter for the Node host (core, shutdown; `npm run test:node` runs the
+// hardening suite after it with the same TSINIT_BIN) against
 // dist/tsinit-node: the same policy, the other host. Set before the workers start, so the
 // global setup and every test file see it (test/helpers/pid1.ts reads TSINIT_BIN).
 process.env.TSINIT_BIN = resolve(import.meta.dirname, 'dist/tsinit-node');
 
-export default defineConfig({
-  test: {
-    include: ['test/core.test.ts', 'test/shutdown.test.ts', 'test/hardening/**/*.test.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
-    maxWorkers: 2,
-    reporters: ['default'],
-  },
+export default suiteConfig({
+  include: ['test/core.test.ts', 'test/shutdown.test.ts'],
+  globalSetup: ['test/helpers/global-setup.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
 });
