@@ -86,7 +86,7 @@ export class Supervisor {
     const to = rewritten ?? sig;
     const name = formatSignal(sig);
     if (to === 0) {
-      this.log.log('info', 'signal', `${name} dropped (--rewrite)`, { signal: name, action: 'dropped', target: null });
+      this.log.log('signal', `${name} dropped (--rewrite)`, { signal: name, action: 'dropped', target: null });
       return;
     }
     const action = rewritten === undefined ? 'forwarded' : 'rewritten';
@@ -97,7 +97,7 @@ export class Supervisor {
       if (sig === SIGINT || sig === SIGQUIT || to === SIGINT || to === SIGQUIT) this.releaseHeldSignal(s, name);
     } else if (stopRequest && this.config.termDelayMs !== null && this.config.termDelayMs > 0 && s.kind === 'running') {
       const ms = this.config.termDelayMs;
-      this.log.log('info', 'signal', `${name} held for ${formatDuration(ms)} (--term-delay)`, { signal: name, action: 'delayed', target: this.describeTarget(), delay_ms: ms });
+      this.log.log('signal', `${name} held for ${formatDuration(ms)} (--term-delay)`, { signal: name, action: 'delayed', target: this.describeTarget(), delay_ms: ms });
       const timer = this.sys.setTimer(ms, () => {
         const now = this.state;
         if (now.kind === 'holding') this.releaseHeldSignal(now, 'delay over');
@@ -112,7 +112,7 @@ export class Supervisor {
   private releaseHeldSignal(s: Holding, why: string): void {
     this.sys.clearTimer(s.timer);
     this.state = { kind: 'running', stopping: s.stopping };
-    this.log.log('debug', 'signal', `releasing held ${formatSignal(s.sig)}: ${why}`, { signal: formatSignal(s.sig), action: 'released', target: null });
+    this.log.log('signal-detail', `releasing held ${formatSignal(s.sig)}: ${why}`, { signal: formatSignal(s.sig), action: 'released', target: null });
     this.deliver(s.sig, s.action, s.received);
   }
 
@@ -127,9 +127,9 @@ export class Supervisor {
     const target = this.describeTarget();
     // The hot path of a flood: build the line only when it will be written (on the static
     // host every object made here is work for an interpreter and its allocator).
-    if (this.log.enabled('info')) {
+    if (this.log.enabled('signal')) {
       const fields = { signal: received, action, target, ...(action === 'rewritten' ? { to: formatSignal(sig) } : {}) };
-      this.log.log('info', 'signal', `${received} ${action}${action === 'rewritten' ? ` as ${formatSignal(sig)}` : ''} to ${target}`, fields);
+      this.log.log('signal', `${received} ${action}${action === 'rewritten' ? ` as ${formatSignal(sig)}` : ''} to ${target}`, fields);
     }
     const s = this.state;
     switch (s.kind) {
@@ -147,7 +147,7 @@ export class Supervisor {
     const pid = this.config.singleChild ? this.childPid : -this.childPid;
     const err = this.sys.kill(pid, sig);
     // ESRCH is expected: the child (or its whole group) may end between the signal and this call.
-    if (err !== 0) this.log.log('debug', 'signal', `kill(${pid}, ${formatSignal(sig)}): errno ${err}`, { signal: formatSignal(sig), action: 'failed', target, errno: err });
+    if (err !== 0) this.log.log('signal-detail', `kill(${pid}, ${formatSignal(sig)}): errno ${err}`, { signal: formatSignal(sig), action: 'failed', target, errno: err });
     if (stopping && s.stopping === null) this.state = { ...s, stopping: { killAfter: this.armKillAfter() } };
   }
 
@@ -189,16 +189,16 @@ export class Supervisor {
     if (this.state.kind === 'exiting') return;
     let childEnded: ChildEnd | null = null;
     let last: 'none' | 'no-children';
-    const reapLevel = this.config.warnOnReap ? 'warning' : 'debug';
+    const reapEvent = this.config.warnOnReap ? 'zombie' : 'reap';
     for (;;) {
       const r = this.sys.waitAny();
       if (r === 'none' || r === 'no-children') { last = r; break; }
       if (r.pid === this.childPid) {
         const end = decodeWaitStatus(r.status);
         if (end !== undefined) childEnded = end;
-      } else if (this.log.enabled(reapLevel)) {
+      } else if (this.log.enabled(reapEvent)) {
         // The hot path of a burst: build the line only when it will be written.
-        this.log.log(reapLevel, 'reap', `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
+        this.log.log(reapEvent, `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
       }
     }
     const s = this.state;
@@ -210,7 +210,7 @@ export class Supervisor {
   private onChildExit(s: ChildRunning, end: ChildEnd): void {
     const fields: Fields = end.kind === 'exited' ? { pid: this.childPid, code: end.code } : { pid: this.childPid, signal: formatSignal(end.signal) };
     const how = end.kind === 'exited' ? `exited with ${end.code}` : `was killed by ${formatSignal(end.signal)}`;
-    this.log.log('info', 'child-exit', `child ${this.childPid} ${how}`, fields);
+    this.log.log('child-exit', `child ${this.childPid} ${how}`, fields);
     if (s.kind === 'killing-child') {
       // The exit code stays --kill-after's; the grace already runs.
       this.state = { kind: 'killing-rest', code: s.code, grace: s.grace };
@@ -223,7 +223,7 @@ export class Supervisor {
     const code = exitCodeOf(end);
     if (this.config.waitAll && s.stopping === null) {
       this.state = { kind: 'waiting-all', code };
-      this.log.log('info', 'drain', 'waiting for every other descendant to exit (--wait-all)', { remaining: this.sys.descendants()?.length ?? null, deadline: null });
+      this.log.log('drain', 'waiting for every other descendant to exit (--wait-all)', { remaining: this.sys.descendants()?.length ?? null, deadline: null });
     } else {
       this.startDrain(code, s.stopping !== null && !this.config.singleChild);
     }
@@ -252,7 +252,7 @@ export class Supervisor {
     }
     const deadlineAt = new Date(this.sys.now() + ms).toISOString();
     const detail = left === null ? '' : ` (${told} sent SIGTERM, ${left.length - told} already stopping)`;
-    this.log.log('info', 'drain', `draining ${left === null ? 'unknown number of' : left.length} process(es) for up to ${formatDuration(ms)}${detail}`, { remaining: left?.length ?? null, deadline: deadlineAt, signalled: left === null ? null : told });
+    this.log.log('drain', `draining ${left === null ? 'unknown number of' : left.length} process(es) for up to ${formatDuration(ms)}${detail}`, { remaining: left?.length ?? null, deadline: deadlineAt, signalled: left === null ? null : told });
     const deadline = this.sys.setTimer(ms, () => {
       const now = this.state;
       if (now.kind !== 'draining') return;
@@ -299,7 +299,7 @@ export class Supervisor {
     // Without /proc, PID 1 can still reach everything in its namespace but itself.
     if (left === null && this.sys.isPid1) this.sys.kill(-1, SIGKILL);
     const whom = left === null ? (this.sys.isPid1 ? 'every process (kill -1, no /proc)' : 'the child\'s group (no /proc)') : `${pids.length} process(es)`;
-    this.log.log('warning', 'kill', `SIGKILL to ${whom}: ${reason}`, { pids, reason });
+    this.log.log('kill', `SIGKILL to ${whom}: ${reason}`, { pids, reason });
   }
 
   /** The timer that ends the wait for the bodies of what got SIGKILL. */
@@ -321,7 +321,7 @@ export class Supervisor {
   private exitWith(base: number): void {
     this.state = { kind: 'exiting' };
     const code = remapExitCode(base, this.config.remapExit);
-    this.log.log('info', 'exit', `exiting with ${code}${code !== base ? ` (remapped from ${base})` : ''}`, { code });
+    this.log.log('exit', `exiting with ${code}${code !== base ? ` (remapped from ${base})` : ''}`, { code });
     this.sys.exit(code);
   }
 }

@@ -1,7 +1,7 @@
 // The supervisor's decisions against a fake system: which kill() calls, when, and the exit code.
 import { describe, expect, it } from 'vitest';
 import { parseCli, type Config } from '../../src/core/cli.ts';
-import type { Level, Logger } from '../../src/core/log.ts';
+import { levelOf, type Level, type LogEvent, type Logger } from '../../src/core/log.ts';
 import { ESRCH, Supervisor, type System } from '../../src/core/supervisor.ts';
 
 const CHILD = 100;
@@ -53,9 +53,10 @@ class FakeSystem implements System {
   end(pid: number, status: number): void { this.reapQueue.push({ pid, status }); }
 }
 
-const quietLog: Logger & { lines: [Level, string, string][] } = Object.assign(
-  { lines: [] as [Level, string, string][] },
-  { log(this: { lines: [Level, string, string][] }, level: Level, event: string, message: string) { this.lines.push([level, event, message]); }, enabled: () => true },
+/** Records every line as [level, event, message]. */
+const quietLog: Logger & { lines: [Level, LogEvent, string][] } = Object.assign(
+  { lines: [] as [Level, LogEvent, string][] },
+  { log(this: { lines: [Level, LogEvent, string][] }, event: LogEvent, message: string) { this.lines.push([levelOf(event), event, message]); }, enabled: () => true },
 );
 
 function setup(args: string[] = []): { sys: FakeSystem; sup: Supervisor; config: Config; log: typeof quietLog } {
@@ -278,7 +279,7 @@ describe('Supervisor: --term-delay', () => {
     sup.onSignal(15);
     expect(sys.kills).toEqual([[-CHILD, 3]]);
     expect(signalLines(log)).toEqual(['SIGTERM held for 2s (--term-delay)', 'SIGTERM rewritten as SIGQUIT to group 100']);
-    expect(log.lines).toContainEqual(['debug', 'signal', 'releasing held SIGQUIT: second SIGTERM']);
+    expect(log.lines).toContainEqual(['debug', 'signal-detail', 'releasing held SIGQUIT: second SIGTERM']);
   });
 
   it('kill-after counts from the forward, not from the request', () => {
