@@ -1,8 +1,10 @@
-// The README's options table and `tsinit --help` name the same options and variables.
+// The README's options table and `tsinit --help` name the same options and variables; its
+// table of log events is the logger's list, with the same levels.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatHelp, OPTIONS } from '../src/core/cli.ts';
+import { LOG_EVENTS } from '../src/core/log.ts';
 import { ROOT } from './helpers/pid1.ts';
 
 const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
@@ -28,5 +30,16 @@ describe('README options table', () => {
     const documented = [...table.matchAll(/`--([a-z-]+)/g)].map((m) => m[1]);
     const known = OPTIONS.map((o) => o.long);
     for (const d of documented) expect(known, `--${d}`).toContain(d);
+  });
+});
+
+describe('README table of log events', () => {
+  it('lists the logger\'s events, in its order, each at its level', () => {
+    const section = readme.slice(readme.indexOf('### Logs'), readme.indexOf('### Exit codes'));
+    const documented = section.split('\n').filter((l) => l.startsWith('| `')).map((l) => {
+      const [, name, level] = l.split('|').map((c) => c.trim());
+      return [name!.replace(/`/g, ''), level];
+    });
+    expect(documented).toEqual(Object.entries(LOG_EVENTS));
   });
 });

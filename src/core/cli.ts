@@ -3,9 +3,8 @@
 // Parsing stops at `--` or the first non-option: nothing after the command is ours.
 
 import { formatDuration, parseDuration } from './duration.ts';
+import type { LogFormat } from './log.ts';
 import { formatSignal, GLIBC_RESERVED_SIGNALS, parseSignal, SIGCHLD, SIGKILL, SIGSTOP } from './signals.ts';
-
-export type LogFormat = 'text' | 'json';
 
 export interface Config {
   /** Index in the argument list (after tsinit's own name) where the command starts. */

@@ -2,6 +2,7 @@
 // child's end into tsinit's own exit code (128+n for a signal, then --remap-exit).
 
 import { ERRNO } from './errno.ts';
+import { SIGKILL } from './signals.ts';
 
 export type ChildEnd =
   | { kind: 'exited'; code: number }
@@ -28,6 +29,14 @@ export function decodeWaitStatus(status: number): ChildEnd | undefined {
 /** The shell convention: the code itself, or 128+n for death by signal n. */
 export function exitCodeOf(end: ChildEnd): number {
   return end.kind === 'exited' ? end.code : (128 + end.signal) & 0xff;
+}
+
+/**
+ * --kill-after expired and tsinit SIGKILLed the child: 137, as for a child killed by SIGKILL,
+ * whatever end the child reports afterwards (it may have exited in the meantime).
+ */
+export function exitCodeForKillAfter(): number {
+  return exitCodeOf({ kind: 'signaled', signal: SIGKILL, coreDumped: false });
 }
 
 /** --remap-exit: a code listed becomes 0 (tini's -e). */

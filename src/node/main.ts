@@ -82,7 +82,7 @@ function spawnChild(config: Config, log: Logger, inheritFds: readonly number[]):
   let result = libc.spawn({ argv, takeTerminal, inheritFds });
   if ('errno' in result && takeTerminal) {
     // The terminal hand-off can fail (not our controlling terminal): run without it.
-    log.log('debug', 'warning', `spawn with the terminal failed (${errnoName(result.errno)}); retrying without`);
+    log.log('terminal', `spawn with the terminal failed (${errnoName(result.errno)}); retrying without`);
     result = libc.spawn({ argv, takeTerminal: false, inheritFds });
   }
   if ('errno' in result) return describeSpawnFailure(config.command[0]!, result.errno, libc.describeErrno(result.errno));
@@ -111,28 +111,28 @@ function main(): void {
   }
   const config = parsed.config;
   const log = createLogger(config.logFormat, config.verbosity, writeStderr);
-  log.log('debug', 'config', describeConfig(config));
+  log.log('config', describeConfig(config));
 
   const pid = libc.getpid();
   if (pid !== 1) {
     const err = libc.becomeSubreaper();
-    if (err === 0) log.log('info', 'subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
-    else log.log('warning', 'warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
+    if (err === 0) log.log('subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
+    else log.log('warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
   }
   if (config.pdeathSignal !== null) {
     const err = libc.setParentDeathSignal(config.pdeathSignal);
-    if (err !== 0) log.log('warning', 'warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
+    if (err !== 0) log.log('warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
   }
 
-  if (inheritFds.length > 0) log.log('debug', 'config', `passing inherited descriptors ${inheritFds.join(' ')}`);
+  if (inheritFds.length > 0) log.log('config', `passing inherited descriptors ${inheritFds.join(' ')}`);
   const spawned = spawnChild(config, log, inheritFds);
   if (typeof spawned !== 'number') {
-    log.log('error', 'error', spawned.message, { code: spawned.code });
+    log.log('error', spawned.message, { code: spawned.code });
     process.exitCode = spawned.code;
     return;
   }
   childRunning = true;
-  log.log('info', 'spawn', `spawned pid ${spawned}: ${config.command.join(' ')}`, { pid: spawned, argv: config.command });
+  log.log('spawn', `spawned pid ${spawned}: ${config.command.join(' ')}`, { pid: spawned, argv: config.command });
 
   const backstop = setInterval(() => supervisor.reap(), BACKSTOP_REAP_MS);
   const system = createSystem((code) => {
@@ -143,13 +143,13 @@ function main(): void {
   process.on('SIGCHLD', () => supervisor.reap());
   onSignal = (sig) => supervisor.onSignal(sig);
   for (const sig of early.splice(0)) {
-    log.log('debug', 'signal', `${formatSignal(sig)} arrived before the child existed`);
+    log.log('signal-detail', `${formatSignal(sig)} arrived before the child existed`);
     supervisor.onSignal(sig);
   }
   supervisor.reap();
   setTimeout(() => {
     const advised = pageOutExecutable();
-    log.log('debug', 'memory', `paged out the executable's idle pages (${advised ?? 'no /proc: 0'} mappings)`);
+    log.log('memory', `paged out the executable's idle pages (${advised ?? 'no /proc: 0'} mappings)`);
   }, PAGE_OUT_AFTER_MS).unref();
 }
 

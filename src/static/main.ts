@@ -44,14 +44,14 @@ function configureReaping(log: Logger): void {
   const pid = libc.getpid();
   if (pid === 1) return;
   const err = libc.becomeSubreaper();
-  if (err === 0) log.log('info', 'subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
-  else log.log('warning', 'warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
+  if (err === 0) log.log('subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
+  else log.log('warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
 }
 
 function configureParentDeath(config: Config, log: Logger): void {
   if (config.pdeathSignal === null) return;
   const err = libc.setParentDeathSignal(config.pdeathSignal);
-  if (err !== 0) log.log('warning', 'warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
+  if (err !== 0) log.log('warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
 }
 
 /** Spawns the command; a failure ends tsinit with the core's exit code for its errno. */
@@ -60,18 +60,18 @@ function spawnOrExit(config: Config, log: Logger): number {
   const takeTerminal = childTakesTerminal(libc.isatty(0), libc.tcgetpgrp(0), libc.getpgrp());
   const result = libc.spawn(argIndex, takeTerminal);
   if ('pid' in result) {
-    log.log('info', 'spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
+    log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
     return result.pid;
   }
   const failure = describeSpawnFailure(config.command[0]!, result.errno, libc.describeErrno(result.errno));
-  log.log('error', 'error', failure.message, { code: failure.code });
+  log.log('error', failure.message, { code: failure.code });
   return libc.exit(failure.code);
 }
 
 function main(): never {
   const config = parseOrExit();
   const log = createLogger(config.logFormat, config.verbosity, writeStderr);
-  log.log('debug', 'config', describeConfig(config));
+  log.log('config', describeConfig(config));
   configureReaping(log);
   configureParentDeath(config, log);
   const child = spawnOrExit(config, log);

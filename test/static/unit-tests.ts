@@ -3,6 +3,7 @@
 import '../unit/cli.test.ts';
 import '../unit/signals.test.ts';
 import '../unit/status.test.ts';
+import '../unit/log.test.ts';
 import '../unit/supervisor.test.ts';
 import '../unit/proc.test.ts';
 import '../unit/terminal.test.ts';

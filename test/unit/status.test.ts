@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ERRNO, errnoName } from '../../src/core/errno.ts';
-import { decodeWaitStatus, describeSpawnFailure, exitCodeOf, remapExitCode } from '../../src/core/status.ts';
+import { decodeWaitStatus, describeSpawnFailure, exitCodeForKillAfter, exitCodeOf, remapExitCode } from '../../src/core/status.ts';
 
 describe('decodeWaitStatus', () => {
   it.each(Array.from({ length: 256 }, (_, code) => [code]))('exit %i', (code) => {
@@ -21,6 +21,13 @@ describe('decodeWaitStatus', () => {
 
   it.each([[0x137f, 'stopped by SIGSTOP'], [0xffff, 'continued']])('%i (%s) is not an end', (status) => {
     expect(decodeWaitStatus(status)).toBeUndefined();
+  });
+});
+
+describe('exitCodeForKillAfter', () => {
+  it('is 137, the code of a child killed by SIGKILL (the README\'s table)', () => {
+    expect(exitCodeForKillAfter()).toBe(137);
+    expect(exitCodeForKillAfter()).toBe(exitCodeOf(decodeWaitStatus(9)!));
   });
 });
 

@@ -1,7 +1,7 @@
 // The supervisor's decisions against a fake system: which kill() calls, when, and the exit code.
 import { describe, expect, it } from 'vitest';
 import { parseCli, type Config } from '../../src/core/cli.ts';
-import type { Level, Logger } from '../../src/core/log.ts';
+import { levelOf, type Level, type LogEvent, type Logger } from '../../src/core/log.ts';
 import { ESRCH, Supervisor, type System } from '../../src/core/supervisor.ts';
 
 const CHILD = 100;
@@ -53,18 +53,23 @@ class FakeSystem implements System {
   end(pid: number, status: number): void { this.reapQueue.push({ pid, status }); }
 }
 
-const quietLog: Logger & { lines: [Level, string, string][] } = Object.assign(
-  { lines: [] as [Level, string, string][] },
-  { log(this: { lines: [Level, string, string][] }, level: Level, event: string, message: string) { this.lines.push([level, event, message]); }, enabled: () => true },
+/** Records every line as [level, event, message]. */
+const quietLog: Logger & { lines: [Level, LogEvent, string][] } = Object.assign(
+  { lines: [] as [Level, LogEvent, string][] },
+  { log(this: { lines: [Level, LogEvent, string][] }, event: LogEvent, message: string) { this.lines.push([levelOf(event), event, message]); }, enabled: () => true },
 );
 
-function setup(args: string[] = []): { sys: FakeSystem; sup: Supervisor; config: Config } {
+function setup(args: string[] = []): { sys: FakeSystem; sup: Supervisor; config: Config; log: typeof quietLog } {
   const r = parseCli([...args, 'cmd']);
   if (r.kind !== 'run') throw new Error('bad args');
   const sys = new FakeSystem();
-  const sup = new Supervisor(r.config, sys, { ...quietLog, lines: [] } as Logger, CHILD);
-  return { sys, sup, config: r.config };
+  const log = { ...quietLog, lines: [] };
+  const sup = new Supervisor(r.config, sys, log, CHILD);
+  return { sys, sup, config: r.config, log };
 }
+
+/** The messages of the info lines about signals, in order. */
+const signalLines = (log: typeof quietLog) => log.lines.filter(([level, event]) => level === 'info' && event === 'signal').map(([, , message]) => message);
 
 const TERMINATED = 15; // wait status: killed by SIGTERM
 const exited = (code: number) => code << 8;
@@ -256,6 +261,27 @@ describe('Supervisor: --term-delay', () => {
     expect(sys.kills).toEqual([[-CHILD, 3]]);
   });
 
+  it.each([
+    [['-r', 'TERM:QUIT'], 15, 3, ['SIGTERM held for 2s (--term-delay)', 'SIGTERM rewritten as SIGQUIT to group 100']],
+    [['-r', 'USR2:TERM'], 12, 15, ['SIGUSR2 held for 2s (--term-delay)', 'SIGUSR2 rewritten as SIGTERM to group 100']],
+    [[], 15, 15, ['SIGTERM held for 2s (--term-delay)', 'SIGTERM forwarded to group 100']],
+  ])('%j: the released signal is logged as what was sent', (rewrite, received, sent, lines) => {
+    const { sys, sup, log } = setup(['--term-delay', '2s', ...rewrite]);
+    sup.onSignal(received);
+    sys.advance(2000);
+    expect(sys.kills).toEqual([[-CHILD, sent]]);
+    expect(signalLines(log)).toEqual(lines);
+  });
+
+  it('a second TERM releases the held one as what was sent, and is not sent itself', () => {
+    const { sys, sup, log } = setup(['--term-delay', '2s', '-r', 'TERM:QUIT']);
+    sup.onSignal(15);
+    sup.onSignal(15);
+    expect(sys.kills).toEqual([[-CHILD, 3]]);
+    expect(signalLines(log)).toEqual(['SIGTERM held for 2s (--term-delay)', 'SIGTERM rewritten as SIGQUIT to group 100']);
+    expect(log.lines).toContainEqual(['debug', 'signal-detail', 'releasing held SIGQUIT: second SIGTERM']);
+  });
+
   it('kill-after counts from the forward, not from the request', () => {
     const { sys, sup } = setup(['--term-delay', '2s', '--kill-after', '1s']);
     sup.onSignal(15);
@@ -263,6 +289,32 @@ describe('Supervisor: --term-delay', () => {
     expect(sys.kills).toEqual([[-CHILD, 15]]);
     sys.advance(500);
     expect(sys.kills).toContainEqual([-CHILD, 9]);
+  });
+});
+
+describe('Supervisor: --term-delay with --kill-after already running', () => {
+  it('a TERM held after an INT is dropped when --kill-after expires: everything got SIGKILL', () => {
+    const { sys, sup } = setup(['--term-delay', '5s', '--kill-after', '1s']);
+    sup.onSignal(2);
+    sup.onSignal(15);
+    sys.advance(1000);
+    expect(sys.kills).toEqual([[-CHILD, 2], [-CHILD, 9], [CHILD, 9]]);
+    sys.advance(10_000);
+    expect(sys.kills).toEqual([[-CHILD, 2], [-CHILD, 9], [CHILD, 9]]);
+    expect(sys.exitCode).toBe(137);
+  });
+
+  it('after --kill-after\'s SIGKILL a TERM is forwarded at once and arms nothing more', () => {
+    const { sys, sup } = setup(['--term-delay', '5s', '--kill-after', '1s']);
+    sup.onSignal(2);
+    sys.advance(1000);
+    sup.onSignal(15);
+    expect(sys.kills).toEqual([[-CHILD, 2], [-CHILD, 9], [CHILD, 9], [-CHILD, 15]]);
+    sys.advance(1500);
+    expect(sys.kills).toHaveLength(4);
+    sys.end(CHILD, 9);
+    sup.reap();
+    expect(sys.exitCode).toBe(137);
   });
 });
 
