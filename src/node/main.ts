@@ -1,5 +1,5 @@
 // The only file that reads argv and the environment and sets the exit code.
-// A table of contents: catch signals, parse, configure, spawn, supervise, exit.
+// A table of contents: catch signals, parse, configure, spawn, supervise; the steps follow it.
 // Before the child is spawned an error may end tsinit; after, nothing but the child's end may.
 
 import { readFileSync, writeSync } from 'node:fs';
@@ -26,31 +26,123 @@ const STARTUP_STOP_SIGNALS = [SIGTERM, SIGINT];
 
 /** Signals that reach tsinit before the child exists wait here, then go to the child. */
 const early: number[] = [];
+/** Where a caught signal goes: the queue above until supervise() points it at the supervisor. */
 let onSignal: (sig: number) => void = (sig) => { early.push(sig); };
+/** Set once the child runs: from then on an exception is logged and survived, never fatal. */
+let childRunning = false;
 
-/**
- * Catches every forwarded signal through libuv's signal handles (1..31 and the realtime
- * 34..64 alike). SIGUSR1 is blocked from start-up by the baked --disable-sigusr1, so it can
- * never open the inspector; once its handler is in place it is unblocked, and a pending one
- * is delivered. Node catches SIGTERM and SIGINT during its own start-up with a one-shot
- * handler that re-raises them, which PID 1 drops: a `docker stop` in those first
- * milliseconds leaves only a trace, the disposition back at SIG_DFL. Such a signal is
- * queued like any that arrives before the child exists. The fault signals get one-shot
- * handlers (libc.armOneShot): forwarded when sent with kill, fatal when real.
- */
+/** Thrown by exitBeforeChild() and caught by the entry at the bottom, which sets the exit code. */
+class EarlyExit {
+  constructor(readonly code: number) {}
+}
+
+function main(): void {
+  checkLibcOrExit();
+  // Before anything of ours opens a descriptor (catchSignals opens libuv's signal pipe):
+  // what is open now came from our parent or Node.
+  const inheritFds = listInheritedFds();
+  // Before parsing and spawning: from here on a signal waits for the child instead of being
+  // dropped (PID 1) or ending tsinit (not PID 1).
+  catchSignals();
+  const config = parseOrExit();
+  const log = createLog(config);
+  configureReaping(log);
+  configureParentDeath(config, log);
+  const child = spawnOrExit(config, log, inheritFds);
+  supervise(config, log, child);
+}
+
+/** node:ffi and libc must have loaded; if not, one line and exit 1. */
+function checkLibcOrExit(): void {
+  if (libc.loadError === null) return;
+  writeStderr(`tsinit: error: ${libc.loadError}\n`);
+  exitBeforeChild(EXIT_FAILURE);
+}
+
+/** Catches every forwarded signal (libuv's signal handles: 1..31 and realtime 34..64 alike). */
 function catchSignals(): void {
-  const wereDefault = libc.watchSignals(listForwardedSignals(), (sig) => {
-    try {
-      libc.rearmOneShot(sig);
-      onSignal(sig);
-    } catch (e) {
-      // A callback from native code must never throw: report and go on.
-      writeStderr(`tsinit: error: internal error handling ${formatSignal(sig)}: ${e instanceof Error ? e.message : String(e)}\n`);
-    }
-  });
+  const wereDefault = libc.watchSignals(listForwardedSignals(), handleSignal);
+  // Node catches SIGTERM and SIGINT during its own start-up with a one-shot handler that
+  // re-raises them, which PID 1 drops: a `docker stop` in those first milliseconds leaves
+  // only a trace, the disposition back at SIG_DFL. Such a signal is queued like any that
+  // arrives before the child exists.
   for (const sig of STARTUP_STOP_SIGNALS) if (wereDefault.includes(sig)) early.push(sig);
+  // Fault signals get one-shot handlers (libc.armOneShot): forwarded when sent with kill, fatal when real.
   for (const sig of FAULT_SIGNALS) libc.armOneShot(sig);
+  // SIGUSR1 is blocked from start-up by the baked --disable-sigusr1, so it can never open
+  // the inspector; now that its handler is in place it is unblocked, and a pending one delivered.
   libc.unblockSignal(SIGUSR1);
+}
+
+/** libuv's callback for a caught signal: re-arms a one-shot handler, then queues or forwards it. */
+function handleSignal(sig: number): void {
+  try {
+    libc.rearmOneShot(sig);
+    onSignal(sig);
+  } catch (e) {
+    // A callback from native code must never throw: report and go on.
+    writeStderr(`tsinit: error: internal error handling ${formatSignal(sig)}: ${describeError(e)}\n`);
+  }
+}
+
+/** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
+function parseOrExit(): Config {
+  const parsed = parseCli(process.argv.slice(2), process.env);
+  if (parsed.kind === 'help') { process.stdout.write(formatHelp()); return exitBeforeChild(0); }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`tsinit version ${VERSION} - node ${process.version} ${process.platform}-${process.arch}\n`);
+    return exitBeforeChild(0);
+  }
+  if (parsed.kind === 'usage-error') {
+    writeStderr(`tsinit: error: ${parsed.message}\n`);
+    return exitBeforeChild(EXIT_USAGE);
+  }
+  return parsed.config;
+}
+
+/** The logger the config asks for; its first line (debug) is the config itself. */
+function createLog(config: Config): Logger {
+  const log = createLogger(config.logFormat, config.verbosity, writeStderr);
+  log.log('config', describeConfig(config));
+  return log;
+}
+
+/** Not PID 1: become a subreaper so orphans still come to us (before the spawn, so none slips by). */
+function configureReaping(log: Logger): void {
+  const pid = libc.getpid();
+  if (pid === 1) return;
+  const err = libc.becomeSubreaper();
+  if (err === 0) log.log('subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
+  else log.log('warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
+}
+
+/** --pdeath-signal: the kernel sends it to tsinit when tsinit's parent dies. */
+function configureParentDeath(config: Config, log: Logger): void {
+  if (config.pdeathSignal === null) return;
+  const err = libc.setParentDeathSignal(config.pdeathSignal);
+  if (err !== 0) log.log('warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
+}
+
+/** Spawns the command; a failure ends tsinit with the core's exit code for its errno. */
+function spawnOrExit(config: Config, log: Logger, inheritFds: readonly number[]): number {
+  if (inheritFds.length > 0) log.log('config', `passing inherited descriptors ${inheritFds.join(' ')}`);
+  const result = spawnCommand(config, log, inheritFds);
+  if ('errno' in result) return exitSpawnFailed(config, log, result.errno);
+  // Set before anything else can throw: the child exists, so no exception may end tsinit now.
+  childRunning = true;
+  log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
+  return result.pid;
+}
+
+/** posix_spawnp of the command's raw bytes, handing it the terminal when it should take it. */
+function spawnCommand(config: Config, log: Logger, inheritFds: readonly number[]): { pid: number } | { errno: number } {
+  const argv = readRawArgs(config.command.length, config.command);
+  const takeTerminal = childTakesTerminal(libc.isatty(0), libc.tcgetpgrp(0), libc.getpgrp());
+  const result = libc.spawn({ argv, takeTerminal, inheritFds });
+  if (!('errno' in result) || !takeTerminal) return result;
+  // The terminal hand-off can fail (not our controlling terminal): run without it.
+  log.log('terminal', `spawn with the terminal failed (${errnoName(result.errno)}); retrying without`);
+  return libc.spawn({ argv, takeTerminal: false, inheritFds });
 }
 
 /** The user's arguments as raw bytes: /proc/self/cmdline keeps bytes Node's decoding would replace. */
@@ -69,6 +161,50 @@ function readRawArgs(count: number, decoded: readonly string[]): Buffer[] {
   return decoded.map((s) => Buffer.from(s, 'utf8'));
 }
 
+/** Logs the core's message for a spawn that failed with errno and ends tsinit with the core's code. */
+function exitSpawnFailed(config: Config, log: Logger, errno: number): never {
+  const failure = describeSpawnFailure(config.command[0]!, errno, libc.describeErrno(errno));
+  log.log('error', failure.message, { code: failure.code });
+  return exitBeforeChild(failure.code);
+}
+
+/** Hands the running child to the supervisor: signals go to it, SIGCHLD and a timer make it reap. */
+function supervise(config: Config, log: Logger, child: number): void {
+  const supervisor = new Supervisor(config, createSystem((code) => process.exit(code)), log, child);
+  setInterval(() => supervisor.reap(), BACKSTOP_REAP_MS);
+  process.on('SIGCHLD', () => supervisor.reap());
+  forwardSignalsTo(supervisor, log);
+  // A child that ended before the SIGCHLD handler existed sent a signal nobody caught.
+  supervisor.reap();
+  schedulePageOut(log);
+}
+
+/** Points caught signals at the supervisor, after handing it those queued so far, in order. */
+function forwardSignalsTo(supervisor: Supervisor, log: Logger): void {
+  onSignal = (sig) => supervisor.onSignal(sig);
+  for (const sig of early.splice(0)) {
+    log.log('signal-detail', `${formatSignal(sig)} arrived before the child existed`);
+    supervisor.onSignal(sig);
+  }
+}
+
+/** Once start-up is over, hands back the executable's pages it touched (see pageOutExecutable). */
+function schedulePageOut(log: Logger): void {
+  setTimeout(() => {
+    const advised = pageOutExecutable();
+    log.log('memory', `paged out the executable's idle pages (${advised ?? 'no /proc: 0'} mappings)`);
+  }, PAGE_OUT_AFTER_MS).unref();
+}
+
+/**
+ * Ends tsinit before the child exists. Not process.exit(): that would drop a write to stdout
+ * still pending (--help into a full pipe); the entry sets the code and Node exits once it is out.
+ */
+function exitBeforeChild(code: number): never {
+  throw new EarlyExit(code);
+}
+
+/** Writes a whole line to stderr; false once stderr is gone. */
 function writeStderr(line: string): boolean {
   if (libc.loadError !== null) {
     try { writeSync(2, line); return true; } catch { return false; }
@@ -76,90 +212,24 @@ function writeStderr(line: string): boolean {
   return libc.writeAll(2, Buffer.from(line, 'utf8')) === 0;
 }
 
-function spawnChild(config: Config, log: Logger, inheritFds: readonly number[]): number | { code: number; message: string } {
-  const argv = readRawArgs(config.command.length, config.command);
-  const takeTerminal = childTakesTerminal(libc.isatty(0), libc.tcgetpgrp(0), libc.getpgrp());
-  let result = libc.spawn({ argv, takeTerminal, inheritFds });
-  if ('errno' in result && takeTerminal) {
-    // The terminal hand-off can fail (not our controlling terminal): run without it.
-    log.log('terminal', `spawn with the terminal failed (${errnoName(result.errno)}); retrying without`);
-    result = libc.spawn({ argv, takeTerminal: false, inheritFds });
-  }
-  if ('errno' in result) return describeSpawnFailure(config.command[0]!, result.errno, libc.describeErrno(result.errno));
-  return result.pid;
+/** A bug, not a condition: one line, never a stack trace on a user's terminal. */
+function reportInternalError(e: unknown): void {
+  writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
 }
 
-function main(): void {
-  if (libc.loadError !== null) {
-    writeStderr(`tsinit: error: ${libc.loadError}\n`);
-    process.exitCode = EXIT_FAILURE;
-    return;
-  }
-  // Before anything of ours opens a descriptor: what is open now came from our parent or Node.
-  const inheritFds = listInheritedFds();
-  catchSignals();
-  const parsed = parseCli(process.argv.slice(2), process.env);
-  if (parsed.kind === 'help') { process.stdout.write(formatHelp()); return; }
-  if (parsed.kind === 'version') {
-    process.stdout.write(`tsinit version ${VERSION} - node ${process.version} ${process.platform}-${process.arch}\n`);
-    return;
-  }
-  if (parsed.kind === 'usage-error') {
-    writeStderr(`tsinit: error: ${parsed.message}\n`);
-    process.exitCode = EXIT_USAGE;
-    return;
-  }
-  const config = parsed.config;
-  const log = createLogger(config.logFormat, config.verbosity, writeStderr);
-  log.log('config', describeConfig(config));
-
-  const pid = libc.getpid();
-  if (pid !== 1) {
-    const err = libc.becomeSubreaper();
-    if (err === 0) log.log('subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
-    else log.log('warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
-  }
-  if (config.pdeathSignal !== null) {
-    const err = libc.setParentDeathSignal(config.pdeathSignal);
-    if (err !== 0) log.log('warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
-  }
-
-  if (inheritFds.length > 0) log.log('config', `passing inherited descriptors ${inheritFds.join(' ')}`);
-  const spawned = spawnChild(config, log, inheritFds);
-  if (typeof spawned !== 'number') {
-    log.log('error', spawned.message, { code: spawned.code });
-    process.exitCode = spawned.code;
-    return;
-  }
-  childRunning = true;
-  log.log('spawn', `spawned pid ${spawned}: ${config.command.join(' ')}`, { pid: spawned, argv: config.command });
-
-  const backstop = setInterval(() => supervisor.reap(), BACKSTOP_REAP_MS);
-  const system = createSystem((code) => {
-    clearInterval(backstop);
-    process.exit(code);
-  });
-  const supervisor = new Supervisor(config, system, log, spawned);
-  process.on('SIGCHLD', () => supervisor.reap());
-  onSignal = (sig) => supervisor.onSignal(sig);
-  for (const sig of early.splice(0)) {
-    log.log('signal-detail', `${formatSignal(sig)} arrived before the child existed`);
-    supervisor.onSignal(sig);
-  }
-  supervisor.reap();
-  setTimeout(() => {
-    const advised = pageOutExecutable();
-    log.log('memory', `paged out the executable's idle pages (${advised ?? 'no /proc: 0'} mappings)`);
-  }, PAGE_OUT_AFTER_MS).unref();
+/** An exception's message, or whatever was thrown as text. */
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
-
-/** Set once the child runs: from then on an exception is logged and survived, never fatal. */
-let childRunning = false;
 
 process.on('uncaughtException', (e) => {
-  // A bug, not a condition: one line, never a stack trace on a user's terminal.
-  writeStderr(`tsinit: error: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  reportInternalError(e);
   if (!childRunning) process.exit(EXIT_FAILURE);
 });
 
-main();
+try {
+  main();
+} catch (e) {
+  if (!(e instanceof EarlyExit)) throw e;
+  process.exitCode = e.code;
+}

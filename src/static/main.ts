@@ -1,7 +1,8 @@
 // The static host's entry: the only file that reads argv and the environment and exits.
-// A table of contents: parse, configure, spawn, loop. Every signal has been blocked since
-// host.c's main(), so one that arrives before the child exists waits in the kernel for the
-// loop. Before the child is spawned an error may end tsinit; after, nothing but its end may.
+// A table of contents: parse, configure, spawn, supervise; the steps follow it. Every signal
+// has been blocked since host.c's main(), so one that arrives before the child exists waits
+// in the kernel for the loop. Before the child is spawned an error may end tsinit; after,
+// nothing but its end may.
 
 import './polyfill.ts';
 import { describeConfig, formatHelp, parseCli, type Config } from '../core/cli.ts';
@@ -16,12 +17,14 @@ import { createSystem } from './system.ts';
 declare const TSINIT_VERSION: string | undefined;
 const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
 
-function writeStderr(line: string): boolean {
-  return libc.writeAll(2, line) === 0;
-}
-
-function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+function main(): never {
+  // No signal step: host.c's main() blocked every signal before the engine started.
+  const config = parseOrExit();
+  const log = createLog(config);
+  configureReaping(log);
+  configureParentDeath(config, log);
+  const child = spawnOrExit(config, log);
+  return supervise(config, log, child);
 }
 
 /** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
@@ -39,7 +42,14 @@ function parseOrExit(): Config {
   return parsed.config;
 }
 
-/** Not PID 1: become a subreaper so orphans still come to us. */
+/** The logger the config asks for; its first line (debug) is the config itself. */
+function createLog(config: Config): Logger {
+  const log = createLogger(config.logFormat, config.verbosity, writeStderr);
+  log.log('config', describeConfig(config));
+  return log;
+}
+
+/** Not PID 1: become a subreaper so orphans still come to us (before the spawn, so none slips by). */
 function configureReaping(log: Logger): void {
   const pid = libc.getpid();
   if (pid === 1) return;
@@ -48,6 +58,7 @@ function configureReaping(log: Logger): void {
   else log.log('warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
 }
 
+/** --pdeath-signal: the kernel sends it to tsinit when tsinit's parent dies. */
 function configureParentDeath(config: Config, log: Logger): void {
   if (config.pdeathSignal === null) return;
   const err = libc.setParentDeathSignal(config.pdeathSignal);
@@ -56,39 +67,52 @@ function configureParentDeath(config: Config, log: Logger): void {
 
 /** Spawns the command; a failure ends tsinit with the core's exit code for its errno. */
 function spawnOrExit(config: Config, log: Logger): number {
-  const argIndex = 1 + config.commandIndex;
   const takeTerminal = childTakesTerminal(libc.isatty(0), libc.tcgetpgrp(0), libc.getpgrp());
-  const result = libc.spawn(argIndex, takeTerminal);
-  if ('pid' in result) {
-    log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
-    return result.pid;
-  }
-  const failure = describeSpawnFailure(config.command[0]!, result.errno, libc.describeErrno(result.errno));
+  // The command is tsinit's own argv from its index on (argv[0] is tsinit): the exact bytes.
+  const result = libc.spawn(1 + config.commandIndex, takeTerminal);
+  if ('errno' in result) return exitSpawnFailed(config, log, result.errno);
+  log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
+  return result.pid;
+}
+
+/** Logs the core's message for a spawn that failed with errno and ends tsinit with the core's code. */
+function exitSpawnFailed(config: Config, log: Logger, errno: number): never {
+  const failure = describeSpawnFailure(config.command[0]!, errno, libc.describeErrno(errno));
   log.log('error', failure.message, { code: failure.code });
   return libc.exit(failure.code);
 }
 
-function main(): never {
-  const config = parseOrExit();
-  const log = createLogger(config.logFormat, config.verbosity, writeStderr);
-  log.log('config', describeConfig(config));
-  configureReaping(log);
-  configureParentDeath(config, log);
-  const child = spawnOrExit(config, log);
+/** Hands the running child to the supervisor and runs tini's loop for good: signals, reaping, timers. */
+function supervise(config: Config, log: Logger, child: number): never {
   const loop = new Loop();
   const supervisor = new Supervisor(config, createSystem(loop), log, child);
   return loop.run({
     onSignal: (sig) => supervisor.onSignal(sig),
     reap: () => supervisor.reap(),
-    // A bug, not a condition: one line, and the init lives on.
-    onError: (e) => writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`),
+    // After the spawn nothing may end tsinit: the loop goes on.
+    onError: reportInternalError,
   });
+}
+
+/** Writes a whole line to stderr; false once stderr is gone. */
+function writeStderr(line: string): boolean {
+  return libc.writeAll(2, line) === 0;
+}
+
+/** A bug, not a condition: one line, never a stack trace on a user's terminal. */
+function reportInternalError(e: unknown): void {
+  writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
+}
+
+/** An exception's message, or whatever was thrown as text. */
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 try {
   main();
 } catch (e) {
   // Only reachable before the loop runs, so before the child exists: one line, exit 1.
-  writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
+  reportInternalError(e);
   libc.exit(EXIT_FAILURE);
 }
