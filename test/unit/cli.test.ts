@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DRAIN_MS, formatHelp, parseCli, type Config } from '../../src/core/cli.ts';
+import { formatHelp, parseCli, type Config } from '../../src/core/cli.ts';
 import { parseDuration } from '../../src/core/duration.ts';
 
 function config(args: string[], env: Record<string, string> = {}): Config {
@@ -39,7 +39,7 @@ describe('parseCli: where the command starts', () => {
 describe('parseCli: options', () => {
   it('has the documented defaults', () => {
     const c = config(['x']);
-    expect(c).toMatchObject({ verbosity: 0, singleChild: false, drainMs: DEFAULT_DRAIN_MS, killAfterMs: null, termDelayMs: null, waitAll: false, pdeathSignal: null, logFormat: 'text' });
+    expect(c).toMatchObject({ verbosity: 0, singleChild: false, drainMs: 5000, killAfterMs: null, termDelayMs: null, waitAll: false, warnOnReap: false, pdeathSignal: null, logFormat: 'text' });
     expect(c.rewrite.size).toBe(0);
     expect(c.remapExit.size).toBe(0);
   });
@@ -110,7 +110,7 @@ describe('parseCli: environment twins', () => {
 
   it('an empty variable counts as unset', () => {
     const c = config(['x'], { TSINIT_DRAIN: '', TSINIT_KILL_AFTER: '', TSINIT_TERM_DELAY: '', TSINIT_VERBOSITY: '', TSINIT_LOG_FORMAT: '', TSINIT_PDEATH_SIGNAL: '', TSINIT_REWRITE: '', TSINIT_REMAP_EXIT: '' });
-    expect(c).toMatchObject({ drainMs: DEFAULT_DRAIN_MS, killAfterMs: null, termDelayMs: null, verbosity: 0, logFormat: 'text', pdeathSignal: null });
+    expect(c).toMatchObject({ drainMs: 5000, killAfterMs: null, termDelayMs: null, verbosity: 0, logFormat: 'text', pdeathSignal: null });
   });
 
   it('the command line wins over the environment', () => {
