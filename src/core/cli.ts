@@ -78,56 +78,28 @@ const switchOn = (): boolean => true;
 const ROWS = [
   { stop: 'help', short: 'h', long: 'help', help: 'Show this help and exit.' },
   { stop: 'version', long: 'version', help: 'Show the version, the host it runs on (Duktape or Node) and the architecture.' },
-  {
-    key: 'verbosity', short: 'v', long: 'verbose', env: 'TSINIT_VERBOSITY', default: 0, flag: (n) => n + 1 /* each -v */, parse: verbosityOf,
-    help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).',
-  },
-  {
-    key: 'singleChild', short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', default: false, flag: switchOn, parse: booleanOf,
-    describe: (yes) => (yes ? 'single-child' : ''),
-    help: 'Forward signals to the child alone, not to its process group.',
-  },
-  {
-    key: 'drainMs', long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', default: 5000, parse: durationOf,
-    describe: (ms) => `drain=${formatDuration(ms)}`,
-    help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). After a forwarded TERM/INT/QUIT, the group it reached and what the signalled processes start are waited for, not signalled again.',
-  },
-  {
-    key: 'killAfterMs', long: 'kill-after', env: 'TSINIT_KILL_AFTER', value: 'DURATION', default: null, parse: durationOf,
-    describe: (ms) => (ms === null ? '' : `kill-after=${formatDuration(ms)}`),
-    help: 'After forwarding TERM/INT/QUIT, SIGKILL everything if the child still runs after DURATION; exit 137.',
-  },
-  {
-    key: 'termDelayMs', long: 'term-delay', env: 'TSINIT_TERM_DELAY', value: 'DURATION', default: null, parse: durationOf,
-    describe: (ms) => (ms === null ? '' : `term-delay=${formatDuration(ms)}`),
-    help: 'Hold a SIGTERM for DURATION before forwarding it (a second TERM, or INT/QUIT, releases it).',
-  },
-  {
-    key: 'waitAll', long: 'wait-all', env: 'TSINIT_WAIT_ALL', default: false, flag: switchOn, parse: booleanOf,
-    describe: (yes) => (yes ? 'wait-all' : ''),
-    help: 'When the child exits, wait for every other descendant too (double-forking daemons).',
-  },
-  {
-    key: 'rewrite', short: 'r', long: 'rewrite', env: 'TSINIT_REWRITE', value: 'FROM:TO', default: new Map(), list: true, parse: rewriteOf,
-    describe: describeRewrites,
-    help: 'Forward signal FROM as TO (TO 0 drops it); repeatable, comma-separated in the variable.',
-  },
-  {
-    key: 'remapExit', short: 'e', long: 'remap-exit', env: 'TSINIT_REMAP_EXIT', value: 'CODE', default: new Set(), list: true, parse: remapOf,
-    help: 'Exit 0 when the exit code would be CODE; repeatable, comma-separated in the variable.',
-  },
-  {
-    key: 'pdeathSignal', short: 'p', long: 'pdeath-signal', env: 'TSINIT_PDEATH_SIGNAL', value: 'SIG', default: null, parse: signalOf,
-    help: "Receive SIG when tsinit's parent dies (PR_SET_PDEATHSIG) and handle it like any signal.",
-  },
-  {
-    key: 'logFormat', long: 'log-format', env: 'TSINIT_LOG_FORMAT', value: 'text|json', default: 'text', parse: logFormatOf,
-    help: 'Log lines as text (default) or one JSON object per line.',
-  },
-  {
-    key: 'warnOnReap', short: 'w', long: 'warn-on-reap', env: 'TSINIT_WARN_ON_REAP', default: false, flag: switchOn, parse: booleanOf,
-    help: "Log a warning for every orphan reaped (tini's -w): finds programs that leave zombies.",
-  },
+  { key: 'verbosity', short: 'v', long: 'verbose', env: 'TSINIT_VERBOSITY', default: 0, flag: (n) => n + 1 /* each -v */, parse: verbosityOf,
+    help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).' },
+  { key: 'singleChild', short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', default: false, flag: switchOn, parse: booleanOf, describe: (yes) => (yes ? 'single-child' : ''),
+    help: 'Forward signals to the child alone, not to its process group.' },
+  { key: 'drainMs', long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', default: 5000, parse: durationOf, describe: (ms) => `drain=${formatDuration(ms)}`,
+    help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). After a forwarded TERM/INT/QUIT, the group it reached and what the signalled processes start are waited for, not signalled again.' },
+  { key: 'killAfterMs', long: 'kill-after', env: 'TSINIT_KILL_AFTER', value: 'DURATION', default: null, parse: durationOf, describe: (ms) => (ms === null ? '' : `kill-after=${formatDuration(ms)}`),
+    help: 'After forwarding TERM/INT/QUIT, SIGKILL everything if the child still runs after DURATION; exit 137.' },
+  { key: 'termDelayMs', long: 'term-delay', env: 'TSINIT_TERM_DELAY', value: 'DURATION', default: null, parse: durationOf, describe: (ms) => (ms === null ? '' : `term-delay=${formatDuration(ms)}`),
+    help: 'Hold a SIGTERM for DURATION before forwarding it (a second TERM, or INT/QUIT, releases it).' },
+  { key: 'waitAll', long: 'wait-all', env: 'TSINIT_WAIT_ALL', default: false, flag: switchOn, parse: booleanOf, describe: (yes) => (yes ? 'wait-all' : ''),
+    help: 'When the child exits, wait for every other descendant too (double-forking daemons).' },
+  { key: 'rewrite', short: 'r', long: 'rewrite', env: 'TSINIT_REWRITE', value: 'FROM:TO', default: new Map(), list: true, parse: rewriteOf, describe: describeRewrites,
+    help: 'Forward signal FROM as TO (TO 0 drops it); repeatable, comma-separated in the variable.' },
+  { key: 'remapExit', short: 'e', long: 'remap-exit', env: 'TSINIT_REMAP_EXIT', value: 'CODE', default: new Set(), list: true, parse: remapOf,
+    help: 'Exit 0 when the exit code would be CODE; repeatable, comma-separated in the variable.' },
+  { key: 'pdeathSignal', short: 'p', long: 'pdeath-signal', env: 'TSINIT_PDEATH_SIGNAL', value: 'SIG', default: null, parse: signalOf,
+    help: "Receive SIG when tsinit's parent dies (PR_SET_PDEATHSIG) and handle it like any signal." },
+  { key: 'logFormat', long: 'log-format', env: 'TSINIT_LOG_FORMAT', value: 'text|json', default: 'text', parse: logFormatOf,
+    help: 'Log lines as text (default) or one JSON object per line.' },
+  { key: 'warnOnReap', short: 'w', long: 'warn-on-reap', env: 'TSINIT_WARN_ON_REAP', default: false, flag: switchOn, parse: booleanOf,
+    help: "Log a warning for every orphan reaped (tini's -w): finds programs that leave zombies." },
   // tini -g signals the child's process group: tsinit's default.
   { noop: true, short: 'g' },
   // tini -s makes it a subreaper: tsinit is one whenever it is not PID 1.
