@@ -1,7 +1,7 @@
 // The command line and TSINIT_* environment → a Config or a usage error, as values.
 // Pure: never reads process.argv/env itself and never throws for any input.
 // Parsing stops at `--` or the first non-option: nothing after the command is ours.
-// OPTIONS is the one place an option is described; the variables, the flags, the defaults,
+// ROWS (below) is the one place an option is described; the variables, the flags, the defaults,
 // --help and the -v config line are all read from it.
 
 import { formatDuration, parseDuration } from './duration.ts';
@@ -21,7 +21,7 @@ export interface Config {
   waitAll: boolean;
   /** tini's -w: every reaped orphan is a warning line. */
   warnOnReap: boolean;
-  /** FROM → TO; TO 0 drops the signal. Read-only: an option without a value shares its default. */
+  /** FROM → TO; TO 0 drops the signal. Read-only, like remapExit: without -r every Config shares one empty Map. */
   rewrite: ReadonlyMap<number, number>;
   remapExit: ReadonlySet<number>;
   pdeathSignal: number | null;
