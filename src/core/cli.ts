@@ -1,6 +1,8 @@
 // The command line and TSINIT_* environment → a Config or a usage error, as values.
 // Pure: never reads process.argv/env itself and never throws for any input.
 // Parsing stops at `--` or the first non-option: nothing after the command is ours.
+// ROWS (below) is the one place an option is described; the variables, the flags, the defaults,
+// --help and the -v config line are all read from it.
 
 import { formatDuration, parseDuration } from './duration.ts';
 import type { LogFormat } from './log.ts';
@@ -18,9 +20,9 @@ export interface Config {
   waitAll: boolean;
   /** tini's -w: every reaped orphan is a warning line. */
   warnOnReap: boolean;
-  /** FROM → TO; TO 0 drops the signal. */
-  rewrite: Map<number, number>;
-  remapExit: Set<number>;
+  /** FROM → TO; TO 0 drops the signal. Read-only, like remapExit: without -r every Config shares one empty Map. */
+  rewrite: ReadonlyMap<number, number>;
+  remapExit: ReadonlySet<number>;
   pdeathSignal: number | null;
   logFormat: LogFormat;
 }
@@ -31,37 +33,88 @@ export type CliResult =
   | { kind: 'version' }
   | { kind: 'usage-error'; message: string };
 
-export const DEFAULT_DRAIN_MS = 5000;
+type Settings = Omit<Config, 'commandIndex' | 'command'>;
 
-interface OptionSpec {
-  short?: string;
+/** A value from the user, or what is wrong with it; `part` is the piece to show when it is not the whole text. */
+type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string; part?: string };
+
+/** An option that sets the Config field K. */
+type SettingOf<K extends keyof Settings> = {
+  key: K;
   long: string;
-  env?: string;
-  value?: string;
+  short?: string;
+  /** Its twin variable; the command line wins over it. */
+  env: string;
+  default: Settings[K];
+  /** A value or the variable → the field (given its value so far, which `list` options add to). */
+  parse: (text: string, current: Settings[K]) => Parsed<Settings[K]>;
+  /** The variable is a comma-separated list, parsed item by item. */
+  list?: boolean;
+  /** The field in the -v config line; '' leaves it out. */
+  describe?: (value: Settings[K]) => string;
   help: string;
-}
+} & (
+  /** Takes a value, so named in --help. */
+  | { value: string; flag?: never }
+  /** A flag: what it does to the field (its variable still goes through parse). */
+  | { value?: never; flag: (current: Settings[K]) => Settings[K] }
+);
+/** Any setting; a function generic in K reads one field with its own types. */
+type Setting<K extends keyof Settings = keyof Settings> = { [P in K]: SettingOf<P> }[K];
 
-/** One table feeds the parser, --help, and (through a test) the README's options table. */
-export const OPTIONS: readonly OptionSpec[] = [
-  { short: 'h', long: 'help', help: 'Show this help and exit.' },
-  { long: 'version', help: 'Show the version, the host it runs on (Duktape or Node) and the architecture.' },
-  { short: 'v', long: 'verbose', env: 'TSINIT_VERBOSITY', help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).' },
-  { short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', help: "Forward signals to the child alone, not to its process group." },
-  { long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). After a forwarded TERM/INT/QUIT, the group it reached and what the signalled processes start are waited for, not signalled again.' },
-  { long: 'kill-after', env: 'TSINIT_KILL_AFTER', value: 'DURATION', help: 'After forwarding TERM/INT/QUIT, SIGKILL everything if the child still runs after DURATION; exit 137.' },
-  { long: 'term-delay', env: 'TSINIT_TERM_DELAY', value: 'DURATION', help: 'Hold a SIGTERM for DURATION before forwarding it (a second TERM, or INT/QUIT, releases it).' },
-  { long: 'wait-all', env: 'TSINIT_WAIT_ALL', help: 'When the child exits, wait for every other descendant too (double-forking daemons).' },
-  { short: 'r', long: 'rewrite', env: 'TSINIT_REWRITE', value: 'FROM:TO', help: 'Forward signal FROM as TO (TO 0 drops it); repeatable, comma-separated in the variable.' },
-  { short: 'e', long: 'remap-exit', env: 'TSINIT_REMAP_EXIT', value: 'CODE', help: 'Exit 0 when the exit code would be CODE; repeatable, comma-separated in the variable.' },
-  { short: 'p', long: 'pdeath-signal', env: 'TSINIT_PDEATH_SIGNAL', value: 'SIG', help: "Receive SIG when tsinit's parent dies (PR_SET_PDEATHSIG) and handle it like any signal." },
-  { long: 'log-format', env: 'TSINIT_LOG_FORMAT', value: 'text|json', help: 'Log lines as text (default) or one JSON object per line.' },
-  { short: 'w', long: 'warn-on-reap', env: 'TSINIT_WARN_ON_REAP', help: "Log a warning for every orphan reaped (tini's -w): finds programs that leave zombies." },
-  { short: 'g', long: 'tini-g', help: "Accepted for tini compatibility: group forwarding is already the default." },
-  { short: 's', long: 'tini-s', help: 'Accepted for tini compatibility: tsinit is a subreaper whenever it is not PID 1.' },
-];
+/** --help and --version: parsing stops at them. */
+interface Action { stop: 'help' | 'version'; long: string; short?: string; help: string }
+
+/** Accepted and ignored so that tini's command lines work; --help lists these in one line. */
+interface Noop { noop: true; short: string }
+
+type Option = Setting | Action | Noop;
+
+/** A switch's flag turns it on (its variable may say either). */
+const switchOn = (): boolean => true;
+
+/** Every option, in --help's order; the variables are read in this order too. */
+const ROWS = [
+  { stop: 'help', short: 'h', long: 'help', help: 'Show this help and exit.' },
+  { stop: 'version', long: 'version', help: 'Show the version, the host it runs on (Duktape or Node) and the architecture.' },
+  { key: 'verbosity', short: 'v', long: 'verbose', env: 'TSINIT_VERBOSITY', default: 0, flag: (n) => n + 1 /* each -v */, parse: verbosityOf,
+    help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).' },
+  { key: 'singleChild', short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', default: false, flag: switchOn, parse: booleanOf, describe: (yes) => (yes ? 'single-child' : ''),
+    help: 'Forward signals to the child alone, not to its process group.' },
+  { key: 'drainMs', long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', default: 5000, parse: durationOf, describe: (ms) => `drain=${formatDuration(ms)}`,
+    help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). After a forwarded TERM/INT/QUIT, the group it reached and what the signalled processes start are waited for, not signalled again.' },
+  { key: 'killAfterMs', long: 'kill-after', env: 'TSINIT_KILL_AFTER', value: 'DURATION', default: null, parse: durationOf, describe: (ms) => (ms === null ? '' : `kill-after=${formatDuration(ms)}`),
+    help: 'After forwarding TERM/INT/QUIT, SIGKILL everything if the child still runs after DURATION; exit 137.' },
+  { key: 'termDelayMs', long: 'term-delay', env: 'TSINIT_TERM_DELAY', value: 'DURATION', default: null, parse: durationOf, describe: (ms) => (ms === null ? '' : `term-delay=${formatDuration(ms)}`),
+    help: 'Hold a SIGTERM for DURATION before forwarding it (a second TERM, or INT/QUIT, releases it).' },
+  { key: 'waitAll', long: 'wait-all', env: 'TSINIT_WAIT_ALL', default: false, flag: switchOn, parse: booleanOf, describe: (yes) => (yes ? 'wait-all' : ''),
+    help: 'When the child exits, wait for every other descendant too (double-forking daemons).' },
+  { key: 'rewrite', short: 'r', long: 'rewrite', env: 'TSINIT_REWRITE', value: 'FROM:TO', default: new Map(), list: true, parse: rewriteOf, describe: describeRewrites,
+    help: 'Forward signal FROM as TO (TO 0 drops it); repeatable, comma-separated in the variable.' },
+  { key: 'remapExit', short: 'e', long: 'remap-exit', env: 'TSINIT_REMAP_EXIT', value: 'CODE', default: new Set(), list: true, parse: remapOf,
+    help: 'Exit 0 when the exit code would be CODE; repeatable, comma-separated in the variable.' },
+  { key: 'pdeathSignal', short: 'p', long: 'pdeath-signal', env: 'TSINIT_PDEATH_SIGNAL', value: 'SIG', default: null, parse: signalOf,
+    help: "Receive SIG when tsinit's parent dies (PR_SET_PDEATHSIG) and handle it like any signal." },
+  { key: 'logFormat', long: 'log-format', env: 'TSINIT_LOG_FORMAT', value: 'text|json', default: 'text', parse: logFormatOf,
+    help: 'Log lines as text (default) or one JSON object per line.' },
+  { key: 'warnOnReap', short: 'w', long: 'warn-on-reap', env: 'TSINIT_WARN_ON_REAP', default: false, flag: switchOn, parse: booleanOf,
+    help: "Log a warning for every orphan reaped (tini's -w): finds programs that leave zombies." },
+  // tini -g signals the child's process group: tsinit's default.
+  { noop: true, short: 'g' },
+  // tini -s makes it a subreaper: tsinit is one whenever it is not PID 1.
+  { noop: true, short: 's' },
+] satisfies readonly Option[];
+
+const OPTIONS: readonly Option[] = ROWS;
+/** Does not compile while a Config field has no row (its default would be missing). */
+type EveryFieldHasARow<Unlisted extends never> = Unlisted;
+type CheckRows = EveryFieldHasARow<Exclude<keyof Settings, Extract<(typeof ROWS)[number], { key: string }>['key']>>;
+
+const SETTINGS: readonly Setting[] = OPTIONS.filter((o): o is Setting => 'key' in o);
 
 /** The text of `tsinit --help`. */
 export function formatHelp(): string {
+  const row = (flags: string, text: string): string => `  ${flags.padEnd(30)} ${text}`;
   const lines = [
     'Usage: tsinit [options] [--] command [args...]',
     '',
@@ -71,11 +124,13 @@ export function formatHelp(): string {
     'Options:',
   ];
   for (const o of OPTIONS) {
-    if (o.long.startsWith('tini-')) continue;
-    const flag = `${o.short ? `-${o.short}, ` : '    '}--${o.long}${o.value ? ` ${o.value}` : ''}`;
-    lines.push(`  ${flag.padEnd(30)} ${o.help}${o.env ? ` [${o.env}]` : ''}`);
+    if ('noop' in o) continue;
+    const value = 'key' in o && o.value !== undefined ? ` ${o.value}` : '';
+    const env = 'key' in o ? ` [${o.env}]` : '';
+    lines.push(row(`${o.short ? `-${o.short}, ` : '    '}--${o.long}${value}`, `${o.help}${env}`));
   }
-  lines.push('  -g, -s                         Accepted for tini compatibility (both behaviours are always on).');
+  const noops = OPTIONS.filter((o): o is Noop => 'noop' in o).map((o) => `-${o.short}`);
+  lines.push(row(noops.join(', '), 'Accepted for tini compatibility (both behaviours are always on).'));
   lines.push('');
   lines.push('DURATION: 500ms, 10s, 2m, 1h, or a number of seconds.  SIG: TERM, SIGTERM, 15, RTMIN+2 (1..31, 34..64).');
   lines.push('Exit codes: the child\'s; 2 usage error; 126 command not executable; 127 command not found;');
@@ -83,142 +138,9 @@ export function formatHelp(): string {
   return lines.join('\n') + '\n';
 }
 
-type Mutable = Omit<Config, 'commandIndex' | 'command'>;
-
-function defaults(): Mutable {
-  return {
-    verbosity: 0,
-    singleChild: false,
-    drainMs: DEFAULT_DRAIN_MS,
-    killAfterMs: null,
-    termDelayMs: null,
-    waitAll: false,
-    warnOnReap: false,
-    rewrite: new Map(),
-    remapExit: new Set(),
-    pdeathSignal: null,
-    logFormat: 'text',
-  };
-}
-
-class UsageError {
-  constructor(readonly message: string) {}
-}
-
-/** Text from the user as an error shows it: control characters as \xNN, so a newline or an escape sequence cannot split the line or drive the terminal. */
-function shown(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-function invalid(where: string, value: string, expected: string): UsageError {
-  return new UsageError(`invalid value for ${where}: '${shown(value)}' (${expected})`);
-}
-
-function durationOf(where: string, value: string): number {
-  const d = parseDuration(value);
-  if (!d.ok) throw invalid(where, value, d.reason);
-  return d.ms;
-}
-
-function signalOf(where: string, value: string): number {
-  const sig = parseSignal(value);
-  if (sig !== undefined) return sig;
-  if (/^\s*\d+\s*$/.test(value) && GLIBC_RESERVED_SIGNALS.indexOf(Number(value)) >= 0) {
-    throw invalid(where, value, 'signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1');
-  }
-  throw invalid(where, value, 'expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15');
-}
-
-function addRewrite(cfg: Mutable, where: string, value: string): void {
-  const parts = value.split(':');
-  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
-    throw invalid(where, value, 'expected FROM:TO, e.g. TERM:QUIT or 15:0');
-  }
-  const from = signalOf(where, parts[0]!);
-  if (from === SIGKILL || from === SIGSTOP || from === SIGCHLD) {
-    throw invalid(where, value, `${formatSignal(from)} never reaches tsinit as a request to forward`);
-  }
-  const to = parts[1]!.trim() === '0' ? 0 : signalOf(where, parts[1]!);
-  cfg.rewrite.set(from, to);
-}
-
-function addRemap(cfg: Mutable, where: string, value: string): void {
-  if (!/^\d{1,3}$/.test(value.trim()) || Number(value) > 255) {
-    throw invalid(where, value, 'expected an exit code 0..255');
-  }
-  cfg.remapExit.add(Number(value));
-}
-
-function booleanOf(where: string, value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
-  throw invalid(where, value, 'expected 1/0, true/false, yes/no, on/off');
-}
-
-function splitList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
-/** Applies TSINIT_* variables; the command line then overrides them. */
-function applyEnv(cfg: Mutable, env: Readonly<Record<string, string | undefined>>): void {
-  const get = (name: string): string | undefined => env[name];
-  const verbosity = get('TSINIT_VERBOSITY');
-  if (verbosity !== undefined && verbosity !== '') {
-    if (!/^\d$/.test(verbosity.trim())) throw invalid('TSINIT_VERBOSITY', verbosity, 'expected 0, 1 or 2 (higher counts as 2)');
-    cfg.verbosity = Number(verbosity);
-  }
-  const single = get('TSINIT_SINGLE_CHILD');
-  if (single !== undefined) cfg.singleChild = booleanOf('TSINIT_SINGLE_CHILD', single);
-  const waitAll = get('TSINIT_WAIT_ALL');
-  if (waitAll !== undefined) cfg.waitAll = booleanOf('TSINIT_WAIT_ALL', waitAll);
-  const warn = get('TSINIT_WARN_ON_REAP');
-  if (warn !== undefined) cfg.warnOnReap = booleanOf('TSINIT_WARN_ON_REAP', warn);
-  const drain = get('TSINIT_DRAIN');
-  if (drain !== undefined && drain !== '') cfg.drainMs = durationOf('TSINIT_DRAIN', drain);
-  const killAfter = get('TSINIT_KILL_AFTER');
-  if (killAfter !== undefined && killAfter !== '') cfg.killAfterMs = durationOf('TSINIT_KILL_AFTER', killAfter);
-  const termDelay = get('TSINIT_TERM_DELAY');
-  if (termDelay !== undefined && termDelay !== '') cfg.termDelayMs = durationOf('TSINIT_TERM_DELAY', termDelay);
-  const rewrite = get('TSINIT_REWRITE');
-  if (rewrite !== undefined) for (const pair of splitList(rewrite)) addRewrite(cfg, 'TSINIT_REWRITE', pair);
-  const remap = get('TSINIT_REMAP_EXIT');
-  if (remap !== undefined) for (const code of splitList(remap)) addRemap(cfg, 'TSINIT_REMAP_EXIT', code);
-  const pdeath = get('TSINIT_PDEATH_SIGNAL');
-  if (pdeath !== undefined && pdeath !== '') cfg.pdeathSignal = signalOf('TSINIT_PDEATH_SIGNAL', pdeath);
-  const format = get('TSINIT_LOG_FORMAT');
-  if (format !== undefined && format !== '') cfg.logFormat = logFormatOf('TSINIT_LOG_FORMAT', format);
-}
-
-function logFormatOf(where: string, value: string): LogFormat {
-  if (value === 'text' || value === 'json') return value;
-  throw invalid(where, value, 'expected text or json');
-}
-
-/** Applies one option that takes a value. */
-function applyValue(cfg: Mutable, spec: OptionSpec, where: string, value: string): void {
-  switch (spec.long) {
-    case 'drain': cfg.drainMs = durationOf(where, value); break;
-    case 'kill-after': cfg.killAfterMs = durationOf(where, value); break;
-    case 'term-delay': cfg.termDelayMs = durationOf(where, value); break;
-    case 'rewrite': addRewrite(cfg, where, value); break;
-    case 'remap-exit': addRemap(cfg, where, value); break;
-    case 'pdeath-signal': cfg.pdeathSignal = signalOf(where, value); break;
-    case 'log-format': cfg.logFormat = logFormatOf(where, value); break;
-  }
-}
-
-/** Applies one flag; returns 'help'/'version' when parsing should stop there. */
-function applyFlag(cfg: Mutable, spec: OptionSpec): 'help' | 'version' | undefined {
-  switch (spec.long) {
-    case 'help': return 'help';
-    case 'version': return 'version';
-    case 'verbose': cfg.verbosity++; break;
-    case 'single-child': cfg.singleChild = true; break;
-    case 'wait-all': cfg.waitAll = true; break;
-    case 'warn-on-reap': cfg.warnOnReap = true; break;
-  }
-  return undefined;
+/** For -v logs: the effective settings in one line. */
+export function describeConfig(cfg: Config): string {
+  return SETTINGS.map((o) => describeSetting(cfg, o)).filter((s) => s !== '').join(' ');
 }
 
 /** Parses tsinit's arguments (without its own name) and environment. Never throws. */
@@ -241,37 +163,37 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      const spec = OPTIONS.find((o) => o.long === name && !o.long.startsWith('tini-'));
-      if (!spec) throw new UsageError(`unknown option '--${shown(name)}' (try 'tsinit --help')`);
-      if (spec.value === undefined) {
+      const o = OPTIONS.find((x) => 'long' in x && x.long === name);
+      if (!o) throw new UsageError(`unknown option '--${shown(name)}' (try 'tsinit --help')`);
+      if (!('key' in o) || o.value === undefined) {
         if (eq >= 0) throw new UsageError(`option '--${name}' takes no value (got '${shown(arg.slice(eq + 1))}')`);
-        const stop = applyFlag(cfg, spec);
+        const stop = applyFlag(cfg, o);
         if (stop) return { kind: stop };
         continue;
       }
       let value: string;
       if (eq >= 0) value = arg.slice(eq + 1);
       else if (i + 1 < args.length) value = args[++i]!;
-      else throw new UsageError(`option '--${name}' needs a value: ${spec.value}`);
-      applyValue(cfg, spec, `--${name}`, value);
+      else throw new UsageError(`option '--${name}' needs a value: ${o.value}`);
+      applyValue(cfg, o, `--${name}`, value);
       continue;
     }
     if (arg.startsWith('-') && arg.length > 1) {
       // A cluster of short options, getopt style: `-vvc`, `-rTERM:QUIT`, `-r TERM:QUIT`.
       for (let j = 1; j < arg.length; j++) {
         const ch = arg[j]!;
-        const spec = OPTIONS.find((o) => o.short === ch);
-        if (!spec) throw new UsageError(`unknown option '-${shown(ch)}' (try 'tsinit --help')`);
-        if (spec.value === undefined) {
-          const stop = applyFlag(cfg, spec);
+        const o = OPTIONS.find((x) => x.short === ch);
+        if (!o) throw new UsageError(`unknown option '-${shown(ch)}' (try 'tsinit --help')`);
+        if (!('key' in o) || o.value === undefined) {
+          const stop = applyFlag(cfg, o);
           if (stop) return { kind: stop };
           continue;
         }
         let value: string;
         if (j + 1 < arg.length) value = arg.slice(j + 1);
         else if (i + 1 < args.length) value = args[++i]!;
-        else throw new UsageError(`option '-${ch}' needs a value: ${spec.value}`);
-        applyValue(cfg, spec, `-${ch}`, value);
+        else throw new UsageError(`option '-${ch}' needs a value: ${o.value}`);
+        applyValue(cfg, o, `-${ch}`, value);
         break;
       }
       continue;
@@ -283,13 +205,118 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
   return { kind: 'run', config: { ...cfg, commandIndex: i, command } };
 }
 
-/** For -v logs: the effective settings in one line. */
-export function describeConfig(cfg: Config): string {
-  const parts = [`drain=${formatDuration(cfg.drainMs)}`];
-  if (cfg.killAfterMs !== null) parts.push(`kill-after=${formatDuration(cfg.killAfterMs)}`);
-  if (cfg.termDelayMs !== null) parts.push(`term-delay=${formatDuration(cfg.termDelayMs)}`);
-  if (cfg.waitAll) parts.push('wait-all');
-  if (cfg.singleChild) parts.push('single-child');
-  for (const [from, to] of cfg.rewrite) parts.push(`rewrite ${formatSignal(from)}→${to === 0 ? 'drop' : formatSignal(to)}`);
+function defaults(): Settings {
+  const cfg = {} as Settings; // filled below: CheckRows holds that every field has a row
+  for (const o of SETTINGS) setDefault(cfg, o);
+  return cfg;
+}
+
+/** Applies TSINIT_* variables, in the table's order; the command line then overrides them. */
+function applyEnv(cfg: Settings, env: Readonly<Record<string, string | undefined>>): void {
+  for (const o of SETTINGS) {
+    const text = env[o.env];
+    if (text === undefined || text === '') continue; // an empty variable counts as unset
+    for (const item of o.list ? splitList(text) : [text]) applyValue(cfg, o, o.env, item);
+  }
+}
+
+/** Applies an option that takes no value; returns 'help'/'version' when parsing should stop there. */
+function applyFlag(cfg: Settings, o: Option): 'help' | 'version' | undefined {
+  if ('stop' in o) return o.stop;
+  if ('key' in o) flagSetting(cfg, o);
+  return undefined;
+}
+
+function setDefault<K extends keyof Settings>(cfg: Settings, o: Setting<K>): void {
+  cfg[o.key] = o.default;
+}
+
+function flagSetting<K extends keyof Settings>(cfg: Settings, o: Setting<K>): void {
+  if (o.flag) cfg[o.key] = o.flag(cfg[o.key]);
+}
+
+/** Parses one value for `where` (the option or variable as the user wrote it) into its field. */
+function applyValue<K extends keyof Settings>(cfg: Settings, o: Setting<K>, where: string, text: string): void {
+  const r = o.parse(text, cfg[o.key]);
+  if (!r.ok) throw new UsageError(`invalid value for ${where}: '${shown(r.part ?? text)}' (${r.reason})`);
+  cfg[o.key] = r.value;
+}
+
+function describeSetting<K extends keyof Settings>(cfg: Settings, o: Setting<K>): string {
+  return o.describe ? o.describe(cfg[o.key]) : '';
+}
+
+class UsageError {
+  constructor(readonly message: string) {}
+}
+
+/** Text from the user as an error shows it: control characters as \xNN, so a newline or an escape sequence cannot split the line or drive the terminal. */
+function shown(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function accept<T>(value: T): Parsed<T> {
+  return { ok: true, value };
+}
+
+function reject<T>(reason: string): Parsed<T> {
+  return { ok: false, reason };
+}
+
+function verbosityOf(text: string): Parsed<number> {
+  return /^\d$/.test(text.trim()) ? accept(Number(text)) : reject('expected 0, 1 or 2 (higher counts as 2)');
+}
+
+function booleanOf(text: string): Parsed<boolean> {
+  const v = text.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return accept(true);
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return accept(false);
+  return reject('expected 1/0, true/false, yes/no, on/off');
+}
+
+function durationOf(text: string): Parsed<number> {
+  const d = parseDuration(text);
+  return d.ok ? accept(d.ms) : reject(d.reason);
+}
+
+function signalOf(text: string): Parsed<number> {
+  const sig = parseSignal(text);
+  if (sig !== undefined) return accept(sig);
+  if (/^\s*\d+\s*$/.test(text) && GLIBC_RESERVED_SIGNALS.indexOf(Number(text)) >= 0) {
+    return reject('signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1');
+  }
+  return reject('expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15');
+}
+
+/** `FROM:TO` added to the rules so far; an error about one signal shows that signal alone. */
+function rewriteOf(text: string, rules: ReadonlyMap<number, number>): Parsed<ReadonlyMap<number, number>> {
+  const parts = text.split(':');
+  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') return reject('expected FROM:TO, e.g. TERM:QUIT or 15:0');
+  const from = signalOf(parts[0]!);
+  if (!from.ok) return { ...from, part: parts[0]! };
+  if (from.value === SIGKILL || from.value === SIGSTOP || from.value === SIGCHLD) {
+    return reject(`${formatSignal(from.value)} never reaches tsinit as a request to forward`);
+  }
+  const to = parts[1]!.trim() === '0' ? accept(0) : signalOf(parts[1]!);
+  if (!to.ok) return { ...to, part: parts[1]! };
+  return accept(new Map(rules).set(from.value, to.value));
+}
+
+function remapOf(text: string, codes: ReadonlySet<number>): Parsed<ReadonlySet<number>> {
+  if (!/^\d{1,3}$/.test(text.trim()) || Number(text) > 255) return reject('expected an exit code 0..255');
+  return accept(new Set(codes).add(Number(text)));
+}
+
+function logFormatOf(text: string): Parsed<LogFormat> {
+  return text === 'text' || text === 'json' ? accept(text) : reject('expected text or json');
+}
+
+function describeRewrites(rules: ReadonlyMap<number, number>): string {
+  const parts: string[] = [];
+  for (const [from, to] of rules) parts.push(`rewrite ${formatSignal(from)}→${to === 0 ? 'drop' : formatSignal(to)}`);
   return parts.join(' ');
+}
+
+function splitList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }

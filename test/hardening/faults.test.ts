@@ -41,7 +41,7 @@ async function floodUntilExit(r: Run, pid: number, kinds: readonly number[]): Pr
 }
 
 /** The lines tsinit may write at -vv while its child dies under a stream of signals. */
-const EXPECTED_LINE = /^tsinit: (drain=.*|SIG\w+(\+\d+)? forwarded to child \d+|passing inherited descriptors.*|spawned pid \d+: .*|SIG\w+(\+\d+)? forwarded to (group \d+|descendants)|kill\(-?\d+, SIG\w+(\+\d+)?\): errno 3|child \d+ exited with 7|waiting for every other descendant to exit \(--wait-all\)|draining \d+ process\(es\) for up to .*|reaped pid \d+|paged out .*|exiting with 7)$/;
+const EXPECTED_LINE = /^tsinit: ((single-child )?drain=.*|SIG\w+(\+\d+)? forwarded to child \d+|passing inherited descriptors.*|spawned pid \d+: .*|SIG\w+(\+\d+)? forwarded to (group \d+|descendants)|kill\(-?\d+, SIG\w+(\+\d+)?\): errno 3|child \d+ exited with 7|waiting for every other descendant to exit \(--wait-all\)|draining \d+ process\(es\) for up to .*|reaped pid \d+|paged out .*|exiting with 7)$/;
 
 describe('the child exits while signals are being forwarded', () => {
   const KINDS = [12, 10, 1, 28, 34, 40, 64, 15, 12, 2, 3, 14];

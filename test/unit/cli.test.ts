@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DRAIN_MS, formatHelp, parseCli, type Config } from '../../src/core/cli.ts';
+import { describeConfig, formatHelp, parseCli, type Config } from '../../src/core/cli.ts';
 import { parseDuration } from '../../src/core/duration.ts';
 
 function config(args: string[], env: Record<string, string> = {}): Config {
@@ -39,7 +39,7 @@ describe('parseCli: where the command starts', () => {
 describe('parseCli: options', () => {
   it('has the documented defaults', () => {
     const c = config(['x']);
-    expect(c).toMatchObject({ verbosity: 0, singleChild: false, drainMs: DEFAULT_DRAIN_MS, killAfterMs: null, termDelayMs: null, waitAll: false, pdeathSignal: null, logFormat: 'text' });
+    expect(c).toMatchObject({ verbosity: 0, singleChild: false, drainMs: 5000, killAfterMs: null, termDelayMs: null, waitAll: false, warnOnReap: false, pdeathSignal: null, logFormat: 'text' });
     expect(c.rewrite.size).toBe(0);
     expect(c.remapExit.size).toBe(0);
   });
@@ -77,6 +77,10 @@ describe('parseCli: options', () => {
     expect(parseCli(args).kind).toBe('help');
   });
 
+  it("tini's -g and -s are accepted and change nothing", () => {
+    expect(config(['-g', '-s', '-gs', 'x'])).toEqual({ ...config(['x']), commandIndex: 3 });
+  });
+
   it('--version', () => {
     expect(parseCli(['--version']).kind).toBe('version');
   });
@@ -110,7 +114,7 @@ describe('parseCli: environment twins', () => {
 
   it('an empty variable counts as unset', () => {
     const c = config(['x'], { TSINIT_DRAIN: '', TSINIT_KILL_AFTER: '', TSINIT_TERM_DELAY: '', TSINIT_VERBOSITY: '', TSINIT_LOG_FORMAT: '', TSINIT_PDEATH_SIGNAL: '', TSINIT_REWRITE: '', TSINIT_REMAP_EXIT: '' });
-    expect(c).toMatchObject({ drainMs: DEFAULT_DRAIN_MS, killAfterMs: null, termDelayMs: null, verbosity: 0, logFormat: 'text', pdeathSignal: null });
+    expect(c).toMatchObject({ drainMs: 5000, killAfterMs: null, termDelayMs: null, verbosity: 0, logFormat: 'text', pdeathSignal: null });
   });
 
   it('the command line wins over the environment', () => {
@@ -176,6 +180,17 @@ describe('parseCli: usage errors name the option and the value', () => {
   });
 });
 
+describe('describeConfig: the -v config line, in --help order', () => {
+  it.each([
+    [['x'], 'drain=5s'],
+    [['--drain', '0', 'x'], 'drain=0ms'],
+    [['-c', '--wait-all', '--kill-after', '2s', '--term-delay=500ms', '-r', 'TERM:QUIT', '-r', 'USR1:0', 'x'],
+      'single-child drain=5s kill-after=2s term-delay=500ms wait-all rewrite SIGTERM→SIGQUIT rewrite SIGUSR1→drop'],
+  ])('%j → %s', (args, line) => {
+    expect(describeConfig(config(args))).toBe(line);
+  });
+});
+
 describe('parseDuration', () => {
   it.each([['0', 0], ['1', 1000], ['0.5', 500], ['500ms', 500], ['10s', 10_000], ['2m', 120_000], ['1h', 3_600_000], ['1.5s', 1500]])(
     '%s → %i ms', (text, ms) => {
@@ -189,6 +204,11 @@ describe('parseDuration', () => {
 });
 
 describe('formatHelp', () => {
+  it("names tini's no-op flags in one line, never as options of their own", () => {
+    expect(formatHelp()).toContain('\n  -g, -s   ');
+    expect(formatHelp()).not.toContain('tini-');
+  });
+
   it('lists every option with its environment variable', () => {
     const help = formatHelp();
     for (const s of ['--drain', '--kill-after', '--term-delay', '--wait-all', '--rewrite', '--remap-exit', '--pdeath-signal', '--log-format', '--single-child', '--verbose', '--version', '--help']) {
