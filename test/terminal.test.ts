@@ -1,10 +1,10 @@
 // With a terminal on stdin, the child's process group becomes the terminal's foreground
 // group: Ctrl-C reaches it, Ctrl-Z stops it (tsinit stays up), and bash -i has job control.
 // Each test runs dist/tsinit as PID 1 on a pseudo-terminal made by test/fixtures/pty_run.py.
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { expectForwarded, expectInitAnswers } from './helpers/expect.ts';
 import { fixture, killAll, Run, TSINIT } from './helpers/pid1.ts';
-import { until } from './helpers/proc.ts';
+import { childrenOf, readStat, stateOf, until } from './helpers/proc.ts';
 
 afterEach(killAll);
 
@@ -16,21 +16,19 @@ function type(run: Run, bytes: string): void {
   run.proc.stdin!.write(Buffer.from(bytes, 'latin1').toString('hex') + '\n');
 }
 
-/** Host pids below pid, depth first: pty_run → unshare → tsinit → child. */
+/** The first child of pid on the host: pty_run → unshare → tsinit → child. */
 function childOf(pid: number): number {
-  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim();
-  if (kids === '') throw new Error(`no child under ${pid}`);
-  return Number(kids.split(' ')[0]);
+  const kid = childrenOf(pid)[0];
+  if (kid === undefined) throw new Error(`no child under ${pid}`);
+  return kid;
 }
 
-function stateOf(pid: number): string {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return '?'; // gone
-  }
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+/** Until pid's group is the terminal's foreground group, where Ctrl-Z must land: a failure says which group holds it instead. */
+async function untilForeground(pid: number, run: Run): Promise<void> {
+  await until(() => `${pid} in the foreground (${JSON.stringify(readStat(pid))})\n${run.output}`, () => {
+    const s = readStat(pid);
+    return s !== null && s.tpgid === s.pgrp;
+  });
 }
 
 describe('a terminal on stdin, tsinit not PID 1 (the session leader of the terminal)', () => {
@@ -68,7 +66,7 @@ describe('a terminal on stdin', () => {
     const r = onTerminal(['--', fixture('signals.py')]);
     await r.waitFor(/READY/);
     type(r, '\x03');
-    await r.waitFor(/child got 2/);
+    await expectForwarded(r, 'SIGINT');
     type(r, '\x04'); // EOF: the fixture exits 0
     expect((await r.exit()).code).toBe(0);
   });
@@ -78,9 +76,11 @@ describe('a terminal on stdin', () => {
     await r.waitFor(/READY/);
     const tsinit = childOf(childOf(r.proc.pid!));
     const child = childOf(tsinit);
+    await untilForeground(child, r);
     type(r, '\x1a');
     await until(() => `child stopped (state ${stateOf(child)})\n${r.output}`, () => stateOf(child) === 'T');
-    await new Promise((res) => setTimeout(res, 200));
+    // tsinit still handles signals (a stopped one could not log this), after the Ctrl-Z.
+    await expectInitAnswers(r, tsinit, 'stdout');
     expect(stateOf(tsinit)).not.toBe('T');
     expect(stateOf(child)).toBe('T');
     process.kill(tsinit, 'SIGCONT');
@@ -96,13 +96,16 @@ describe('a terminal on stdin', () => {
     const r = new Run(fixture('pty_run.py'), ['bash', '--norc', '--noprofile', '-i'], {});
     type(r, 'PS1="PROMPT> "\n');
     await r.waitFor(/PROMPT> /);
-    type(r, `${TSINIT} -- sh -c 'echo "CHILD $$"; while :; do sleep 0.05; done'\n`);
+    // -v: tsinit's log, on the terminal, is how the test sees it still handling signals.
+    type(r, `${TSINIT} -v -- sh -c 'echo "CHILD $$"; while :; do sleep 0.05; done'\n`);
     const child = Number((await r.waitFor(/CHILD (\d+)/))[1]);
-    const tsinit = Number(readFileSync(`/proc/${child}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]);
+    const tsinit = readStat(child)!.ppid;
+    await untilForeground(child, r);
     const shown = r.stdout.length;
     type(r, '\x1a');
     await until(() => `child stopped (state ${stateOf(child)})\n${r.output}`, () => stateOf(child) === 'T');
-    await new Promise((res) => setTimeout(res, 200));
+    // tsinit still handles signals after the Ctrl-Z: a stopped one could not log this.
+    await expectInitAnswers(r, tsinit, 'stdout');
     expect(stateOf(tsinit)).not.toBe('T');
     expect(r.stdout.slice(shown)).not.toMatch(/Stopped|PROMPT> /);
     // The way out, from elsewhere: CONT to tsinit resumes the child; TERM ends it and the prompt returns.

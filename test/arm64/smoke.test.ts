@@ -5,8 +5,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { fixture, killAll, ROOT, runPid1, runToEnd } from '../helpers/pid1.ts';
-import { childrenWithState, until as pollUntil } from '../helpers/proc.ts';
+import { expectForwarded } from '../helpers/expect.ts';
+import { cleanEnv, fixture, killAll, ROOT, runPid1, runToEnd, signalNumber } from '../helpers/pid1.ts';
+import { childrenOf, parseStatLine, SLOW_WAIT_MS, stateOf, untilWithin } from '../helpers/proc.ts';
 import { ARM64_BIN, ELF_MACHINE, elfMachine, NODE_VERSION, PKG, RELEASE } from '../release/artifacts.ts';
 
 const QEMU_TSINIT = resolve(ROOT, 'test/arm64/qemu-tsinit');
@@ -18,7 +19,7 @@ const scratch = mkdtempSync(resolve(tmpdir(), 'tsinit-arm64-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The emulated executable is slower: a longer deadline than the native suites'. */
-const until = (what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> => pollUntil(what, cond, timeoutMs);
+const until = untilWithin(SLOW_WAIT_MS);
 
 describe('the arm64 executable', () => {
   it('is a static aarch64 ELF that names its version, host and architecture', () => {
@@ -37,7 +38,7 @@ describe('the arm64 executable', () => {
     const dir = resolve(scratch, 'release');
     mkdirSync(dir);
     execFileSync('tar', ['-xzf', resolve(RELEASE, 'tsinit-linux-arm64.tar.gz'), '-C', dir]);
-    const out = execFileSync(QEMU_TSINIT, ['--version'], { encoding: 'utf8', env: { ...process.env, TSINIT_ARM64: resolve(dir, 'tsinit') } });
+    const out = execFileSync(QEMU_TSINIT, ['--version'], { encoding: 'utf8', env: cleanEnv({ TSINIT_ARM64: resolve(dir, 'tsinit') }) });
     expect(out).toMatch(/ linux-arm64\n$/);
   });
 });
@@ -57,9 +58,8 @@ describe('exit codes as PID 1 under qemu', () => {
 
   it('the child leads its own process group under tsinit, pid 1', async () => {
     const r = await runToEnd(['--', 'cat', '/proc/self/stat'], arm64);
-    // cat is the child itself: /proc/self/stat is its own: pid (comm) state ppid pgrp ...
-    const pid = Number(r.stdout.split(' ')[0]);
-    const [, ppid, pgrp] = r.stdout.slice(r.stdout.lastIndexOf(')') + 2).split(' ').map(Number);
+    // cat is the child itself: /proc/self/stat is its own, as the namespace numbers it.
+    const { pid, ppid, pgrp } = parseStatLine(r.stdout);
     expect(ppid).toBe(1);
     expect(pgrp).toBe(pid);
   });
@@ -68,7 +68,7 @@ describe('exit codes as PID 1 under qemu', () => {
     // posix_spawnattr_t, sigset_t and the spawn flags cross node:ffi as raw memory: a wrong
     // size or offset on aarch64 would show here. grep is the child: its own status is checked.
     const out = execFileSync('bash', ['-c', `trap '' PIPE XFSZ HUP INT USR2; unshare --pid --fork --mount-proc "$INIT" -- grep -E '^Sig(Ign|Blk):' /proc/self/status`],
-      { env: { ...process.env, INIT: QEMU_TSINIT }, encoding: 'utf8' });
+      { env: cleanEnv({ INIT: QEMU_TSINIT }), encoding: 'utf8' });
     expect(out).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
@@ -85,7 +85,7 @@ describe('exit codes as PID 1 under qemu', () => {
 // the guest as glibc's internal SIGCANCEL, after which the emulated node stops serving its event
 // loop) and maps host 35..64 to guest 33..62, so guest 63 and 64 cannot be reached from outside.
 // 36..64 arrive in tsinit as 34..62, it forwards them, and qemu maps them back on the way out.
-const SIGNALS = [1, 2, 3, 6, 10, 12, 14, 15, 28, 36, 40, 50, 64];
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGTERM', 'SIGWINCH', 'SIGRTMIN+2', 'SIGRTMIN+6', 'SIGRTMIN+16', 'SIGRTMAX'];
 
 describe('forwarding as PID 1 under qemu', () => {
   it('standard and realtime signals reach the child and its group, one at a time', async () => {
@@ -94,10 +94,9 @@ describe('forwarding as PID 1 under qemu', () => {
     await r.waitFor(/GRANDCHILD/);
     for (const sig of SIGNALS) {
       await r.signal(sig);
-      await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
-      await r.waitFor(new RegExp(`^grandchild got ${sig}$`, 'm'));
+      await expectForwarded(r, sig, ['child', 'grandchild']);
     }
-    r.proc.stdin?.end();
+    r.closeStdin();
     expect((await r.exit()).code).toBe(0);
   });
 
@@ -105,9 +104,9 @@ describe('forwarding as PID 1 under qemu', () => {
     const r = runPid1(['--', fixture('signals.py')], arm64);
     await r.waitFor(/READY/, 20_000);
     const init = await r.initPid();
-    for (const sig of SIGNALS) process.kill(init, sig);
-    for (const sig of SIGNALS) await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
-    r.proc.stdin?.end();
+    for (const sig of SIGNALS) process.kill(init, signalNumber(sig));
+    for (const sig of SIGNALS) await expectForwarded(r, sig);
+    r.closeStdin();
     expect((await r.exit()).code).toBe(0);
   });
 
@@ -127,8 +126,8 @@ describe('reaping under qemu', () => {
     const init = await r.initPid();
     // Only the main child (sleep 100) may remain below tsinit: no orphan, no zombie.
     await until('orphans reaped', () => {
-      const kids = childrenWithState(init);
-      return kids.length === 1 && kids[0]!.state !== 'Z';
+      const kids = childrenOf(init);
+      return kids.length === 1 && stateOf(kids[0]!) !== 'Z';
     });
     // The log line of the last reap may still be on its way through the pipe: wait for it.
     await until('20 reaped lines', () => (r.stderr.match(/reaped pid/g) ?? []).length >= 20);

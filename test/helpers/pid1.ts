@@ -1,9 +1,11 @@
 // Runs dist/tsinit as PID 1 of a fresh pid namespace (unshare --pid --fork --mount-proc) or
 // directly (subreaper mode), and gives the test what it needs: lines as they arrive, the
-// init's host pid to signal, and the exit. Nothing is slept on a fixed time: wait for a line.
+// init's host pid to signal, and the exit. Every run gets the cleaned environment unless the
+// test gives one. Nothing is slept on a fixed time: wait for a line.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { parseSignal } from '../../src/core/signals.ts';
+import { childrenOf, cmdlineOf, descendantsOf, until } from './proc.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const TSINIT = process.env.TSINIT_BIN ?? resolve(ROOT, 'dist/tsinit');
@@ -17,6 +19,31 @@ export const FIXTURES = resolve(ROOT, 'test/fixtures');
 
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
 
+/** Variables that start with TSINIT_ but are read by a test wrapper, not by tsinit (test/arm64/qemu-tsinit). */
+const WRAPPER_VARIABLES: readonly string[] = ['TSINIT_ARM64'];
+
+/**
+ * The test process's environment without what would change tsinit's behaviour behind the
+ * test's back: every TSINIT_* variable (a developer's TSINIT_VERBOSITY=1 would put lines in
+ * every stderr a test expects empty) and NODE_OPTIONS (vitest may set one for its workers),
+ * then extra on top: a test that means to set one of them says so here.
+ */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_OPTIONS' || (k.startsWith('TSINIT_') && !WRAPPER_VARIABLES.includes(k))) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** A signal's number from its name ('SIGTERM', 'SIGRTMIN+3'): tests name signals, kill(2) wants numbers. */
+export function signalNumber(name: string): number {
+  const n = name.startsWith('SIG') ? parseSignal(name) : undefined;
+  if (n === undefined) throw new Error(`not a signal name: '${name}'`);
+  return n;
+}
+
 export class Run {
   readonly proc: ChildProcess;
   stdout = '';
@@ -25,11 +52,16 @@ export class Run {
   private waiters: (() => void)[] = [];
 
   constructor(command: string, args: readonly string[], opts: SpawnOptions) {
-    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts, env: opts.env ?? cleanEnv() });
     this.proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString('latin1'); this.wake(); });
     this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString('latin1'); this.wake(); });
     this.exited = new Promise((res) => this.proc.on('close', (code, signal) => { this.wake(); res({ code, signal }); }));
     runs.add(this);
+  }
+
+  /** Ends the child's stdin: the fixtures (signals.py, sigcount.py, `read`) exit on EOF. */
+  closeStdin(): void {
+    this.proc.stdin?.end();
   }
 
   private wake(): void {
@@ -70,45 +102,39 @@ export class Run {
   }
 }
 
-/** A Run of tsinit as PID 1: `unshare` is the process we spawn, tsinit its only child. */
-export class Pid1Run extends Run {
-  /** tsinit's pid on the host, found through unshare's children. */
+/** A Run of tsinit that the test can find and signal. */
+export abstract class InitRun extends Run {
+  /** tsinit's pid on the host. */
+  abstract initPid(timeoutMs?: number): Promise<number>;
+
+  /** Sends sig (a name: 'SIGTERM', 'SIGRTMIN+2') to tsinit itself, as `docker stop` would. */
+  async signal(sig: string): Promise<void> {
+    process.kill(await this.initPid(), signalNumber(sig));
+  }
+}
+
+/** tsinit run directly: the spawned process is tsinit. */
+export class DirectRun extends InitRun {
+  initPid(): Promise<number> {
+    return Promise.resolve(this.proc.pid!);
+  }
+}
+
+/** A Run of tsinit as PID 1: `unshare` (or a wrapper that execs it) is the process we spawn, tsinit its only child. */
+export class Pid1Run extends InitRun {
+  /** tsinit's pid on the host, found through unshare's children (polled often: some tests signal it from its first moment). */
   async initPid(timeoutMs = 5000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
     const u = this.proc.pid!;
-    for (;;) {
-      try {
-        const kids = readFileSync(`/proc/${u}/task/${u}/children`, 'latin1').trim();
-        if (kids !== '') return Number(kids.split(' ')[0]);
-      } catch { /* unshare not there yet or gone */ }
-      if (Date.now() > deadline) throw new Error(`no init under unshare ${u}\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    let init: number | undefined;
+    await until(() => `no init under unshare ${u}\n${this.output}`, () => (init = childrenOf(u)[0]) !== undefined, timeoutMs, 5);
+    return init!;
   }
 
   /** Waits until a process whose whole command line is `args` runs below tsinit (for fixtures that print nothing when ready). */
   async waitProcess(args: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     const init = await this.initPid();
-    for (;;) {
-      const queue = [init];
-      while (queue.length > 0) {
-        const pid = queue.shift()!;
-        try {
-          if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim() === args) return;
-          for (const tid of readdirSync(`/proc/${pid}/task`)) {
-            queue.push(...readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ').filter(Boolean).map(Number));
-          }
-        } catch { /* ended while we looked */ }
-      }
-      if (Date.now() > deadline) throw new Error(`no process '${args}' below tsinit ${init}\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  /** Sends sig (name or number) to tsinit itself, as `docker stop` would. */
-  async signal(sig: NodeJS.Signals | number): Promise<void> {
-    process.kill(await this.initPid(), sig);
+    await until(() => `no process '${args}' below tsinit ${init}\n${this.output}`,
+      () => descendantsOf(init).some((p) => cmdlineOf(p.pid) === args), timeoutMs, 10);
   }
 }
 
@@ -119,11 +145,7 @@ export function killAll(): void {
   for (const r of runs) {
     if (r.proc.exitCode === null && r.proc.signalCode === null) {
       try {
-        if (r instanceof Pid1Run) {
-          const u = r.proc.pid!;
-          const kids = readFileSync(`/proc/${u}/task/${u}/children`, 'latin1').trim().split(' ').filter(Boolean);
-          for (const k of kids) process.kill(Number(k), 'SIGKILL');
-        }
+        if (r instanceof Pid1Run) for (const k of childrenOf(r.proc.pid!)) process.kill(k, 'SIGKILL');
         r.proc.kill('SIGKILL');
       } catch { /* already gone */ }
     }
@@ -145,17 +167,22 @@ export function runPid1(args: readonly string[], opts: RunOptions = {}): Pid1Run
 }
 
 /** tsinit run directly, not PID 1: it makes itself a child subreaper. */
-export function runDirect(args: readonly string[], opts: RunOptions = {}): Run {
+export function runDirect(args: readonly string[], opts: RunOptions = {}): DirectRun {
   const { init = TSINIT, unshareArgs: _, ...spawnOpts } = opts;
-  return new Run(init, args, spawnOpts);
+  return new DirectRun(init, args, spawnOpts);
 }
 
-/** Runs to completion and returns exit and output. */
+/** tsinit as PID 1 (the default) or directly, as opts.pid1 says. */
+export function runInit(args: readonly string[], opts: RunOptions & { pid1?: boolean } = {}): InitRun {
+  const { pid1 = true, ...rest } = opts;
+  return pid1 ? runPid1(args, rest) : runDirect(args, rest);
+}
+
+/** Runs to completion (stdin is input, or closed at once) and returns exit and output. */
 export async function runToEnd(args: readonly string[], opts: RunOptions & { pid1?: boolean; input?: string | Buffer } = {}): Promise<Exit & { stdout: string; stderr: string }> {
-  const { pid1 = true, input, ...rest } = opts;
-  const r = pid1 ? runPid1(args, rest) : runDirect(args, rest);
-  if (input !== undefined) r.proc.stdin?.end(input);
-  else r.proc.stdin?.end();
+  const { input, ...rest } = opts;
+  const r = runInit(args, rest);
+  r.proc.stdin?.end(input);
   const e = await r.exit();
   return { ...e, stdout: r.stdout, stderr: r.stderr };
 }
