@@ -55,7 +55,7 @@ describe('a terminal on stdin, tsinit not PID 1 (the session leader of the termi
 describe('a terminal on stdin', () => {
   it('the child group is the foreground group of the terminal', async () => {
     const r = onTerminal(['--', fixture('report.sh')]);
-    r.proc.stdin!.end();
+    r.closeStdin();
     expect((await r.exit()).code).toBe(0);
     const m = r.stdout.match(/PGRP (\d+) SID (\d+) TPGID (\d+)/);
     expect(m, r.output).not.toBeNull();

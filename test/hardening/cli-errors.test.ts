@@ -6,24 +6,11 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/core/cli.ts';
-import { runToEnd } from '../helpers/pid1.ts';
+import { expectUsageError } from '../helpers/expect.ts';
+import { cleanEnv, runToEnd } from '../helpers/pid1.ts';
 import { record, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
-
-/** The environment without any TSINIT_* variable of the machine running the tests. */
-function envWith(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TSINIT_')) env[k] = v;
-  return { ...env, ...extra };
-}
-
-function expectOneError(r: { code: number | null; stdout: string; stderr: string }, ...mustName: string[]): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stdout).toBe('');
-  expect(r.stderr).toMatch(/^tsinit: error: [^\n]+\n$/);
-  for (const s of mustName) expect(r.stderr).toContain(s);
-}
 
 describe('bad options on the command line: exit 2, one line naming option and value', () => {
   it.each([
@@ -68,13 +55,12 @@ describe('bad options on the command line: exit 2, one line naming option and va
     [['-p', '\u001b[31mRED', 'true'], "invalid value for -p: '\\x1b[31mRED'"],
     [['--bo\rgus', 'true'], "unknown option '--bo\\x0dgus'"],
   ])('%j', async (args, message) => {
-    const r = await runToEnd(args, { init: init.bin, pid1: false, env: envWith() });
-    expectOneError(r, message);
+    expectUsageError(await runToEnd(args, { init: init.bin, pid1: false }), message);
   });
 
   it('the same as PID 1', async () => {
-    expectOneError(await runToEnd(['--drain', '10x', 'true'], { init: init.bin, env: envWith() }), "invalid value for --drain: '10x'");
-    expectOneError(await runToEnd(['-e', '256', 'true'], { init: init.bin, env: envWith() }), "'256'");
+    expectUsageError(await runToEnd(['--drain', '10x', 'true'], { init: init.bin }), "invalid value for --drain: '10x'");
+    expectUsageError(await runToEnd(['-e', '256', 'true'], { init: init.bin }), "'256'");
   });
 });
 
@@ -94,9 +80,9 @@ describe('bad TSINIT_* variables: exit 2, one line naming the variable and the v
     ['TSINIT_REWRITE', 'TERM:32'],
     ['TSINIT_LOG_FORMAT', 'yaml'],
   ])('%s=%s', async (name, value) => {
-    const r = await runToEnd(['true'], { init: init.bin, pid1: false, env: envWith({ [name]: value }) });
+    const r = await runToEnd(['true'], { init: init.bin, pid1: false, env: cleanEnv({ [name]: value }) });
     // A FROM:TO pair is named by its wrong half.
-    expectOneError(r, `invalid value for ${name}: '${name === 'TSINIT_REWRITE' ? value.split(':')[1] : value}'`);
+    expectUsageError(r, `invalid value for ${name}: '${name === 'TSINIT_REWRITE' ? value.split(':')[1] : value}'`);
   });
 });
 
@@ -115,7 +101,7 @@ describe('random usage errors from the parser, through the binary', () => {
     for (const args of samples) {
       const expected = parseCli(args, {});
       if (expected.kind !== 'usage-error') throw new Error('filtered');
-      const r = spawnSync(init.bin, args, { env: envWith(), encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(init.bin, args, { env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
       expect({ args, code: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, code: 2, stdout: '', stderr: `tsinit: error: ${expected.message}\n` });
     }
     record('random usage errors through the binary', `${samples.length} command lines, exit 2 and the parser's one line each, ${((performance.now() - t0) / samples.length).toFixed(0)} ms per run`);

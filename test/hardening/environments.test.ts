@@ -7,18 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, HOST, killAll, Pid1Run, runToEnd } from '../helpers/pid1.ts';
-import { descendantsOf, fdsOf, fixtureFor65534, hfixture, isRunning, record, statusLine, until, usePrivateInit, zombiesUnder } from './harness.ts';
+import { expectForwarded } from '../helpers/expect.ts';
+import { cleanEnv, fixture, HOST, killAll, Pid1Run, runPid1, runToEnd, signalNumber } from '../helpers/pid1.ts';
+import { descendantsOf, fdsOf, isRunning, statusLine, zombiesUnder } from '../helpers/proc.ts';
+import { fixtureFor65534, hfixture, record, until, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
 afterEach(killAll);
-
-/** The environment of the test process without NODE_OPTIONS (vitest may set one for its workers). */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  if (!('NODE_OPTIONS' in extra)) delete env.NODE_OPTIONS;
-  return env;
-}
 
 describe('NODE_OPTIONS meant for the application', () => {
   const child = ['sh', '-c', 'printf "%s" "${NODE_OPTIONS-unset}"; exit 3'];
@@ -57,11 +52,11 @@ describe('no /proc', () => {
     // What tsinit cannot see, the host can: the orphans are reaped, a TERM-proof one stays.
     await until('the five orphans reaped', () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 2);
     process.kill(pid, 'SIGUSR2');
-    process.kill(pid, 37);
-    await r.waitFor(/^child got 12$/m);
-    await r.waitFor(/^child got 37$/m);
+    process.kill(pid, signalNumber('SIGRTMIN+3'));
+    await expectForwarded(r, 'SIGUSR2');
+    await expectForwarded(r, 'SIGRTMIN+3');
     const t0 = performance.now();
-    r.proc.stdin!.end();
+    r.closeStdin();
     const e = await r.exit();
     const ms = performance.now() - t0;
     expect(e.code, r.output).toBe(4);
@@ -96,13 +91,13 @@ describe('a read-only root', () => {
     const pid = await r.initPid();
     await until('the orphan reaped', () => /reaped pid/.test(r.stderr) && zombiesUnder(pid).length === 0);
     process.kill(pid, 'SIGUSR2');
-    await r.waitFor(/^child got 12$/m);
+    await expectForwarded(r, 'SIGUSR2');
     expect(readFileSync(`/proc/${pid}/io`, 'latin1')).toMatch(/^write_bytes: 0$/m);
     for (const [fd, target] of fdsOf(pid)) {
       const flags = parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'))![1]!, 8);
       if (target.startsWith('/') && !target.startsWith('/dev/')) expect(flags & 3, `fd ${fd} -> ${target}`).toBe(0);
     }
-    r.proc.stdin!.end();
+    r.closeStdin();
     expect((await r.exit()).code).toBe(6);
   });
 });
@@ -121,10 +116,10 @@ describe('an unprivileged user (uid 65534) in its own user and pid namespace', (
     expect(statusLine(pid, 'NSpid')).toMatch(/^\d+\t1$/);
     await until('the orphans reaped', () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 1);
     process.kill(pid, 'SIGUSR2');
-    process.kill(pid, 40);
-    await r.waitFor(/^child got 12$/m);
-    await r.waitFor(/^child got 40$/m);
-    r.proc.stdin!.end();
+    process.kill(pid, signalNumber('SIGRTMIN+6'));
+    await expectForwarded(r, 'SIGUSR2');
+    await expectForwarded(r, 'SIGRTMIN+6');
+    r.closeStdin();
     expect((await r.exit()).code).toBe(8);
     expect(r.stderr).not.toMatch(/warning|error/);
     record('uid 65534 in user+pid namespace', 'setpriv --reuid=65534 … unshare --user --map-user=65534 --pid --fork --mount-proc works on this kernel; tsinit PID 1, CapEff 0; orphans reaped, USR2 and RTMIN+6 forwarded, exit 8');

