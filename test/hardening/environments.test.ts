@@ -4,12 +4,12 @@
 // the kernel's limit and over it (E2BIG). Each asserts exact outcomes, not "it did not crash".
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded } from '../helpers/expect.ts';
 import { cleanEnv, fixture, HOST, killAll, Pid1Run, runPid1, runToEnd, signalNumber } from '../helpers/pid1.ts';
-import { descendantsOf, fdsOf, isRunning, statusLine, zombiesUnder } from '../helpers/proc.ts';
+import { descendantsOf, fdsOf, statusLine, zombiesUnder } from '../helpers/proc.ts';
 import { fixtureFor65534, hfixture, record, until, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
@@ -267,7 +267,25 @@ describe('the namespace checks themselves', () => {
     const ro = spawnSync('unshare', ['--mount', 'sh', '-c', 'mount -o remount,bind,ro / && touch /.tsinit-probe']);
     expect(ro.status).not.toBe(0);
     expect(ro.stderr.toString()).toMatch(/Read-only file system/);
-    expect(isRunning(process.pid)).toBe(true);
+  });
+
+  it('runPid1\'s namespace is tsinit\'s own: it is PID 1 there, and that /proc shows its processes and no others (not the runner)', async () => {
+    // The glob is expanded by sh itself: no process is started to list them.
+    const r = runPid1(['--', 'sh', '-c', 'echo PIDS /proc/[0-9]*; echo "PID1 $(readlink /proc/1/exe)"; read x || :'], { init: init.bin });
+    const listed = (await r.waitFor(/^PIDS (.*)$/m))[1]!.split(' ').map((p) => Number(p.slice('/proc/'.length)));
+    expect((await r.waitFor(/^PID1 (.*)$/m))[1]).toBe(init.bin);
+    const pid = await r.initPid();
+    // NSpid: the pid in each namespace from the runner's down; the last one is the inner one.
+    const nspids = (p: number): number[] => statusLine(p, 'NSpid').split('\t').map(Number);
+    expect(nspids(pid)).toHaveLength(nspids(process.pid).length + 1);
+    expect(nspids(pid).at(-1)).toBe(1);
+    expect(readlinkSync(`/proc/${pid}/ns/pid`)).not.toBe(readlinkSync('/proc/self/ns/pid'));
+    // What the host sees of the namespace (tsinit and everything below it) is exactly what /proc lists inside.
+    const seen = [pid, ...descendantsOf(pid).map((d) => d.pid)].map((p) => nspids(p).at(-1));
+    expect(listed.sort((a, b) => a - b)).toEqual(seen.sort((a, b) => a! - b!));
+    expect(listed).toEqual([1, 2]); // tsinit and sh
+    r.closeStdin();
+    expect((await r.exit()).code).toBe(0);
   });
 });
 
