@@ -70,7 +70,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** until() with the deadline of suites that load the machine: the floods run in the same suite. */
+/** until() with the deadline of a suite whose own floods and bombs load the machine. */
 export const until = untilWithin(SLOW_WAIT_MS);
 
 /** Seeded PRNG (mulberry32): floods and shuffles are the same on every run. */

@@ -8,8 +8,8 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 /** How long until() waits by default: a fixture's start and tsinit's reaction on 2 busy cores. */
 export const WAIT_MS = 10_000;
 /**
- * The deadline for suites that load the machine themselves (hardening: floods and bombs in
- * the same run) or run tsinit under emulation (arm64 under qemu-user).
+ * The deadline for suites whose own tests load the machine (hardening: floods, fork bombs)
+ * or that run tsinit under emulation (arm64 under qemu-user).
  */
 export const SLOW_WAIT_MS = 15_000;
 /** How often until() looks again. */
