@@ -283,7 +283,7 @@ describe('the namespace checks themselves', () => {
     // What the host sees of the namespace (tsinit and everything below it) is exactly what /proc lists inside.
     const seen = [pid, ...descendantsOf(pid).map((d) => d.pid)].map((p) => nspids(p).at(-1));
     expect(listed.sort((a, b) => a - b)).toEqual(seen.sort((a, b) => a! - b!));
-    expect(listed).toEqual([1, 2]); // tsinit and sh
+    expect(listed).toHaveLength(2); // tsinit (1) and sh, whose number depends on how many threads the host started first
     r.closeStdin();
     expect((await r.exit()).code).toBe(0);
   });
