@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# A Docker engine the docker suite can count on, fully offline, with all state under one
-# folder: installs docker.io/debootstrap/tini from Debian, starts dockerd in the background,
-# builds the base images from Debian's archive: tsinit-debian (minbase + Python and the servers),
-# tsinit-minbase (a plain minbase: debian:bookworm-slim's content) and tsinit-busybox (Debian's
-# static busybox and its applet links). Touches only the
-# daemons it started (by pidfile) and the folder it owns. Needs root.
+# The Docker engine the docker suite runs on: offline, all its state under one folder. It
+# installs docker.io, debootstrap and tini from Debian, starts dockerd in the background and
+# builds the base images from Debian's archive: tsinit-debian (minbase + Python and the
+# servers), tsinit-minbase (what debian:bookworm-slim holds) and tsinit-busybox (Debian's
+# static busybox and its applet links). It touches only the daemons it started (by pidfile)
+# and the folder it owns, because the machine runs other engines and test runs. Needs root.
 #
 #   docker/engine.sh up        daemon + base image (idempotent; < 2 s when already up)
 #   docker/engine.sh up-init   a SECOND daemon whose --init-path is a copy of dist/tsinit,
@@ -59,8 +59,8 @@ debian_mirror() {
 }
 
 # alive PIDFILE NAME: the pidfile names a running NAME. Not kill -0: a daemon killed when the
-# session that started it ended can linger as a zombie when nothing reaps it (seen here), and
-# its pid may since belong to another program.
+# session that started it ended lingers as a zombie when nothing reaps it, and its pid may
+# since belong to another program.
 alive() {
   local pid stat
   [ -f "$1" ] || return 1

@@ -7,6 +7,7 @@
 // The HTTP client runs in a second container sharing the server's network namespace, so it
 // outlives the server container and sees how its request ended.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signalNumber } from '../helpers/pid1.ts';
 import { Container, docker, removeAll, saveRows, sleep, TIMEOUT_STOP_MAX_S, type Row } from './docker.ts';
 
 const SERVERS = {
@@ -155,7 +156,6 @@ const SIGNAL_CASES: SignalCase[] = [
   { signal: 'HUP',  mode: 'tsinit -c', form: 'shell', request: 'status=200', workersAfter: null, allNew: false, killedBySignal: 0, why: 'dash dies of HUP (exit 129); the drain TERMs the rest, which shut down gracefully' },
 ];
 
-const SIGNAL_NUMBERS = { HUP: 1, TTIN: 21, TTOU: 22, USR1: 10 } as const;
 const GUNICORN_LOGGED = `${SERVERS.gunicorn.cmd} --access-logfile /tmp/access.log`;
 
 /** The gunicorn master's worker pids (in the container): children of the child of PID 1 (or of sh). */
@@ -215,7 +215,7 @@ async function runSignal(c: SignalCase): Promise<SignalOutcome> {
       if (c.signal !== 'USR1') expect(answers, 'answered at the first try').toHaveLength(1);
     }
     const logs = await ct.logs();
-    const killed = [...logs.matchAll(new RegExp(`terminated due to signal ${SIGNAL_NUMBERS[c.signal]}\\b`, 'g'))].length;
+    const killed = [...logs.matchAll(new RegExp(`terminated due to signal ${signalNumber(`SIG${c.signal}`)}\\b`, 'g'))].length;
     return { client: result, before, after, killed, reopened, exit, logs };
   } finally {
     await ct.remove();
@@ -243,7 +243,7 @@ describe('Gunicorn\'s own signals through tsinit (docker kill -s SIG, a 2 s requ
     if (c.killedBySignal === 'some') expect(o.killed, detail).toBeGreaterThan(0);
     else expect(o.killed, detail).toBe(c.killedBySignal);
     if (c.workersAfter === null) {
-      expect(o.exit, detail).toBe(128 + SIGNAL_NUMBERS[c.signal]);
+      expect(o.exit, detail).toBe(128 + signalNumber(`SIG${c.signal}`));
     } else if (c.workersAfter === 'some') {
       expect(o.after?.length, detail).toBeGreaterThan(0);
       expect(fresh, detail).toBe(o.after?.length);
@@ -259,7 +259,7 @@ describe('Gunicorn\'s own signals through tsinit (docker kill -s SIG, a 2 s requ
 describe('Gunicorn HUP under -c beside tini: who kills the old workers with TERM', () => {
   // gunicorn -w 2 UvicornWorker, exec form, a 2 s request in flight, `docker kill -s HUP`.
   // Gunicorn then logs "Worker with pid N was terminated due to signal 15" for old workers,
-  // under tsinit -c, tini and no init alike (20 runs each in issue 11: the same counts). The
+  // under tsinit -c, tini and no init alike (the same counts over 20 runs of each). The
   // TERM is the master's own: after a reload, manage_workers() sends TERM to every surplus
   // (old) worker on each pass of its loop until it is reaped, and a UvicornWorker leaves TERM
   // at SIG_DFL (init_signals) apart from the asyncio handler uvicorn installs, which asyncio
