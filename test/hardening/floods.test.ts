@@ -176,7 +176,7 @@ async function forwardUnderLoad(r: Pid1Run, pid: number, n: number): Promise<num
   for (let i = 1; i <= n; i++) {
     const t = performance.now();
     process.kill(pid, SIGUSR2);
-    await until(`forwarded SIGUSR2 #${i} reaches the child during the bomb`, () => (r.stdout.match(/^got 12$/gm) ?? []).length >= i, 20_000);
+    await until(`forwarded SIGUSR2 #${i} reaches the child during the bomb`, () => (r.stdout.match(new RegExp(`^got ${SIGUSR2}$`, 'gm')) ?? []).length >= i, 20_000);
     latencies.push(Math.round(performance.now() - t));
   }
   return latencies;

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import { parseSignal } from '../../src/core/signals.ts';
-import { childrenOf, cmdlineOf, descendantsOf, until } from './proc.ts';
+import { childrenOf, cmdlineOf, descendantsOf, until, WAIT_MS } from './proc.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const TSINIT = process.env.TSINIT_BIN ?? resolve(ROOT, 'dist/tsinit');
@@ -69,7 +69,7 @@ export class Run {
   }
 
   /** Resolves with the first match of re in stdout (or stderr with from='stderr'). */
-  async waitFor(re: RegExp, timeoutMs = 10_000, from: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
+  async waitFor(re: RegExp, timeoutMs = WAIT_MS, from: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = (from === 'stdout' ? this.stdout : this.stderr).match(re);
@@ -131,7 +131,7 @@ export class Pid1Run extends InitRun {
   }
 
   /** Waits until a process whose whole command line is `args` runs below tsinit (for fixtures that print nothing when ready). */
-  async waitProcess(args: string, timeoutMs = 10_000): Promise<void> {
+  async waitProcess(args: string, timeoutMs = WAIT_MS): Promise<void> {
     const init = await this.initPid();
     await until(() => `no process '${args}' below tsinit ${init}\n${this.output}`,
       () => descendantsOf(init).some((p) => cmdlineOf(p.pid) === args), timeoutMs, 10);

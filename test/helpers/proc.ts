@@ -5,7 +5,7 @@
 // tests need the state and start time too, and check tsinit against a reading of their own.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-/** How long until() waits by default: a fixture's start and tsinit's reaction on 2 busy cores. */
+/** How long a wait for a condition or an output line lasts by default: a fixture's start and tsinit's reaction on 2 busy cores. */
 export const WAIT_MS = 10_000;
 /**
  * The deadline for suites whose own tests load the machine (hardening: floods, fork bombs)
