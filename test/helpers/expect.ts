@@ -25,7 +25,7 @@ export function expectUsageError(r: Ran, ...parts: string[]): void {
 /** Which process of signals.py reports: the child tsinit spawned, or the grandchild it forks into its group. */
 export type Reporter = 'child' | 'grandchild';
 
-/** A report line; on a terminal it may follow an echoed ^C and end in \r\n. */
+/** A report line ('any': `child` also matches `grandchild`); on a terminal it may follow an echoed ^C and end in \r\n. */
 function reportLine(who: Reporter | 'any', sig: string, flags = 'm'): RegExp {
   const name = who === 'any' ? 'child' : who === 'child' ? '(?<!grand)child' : 'grandchild';
   return new RegExp(`${name} got ${signalNumber(sig)}\\r?$`, flags);
