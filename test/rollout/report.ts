@@ -113,8 +113,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 /** A horizontal bar chart: failed requests per run (mean) for every case, one group per server. */
 export function renderChart(r: Report): string {
   const W = 900, left = 300, right = 230, barH = 16, gap = 6, top = 56;
-  // Bars leave out time-outs (15 s on the loopback: in this run they came in bursts of
-  // thousands on a machine at load 72, see the notes); they are noted beside the bar, never dropped.
+  // Bars leave out time-outs (15 s on the loopback: they come in bursts of thousands when the
+  // machine starves a run, and would dwarf the window); they are noted beside the bar, never dropped.
   const shown = (x: Row) => (x.failed - (x.kinds['time-out'] ?? 0)) / x.runs;
   const max = Math.max(1, ...r.rows.map(shown));
   const scale = (W - left - right) / max;

@@ -116,7 +116,9 @@ describe(`rolling restart of 2 replicas behind HAProxy (P ${T.propagationMs / 10
       const detail = `${label} (${want}): ${s.failed}/${s.requests} failed ${JSON.stringify(s.kinds)}, slow ${s.slowDone}/${s.slowAll}, old replicas ${JSON.stringify(r.terminations)}\n${Object.entries(r.logs).map(([n, l]) => `--- ${n}\n${l.slice(-3000)}`).join('\n')}`;
       // Every run did the same thing: both old replicas deleted, taken out of rotation at P.
       expect(r.terminations, detail).toHaveLength(2);
-      for (const x of r.terminations) expect(x.removedAtS, detail).toBeGreaterThanOrEqual(T.propagationMs / 1000);
+      // Node's timers run on libuv's whole-millisecond clock and may fire up to 1 ms early by
+      // performance.now(): a removal at 1.99993 s was seen. 5 ms of slack, not a window.
+      for (const x of r.terminations) expect(x.removedAtS, detail).toBeGreaterThanOrEqual(T.propagationMs / 1000 - 0.005);
       expect(s.requests, detail).toBeGreaterThan(T.load.rate * (T.leadInMs + T.tailMs) / 1000);
       switch (want) {
         case 'zero':
