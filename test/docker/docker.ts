@@ -179,7 +179,7 @@ export interface MatrixCase<Init extends string> {
   why: string;
 }
 export interface StopOutcome { pid1: string; stopS: number; exit: number; handler: Handler; logs: string }
-const APP_WORK_S = 1;
+export const APP_WORK_S = 1;
 
 /** Reads the handler's progress from app.py's log lines: 'finished' only if its second of work ran to its end. */
 export function readHandler(logs: string): Exclude<Handler, 'no handler'> {

@@ -4,14 +4,14 @@
 // --init-path=tsinit, and with Podman's own catatonit). Each case: start, wait until the app
 // runs, `podman stop` (default 10 s), then assert stop time, exit code and how far the app's
 // TERM handler got. The 10 s cases start at once and run beside the others.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, removeAll, saveRows, stopAndObserve, TIMEOUT_STOP_MAX_S, type MatrixCase, type Row, type StopOutcome } from '../docker/docker.ts';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { Container, removeAll, saveRows, stopAndObserve, type MatrixCase, type Row, type StopOutcome } from '../docker/docker.ts';
+import { expectMatrixOutcome, matrixCells } from '../docker/matrix.ts';
 import { CATATONIT, RESULTS_DIR, TSINIT_INIT, podman } from './podman.ts';
 
 type Init = 'none' | 'tsinit' | '--init tsinit' | '--init catatonit';
 type Case = MatrixCase<Init>;
 
-const APP_WORK_S = 1; // app.py's handler works 1 s before it exits 0.
 // "Well under the 10 s timeout". `podman stop` costs more than `docker stop` beyond the
 // container's own time: no daemon, so each call starts podman, takes its locks and waits for
 // conmon's clean-up: 0.3-0.6 s on an idle machine, up to ~3 s with the 2 shared cores loaded
@@ -83,32 +83,8 @@ describe('podman stop across the matrix', () => {
   const ordered = [...CASES.filter((c) => c.stop !== 'timeout'), ...CASES.filter((c) => c.stop === 'timeout')];
   it.each(ordered.map((c) => [label(c), c] as const))('%s', async (_, c) => {
     const o = await (pending.get(c) ?? runCase(c));
-    rows.set(label(c), {
-      table: 'podman stop: form × init',
-      cells: {
-        app: c.app === 'sleep' ? '`sleep 1000`' : '`app.py` (traps TERM, works 1 s)',
-        form: c.form === 'entrypoint' ? 'entrypoint script + `exec "$@"`' : c.form,
-        init: c.init === 'none' ? 'none' : c.init === 'tsinit' ? 'tsinit' : c.init === '--init tsinit' ? '`podman run --init` (tsinit)' : '`podman run --init` (catatonit)',
-        'PID 1': `\`${o.pid1}\``,
-        'stop s': o.stopS.toFixed(2),
-        exit: String(o.exit),
-        'app finished its handler': c.app === 'sleep' ? '— (no handler)' : o.handler === 'finished' ? 'yes' : `no (${o.handler})`,
-        why: c.why,
-      },
-    });
-    const detail = `${label(c)}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, handler ${o.handler}, PID 1 '${o.pid1}'\n${o.logs}`;
-    expect(o.pid1, detail).toMatch(c.pid1);
-    expect(o.exit, detail).toBe(c.exit);
-    expect(o.handler, detail).toBe(c.handler);
-    if (c.stop === 'fast') expect(o.stopS, detail).toBeLessThan(FAST_S);
-    if (c.stop === 'app') {
-      // At least the handler's second (it really ran), at most that plus podman's overhead.
-      expect(o.stopS, detail).toBeGreaterThan(APP_WORK_S - 0.1);
-      expect(o.stopS, detail).toBeLessThan(APP_WORK_S + FAST_S);
-    }
-    if (c.stop === 'timeout') {
-      expect(o.stopS, detail).toBeGreaterThan(9.5);
-      expect(o.stopS, detail).toBeLessThan(TIMEOUT_STOP_MAX_S);
-    }
+    const init = c.init === 'none' ? 'none' : c.init === 'tsinit' ? 'tsinit' : c.init === '--init tsinit' ? '`podman run --init` (tsinit)' : '`podman run --init` (catatonit)';
+    rows.set(label(c), { table: 'podman stop: form × init', cells: matrixCells(c, o, init) });
+    expectMatrixOutcome(c, o, label(c), FAST_S);
   });
 });
