@@ -3,7 +3,7 @@
 // the behaviour is observable end to end (a container sets options through its environment).
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded, expectNotForwarded, grandchildPid, reportedSignals, reports, settle } from './helpers/expect.ts';
-import { cleanEnv, fixture, killAll, runPid1 } from './helpers/pid1.ts';
+import { cleanEnv, fixture, killAll, runPid1, TIMER_SLACK_MS } from './helpers/pid1.ts';
 import { until } from './helpers/proc.ts';
 
 afterEach(killAll);
@@ -105,7 +105,7 @@ describe('--kill-after', () => {
     const elapsed = Date.now() - t0;
     expect(e.code).toBe(137);
     expect(elapsed).toBeGreaterThan(950);
-    expect(elapsed).toBeLessThan(2000);
+    expect(elapsed).toBeLessThan(1000 + TIMER_SLACK_MS);
   });
 
   it('without it, a child that ignores TERM keeps running and gets the next signal too', async () => {
@@ -135,7 +135,7 @@ describe('--term-delay', () => {
     await expectForwarded(r, 'SIGTERM', ['child'], 5000);
     const elapsed = Date.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(990);
-    expect(elapsed).toBeLessThan(2000);
+    expect(elapsed).toBeLessThan(1000 + TIMER_SLACK_MS);
     r.closeStdin();
     expect((await r.exit()).code).toBe(0);
   });

@@ -4,7 +4,7 @@
 // Each asserts the exact exit status and that tsinit neither dies nor hangs.
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded, expectInitAnswers, reports } from '../helpers/expect.ts';
-import { fixture, killAll, Pid1Run, runPid1, signalNumber, type Run } from '../helpers/pid1.ts';
+import { fixture, killAll, Pid1Run, runPid1, signalNumber, TIMER_SLACK_MS, type Run } from '../helpers/pid1.ts';
 import { descendantsOf, isRunning, readStat, stateOf } from '../helpers/proc.ts';
 import { hfixture, record, sleep, until, usePrivateInit } from './harness.ts';
 
@@ -100,7 +100,7 @@ describe('a child that ignores SIGTERM', () => {
     expect(e.code).toBe(137);
     expect(r.stderr).toMatch(/kill-after/);
     expect(ms).toBeGreaterThanOrEqual(950);
-    expect(ms).toBeLessThan(1000 + 4000); // the margin is for a loaded 2-core machine
+    expect(ms).toBeLessThan(1000 + TIMER_SLACK_MS);
     record('--kill-after 1s on a TERM-ignoring child', `exit 137 ${ms.toFixed(0)} ms after the first TERM`);
   });
 });

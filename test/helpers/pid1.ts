@@ -16,6 +16,10 @@ export const TSINIT = process.env.TSINIT_BIN ?? resolve(ROOT, 'dist/tsinit');
  */
 export const HOST: 'static' | 'node' = (process.env.TSINIT_HOST as 'static' | 'node' | undefined) ?? (basename(TSINIT).startsWith('tsinit-node') ? 'node' : 'static');
 export const FIXTURES = resolve(ROOT, 'test/fixtures');
+/** How late one of tsinit's timers (--kill-after, --term-delay) may fire and still be on time:
+ * the measured lateness is 8-20 ms, and the suites share 2 cores with each other (a process
+ * start there has taken 12 ms). One bound for every such check, so a file cannot drift. */
+export const TIMER_SLACK_MS = 1000;
 
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
 
