@@ -3,10 +3,11 @@
 // Before the child is spawned an error may end tsinit; after, nothing but the child's end may.
 
 import { readFileSync, writeSync } from 'node:fs';
-import { describeConfig, formatHelp, parseCli, type Config } from '../core/cli.ts';
+import { formatHelp, parseCli, type Config } from '../core/cli.ts';
 import { errnoName } from '../core/errno.ts';
 import * as libc from './libc.ts';
-import { createLogger, type Logger } from '../core/log.ts';
+import { type Logger } from '../core/log.ts';
+import { configureParentDeath, configureReaping, createLog } from '../core/setup.ts';
 import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
 import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
@@ -45,9 +46,9 @@ function main(): void {
   // dropped (PID 1) or ending tsinit (not PID 1).
   catchSignals();
   const config = parseOrExit();
-  const log = createLog(config);
-  configureReaping(log);
-  configureParentDeath(config, log);
+  const log = createLog(config, writeStderr);
+  configureReaping(libc, log);
+  configureParentDeath(libc, config, log);
   const child = spawnOrExit(config, log, inheritFds);
   supervise(config, log, child);
 }
@@ -98,29 +99,6 @@ function parseOrExit(): Config {
     return exitBeforeChild(EXIT_USAGE);
   }
   return parsed.config;
-}
-
-/** The logger the config asks for; its first line (debug) is the config itself. */
-function createLog(config: Config): Logger {
-  const log = createLogger(config.logFormat, config.verbosity, writeStderr);
-  log.log('config', describeConfig(config));
-  return log;
-}
-
-/** Not PID 1: become a subreaper so orphans still come to us (before the spawn, so none slips by). */
-function configureReaping(log: Logger): void {
-  const pid = libc.getpid();
-  if (pid === 1) return;
-  const err = libc.becomeSubreaper();
-  if (err === 0) log.log('subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
-  else log.log('warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
-}
-
-/** --pdeath-signal: the kernel sends it to tsinit when tsinit's parent dies. */
-function configureParentDeath(config: Config, log: Logger): void {
-  if (config.pdeathSignal === null) return;
-  const err = libc.setParentDeathSignal(config.pdeathSignal);
-  if (err !== 0) log.log('warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
 }
 
 /** Spawns the command; a failure ends tsinit with the core's exit code for its errno. */

@@ -5,8 +5,9 @@
 // nothing but its end may.
 
 import './polyfill.ts';
-import { describeConfig, formatHelp, parseCli, type Config } from '../core/cli.ts';
-import { createLogger, type Logger } from '../core/log.ts';
+import { formatHelp, parseCli, type Config } from '../core/cli.ts';
+import { type Logger } from '../core/log.ts';
+import { configureParentDeath, configureReaping, createLog } from '../core/setup.ts';
 import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { childTakesTerminal } from '../core/terminal.ts';
@@ -20,9 +21,9 @@ const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
 function main(): never {
   // No signal step: host.c's main() blocked every signal before the engine started.
   const config = parseOrExit();
-  const log = createLog(config);
-  configureReaping(log);
-  configureParentDeath(config, log);
+  const log = createLog(config, writeStderr);
+  configureReaping(libc, log);
+  configureParentDeath(libc, config, log);
   const child = spawnOrExit(config, log);
   return supervise(config, log, child);
 }
@@ -40,29 +41,6 @@ function parseOrExit(): Config {
     return libc.exit(EXIT_USAGE);
   }
   return parsed.config;
-}
-
-/** The logger the config asks for; its first line (debug) is the config itself. */
-function createLog(config: Config): Logger {
-  const log = createLogger(config.logFormat, config.verbosity, writeStderr);
-  log.log('config', describeConfig(config));
-  return log;
-}
-
-/** Not PID 1: become a subreaper so orphans still come to us (before the spawn, so none slips by). */
-function configureReaping(log: Logger): void {
-  const pid = libc.getpid();
-  if (pid === 1) return;
-  const err = libc.becomeSubreaper();
-  if (err === 0) log.log('subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
-  else log.log('warning', `not PID 1 and cannot become a subreaper: ${libc.describeErrno(err)}; orphans will not be reaped`);
-}
-
-/** --pdeath-signal: the kernel sends it to tsinit when tsinit's parent dies. */
-function configureParentDeath(config: Config, log: Logger): void {
-  if (config.pdeathSignal === null) return;
-  const err = libc.setParentDeathSignal(config.pdeathSignal);
-  if (err !== 0) log.log('warning', `cannot set the parent-death signal: ${libc.describeErrno(err)}`);
 }
 
 /** Spawns the command; a failure ends tsinit with the core's exit code for its errno. */

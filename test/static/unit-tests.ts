@@ -7,3 +7,4 @@ import '../unit/log.test.ts';
 import '../unit/supervisor.test.ts';
 import '../unit/proc.test.ts';
 import '../unit/terminal.test.ts';
+import '../unit/setup.test.ts';

@@ -1,0 +1,36 @@
+// What tsinit does before it spawns, decided once for both hosts: the logger and its first
+// line, a subreaper when tsinit is not PID 1, the parent-death signal. A host passes its libc
+// calls in; nothing here touches the system itself, and nothing here may end tsinit.
+import { describeConfig, type Config } from './cli.ts';
+import { createLogger, type Logger } from './log.ts';
+
+/** The libc calls the set-up needs (each host's libc module has them): 0 or an errno. */
+export interface SetupCalls {
+  getpid(): number;
+  becomeSubreaper(): number;
+  setParentDeathSignal(sig: number): number;
+  describeErrno(errno: number): string;
+}
+
+/** The logger the config asks for, writing through write; its first line (debug) is the config. */
+export function createLog(config: Config, write: (line: string) => boolean): Logger {
+  const log = createLogger(config.logFormat, config.verbosity, write);
+  log.log('config', describeConfig(config));
+  return log;
+}
+
+/** Not PID 1: become a subreaper so orphans still come to us (before the spawn, so none slips by). */
+export function configureReaping(calls: SetupCalls, log: Logger): void {
+  const pid = calls.getpid();
+  if (pid === 1) return;
+  const err = calls.becomeSubreaper();
+  if (err === 0) log.log('subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
+  else log.log('warning', `not PID 1 and cannot become a subreaper: ${calls.describeErrno(err)}; orphans will not be reaped`);
+}
+
+/** --pdeath-signal: the kernel sends it to tsinit when tsinit's parent dies. */
+export function configureParentDeath(calls: SetupCalls, config: Config, log: Logger): void {
+  if (config.pdeathSignal === null) return;
+  const err = calls.setParentDeathSignal(config.pdeathSignal);
+  if (err !== 0) log.log('warning', `cannot set the parent-death signal: ${calls.describeErrno(err)}`);
+}
