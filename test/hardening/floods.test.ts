@@ -201,8 +201,10 @@ describe('a fork bomb in the child, bounded', () => {
       expect(isRunning(pid)).toBe(true);
       const refusals = cg.eventsMax();
       expect(refusals).toBeGreaterThan(0);
-      // It kept forking well past the limit: exits were turned into free pids by the reaper.
-      expect(Number(bomb[1])).toBeGreaterThan(2 * 120);
+      // It forked past the limit: at most 120 of the cgroup's processes exist at once, so every
+      // fork beyond 120 used a pid the reaper had freed. (Not a multiple of it: how many forks fit
+      // in the 8 s depends on the machine, 203 to 333 were seen.)
+      expect(Number(bomb[1])).toBeGreaterThan(120);
       r.closeStdin();
       expect((await r.exit()).code).toBe(0);
       record('fork bomb (pids cgroup, max 120)', `${((ended - t0) / 1000).toFixed(1)} s of bomb, ${bomb[1]} forks, ${refusals} refused by pids.max; SIGUSR2 forwarded in ${latencies.join('/')} ms during it; all reaped ${reapedMs.toFixed(0)} ms after it ended; zombies 0; exit 0`);
@@ -226,7 +228,7 @@ describe('a fork bomb in the child, bounded', () => {
     await until('every bomb process reaped', () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 1, 15_000);
     const reapedMs = performance.now() - ended;
     expect(Number(bomb[2]), `the limit never refused a fork\n${r.output}`).toBeGreaterThan(0);
-    expect(Number(bomb[1]), r.output).toBeGreaterThan(2 * 60);
+    expect(Number(bomb[1]), r.output).toBeGreaterThan(60); // past the limit: pids the reaper freed (see above)
     r.closeStdin();
     expect((await r.exit()).code).toBe(0);
     record('fork bomb (RLIMIT_NPROC 60, uid 65532)', `${((ended - t0) / 1000).toFixed(1)} s of bomb, ${bomb[1]} forks, ${bomb[2]} EAGAIN; SIGUSR2 forwarded in ${latencies.join('/')} ms during it; all reaped ${reapedMs.toFixed(0)} ms after it ended; zombies 0; exit 0`);
