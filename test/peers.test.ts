@@ -6,7 +6,7 @@
 // namespace: the handler's second is cut short (often before it has printed its first line).
 // tsinit's drain waits for the group.
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, killAll, runPid1, TSINIT } from './helpers/pid1.ts';
+import { killAll, stopHandlerApp, TSINIT, type HandlerStop } from './helpers/pid1.ts';
 
 afterEach(killAll);
 
@@ -19,24 +19,10 @@ const INITS = {
 } as const;
 type InitName = keyof typeof INITS;
 
-interface Outcome { code: number | null; handlerSeconds: number | null; output: string }
-
-/** One shell-form run: wait for the app, TERM the init as `docker stop` does, read how long the handler ran. */
-async function shellFormStop(init: InitName): Promise<Outcome> {
-  const [bin, ...args] = INITS[init];
-  const r = runPid1([...args, 'sh', '-c', fixture('handler-app.sh')], { init: bin });
-  await r.waitProcess('sleep 100');
-  await r.signal('SIGTERM');
-  const e = await r.exit();
-  const start = r.stdout.match(/^start (\d+\.\d+)$/m);
-  const done = r.stdout.match(/^done (\d+\.\d+)$/m);
-  return { code: e.code, handlerSeconds: start && done ? Number(done[1]) - Number(start[1]) : null, output: r.output };
-}
-
 describe(`shell form, ${RUNS} runs per init: does the app's 1 s TERM handler run to its end?`, () => {
   it.each(Object.keys(INITS) as InitName[])('%s', async (init) => {
-    const results: Outcome[] = [];
-    for (let batch = 0; batch < RUNS / 4; batch++) results.push(...await Promise.all(Array.from({ length: 4 }, () => shellFormStop(init))));
+    const results: HandlerStop[] = [];
+    for (let batch = 0; batch < RUNS / 4; batch++) results.push(...await Promise.all(Array.from({ length: 4 }, () => { const [bin, ...args] = INITS[init]; return stopHandlerApp(args, { init: bin }); })));
     const finished = results.filter((x) => x.handlerSeconds !== null && x.handlerSeconds >= 0.95).length;
     const example = results.find((x) => (init === 'tsinit') === (x.handlerSeconds === null))?.output;
     expect(finished, `${init}: ${finished} of ${RUNS} handlers finished; e.g.\n${example}`).toBe(init === 'tsinit' ? RUNS : 0);

@@ -3,7 +3,7 @@
 // the behaviour is observable end to end (a container sets options through its environment).
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded, expectNotForwarded, grandchildPid, reportedSignals, reports, settle } from './helpers/expect.ts';
-import { cleanEnv, fixture, killAll, runPid1, TIMER_SLACK_MS } from './helpers/pid1.ts';
+import { cleanEnv, fixture, killAll, runPid1, stopHandlerApp, TIMER_SLACK_MS } from './helpers/pid1.ts';
 import { until } from './helpers/proc.ts';
 
 afterEach(killAll);
@@ -36,19 +36,10 @@ describe('--drain', () => {
     // test/fixtures/handler-app.sh is an app as users write it: the handler runs
     // `date`, `sleep 1`, `date`, all born after tsinit forwarded the TERM, and dash (the main
     // child) dies of that TERM at once, so the drain starts while the handler runs.
-    const once = async (): Promise<{ seconds: number | null; output: string }> => {
-      const r = runPid1(['--', 'sh', '-c', fixture('handler-app.sh')]);
-      await r.waitProcess('sleep 100');
-      await r.signal('SIGTERM');
-      const e = await r.exit();
-      const start = r.stdout.match(/^start (\d+\.\d+)$/m);
-      const done = r.stdout.match(/^done (\d+\.\d+)$/m);
-      const seconds = start && done ? Number(done[1]) - Number(start[1]) : null;
-      return { seconds, output: `exit ${e.code}, handler took ${seconds} s\n${r.output}` };
-    };
+    const once = () => stopHandlerApp(['--']);
     const results = [];
     for (let batch = 0; batch < 5; batch++) results.push(...await Promise.all(Array.from({ length: 4 }, once)));
-    const cut = results.filter((x) => x.seconds === null || x.seconds < 0.95);
+    const cut = results.filter((x) => x.handlerSeconds === null || x.handlerSeconds < 0.95);
     expect(cut.length, `${cut.length} of 20 runs cut the handler short; the first:\n${cut[0]?.output}`).toBe(0);
   }, 120_000);
 

@@ -194,3 +194,21 @@ export async function runToEnd(args: readonly string[], opts: RunOptions & { pid
 export function fixture(name: string): string {
   return resolve(FIXTURES, name);
 }
+
+export interface HandlerStop { code: number | null; handlerSeconds: number | null; output: string }
+
+/**
+ * test/fixtures/handler-app.sh in shell form (`sh -c`) as PID 1 under the init (tsinit unless
+ * opts.init; initArgs end with `--`), TERMed as `docker stop` does once it runs: how long its
+ * handler's `sleep 1` ran between its two timestamps (null: cut short), and the exit status.
+ */
+export async function stopHandlerApp(initArgs: readonly string[], opts: RunOptions = {}): Promise<HandlerStop> {
+  const r = runPid1([...initArgs, 'sh', '-c', fixture('handler-app.sh')], opts);
+  await r.waitProcess('sleep 100');
+  await r.signal('SIGTERM');
+  const e = await r.exit();
+  const start = r.stdout.match(/^start (\d+\.\d+)$/m);
+  const done = r.stdout.match(/^done (\d+\.\d+)$/m);
+  const handlerSeconds = start && done ? Number(done[1]) - Number(start[1]) : null;
+  return { code: e.code, handlerSeconds, output: `exit ${e.code}, handler took ${handlerSeconds} s\n${r.output}` };
+}
