@@ -102,6 +102,34 @@ export function descendantsOf(pid: number): ProcStat[] {
   return out;
 }
 
+/**
+ * For a failure message: each thread of each pid, its state and whether sig is pending for the
+ * thread or the process, blocked, or caught. Tells "never sent" from "pending, not taken".
+ */
+export function signalReport(pids: number[], sig: number): string {
+  const bit = 1n << BigInt(sig - 1);
+  const lines: string[] = [];
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      lines.push(`${pid}: gone`);
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const st = readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
+        const field = (f: string): string => new RegExp(`^${f}:\\s*(.*)$`, 'm').exec(st)?.[1] ?? '?';
+        const has = (f: string): string => ((BigInt(`0x${field(f)}`) & bit) !== 0n ? f : '');
+        const flags = ['SigPnd', 'ShdPnd', 'SigBlk', 'SigCgt'].map(has).filter(Boolean).join(' ') || 'none';
+        lines.push(`${pid}/${tid} ${field('Name')} ${field('State')}; signal ${sig}: ${flags}`);
+      } catch { /* the thread ended while we looked */ }
+    }
+  }
+  return lines.join('\n');
+}
+
 /** Zombies among the descendants of pid (for an init: children it has not reaped yet). */
 export function zombiesUnder(pid: number): number[] {
   return descendantsOf(pid).filter((p) => p.state === 'Z').map((p) => p.pid);
