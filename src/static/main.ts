@@ -24,8 +24,11 @@ function main(): never {
   const log = createLog(config, writeStderr);
   configureReaping(libc, log);
   configureParentDeath(libc, config, log);
+  // Built before the spawn: after it, only the supervisor's fields are set before the loop runs.
+  const loop = new Loop();
+  const system = createSystem(loop);
   const child = spawnOrExit(config, log);
-  return supervise(config, log, child);
+  return supervise(loop, new Supervisor(config, system, log, child));
 }
 
 /** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
@@ -49,7 +52,12 @@ function spawnOrExit(config: Config, log: Logger): number {
   // The command is tsinit's own argv from its index on (argv[0] is tsinit): the exact bytes.
   const result = libc.spawn(1 + config.commandIndex, takeTerminal);
   if ('errno' in result) return exitSpawnFailed(config, log, result.errno);
-  log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
+  // The child runs: from here on nothing may end tsinit, a failed log line included.
+  try {
+    log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
+  } catch (e) {
+    reportInternalError(e);
+  }
   return result.pid;
 }
 
@@ -60,10 +68,8 @@ function exitSpawnFailed(config: Config, log: Logger, errno: number): never {
   return libc.exit(failure.code);
 }
 
-/** Hands the running child to the supervisor and runs tini's loop for good: signals, reaping, timers. */
-function supervise(config: Config, log: Logger, child: number): never {
-  const loop = new Loop();
-  const supervisor = new Supervisor(config, createSystem(loop), log, child);
+/** Runs tini's loop for good with the supervisor of the running child: signals, reaping, timers. */
+function supervise(loop: Loop, supervisor: Supervisor): never {
   return loop.run({
     onSignal: (sig) => supervisor.onSignal(sig),
     reap: () => supervisor.reap(),
@@ -90,7 +96,8 @@ function describeError(e: unknown): string {
 try {
   main();
 } catch (e) {
-  // Only reachable before the loop runs, so before the child exists: one line, exit 1.
+  // Reachable before the child exists, or from the Supervisor's constructor (field
+  // assignments, run by every unit test): past that, the loop catches. One line, exit 1.
   reportInternalError(e);
   libc.exit(EXIT_FAILURE);
 }
