@@ -3,7 +3,8 @@
 //           to Duktape bytecode and embedded in src/static/host.c, linked statically with musl
 //   node    dist/tsinit-node: Node's own Single Executable Application of src/node
 // `node build.mjs` builds both for x64; --arm64 adds both for arm64; --release also writes
-// dist/release/; --npm writes only the npm package's bin (prepack). Each step fails on its own.
+// dist/release/; --npm writes only the npm package's bin (prepack). main() below lists the steps;
+// each fails on its own with one line.
 // Debian packages come from .ci/install; nothing is vendored.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -61,6 +62,40 @@ export const BAKED_EXEC_ARGV = [
 const NPM_GUARD = `#!/usr/bin/env node
 // tsinit ${pkg.version}, the npm package's bin: the bundle run by the Node on PATH (needs >= 26.9 for node:ffi).
 (function(){var v=process.versions.node.split('.').map(Number);if(v[0]<26||(v[0]===26&&v[1]<9)){process.stderr.write('tsinit: error: node:ffi is not available in node '+process.version+' (tsinit needs Node >= 26.9)\\n');process.exit(1)}})();`;
+
+/** `node build.mjs [--arm64] [--release] [--npm]`: the build, step by step. */
+async function main(args) {
+  const flags = new Set(args);
+  const unknown = [...flags].filter((f) => !['--arm64', '--release', '--npm'].includes(f));
+  if (unknown.length > 0) {
+    console.error(`build: unknown option ${unknown.join(' ')} (expected --arm64, --release or --npm)`);
+    process.exit(2);
+  }
+  mkdirSync('dist', { recursive: true });
+  step('type-check', () => execFileSync('node_modules/.bin/tsc', ['-p', '.'], { stdio: 'inherit' }));
+  if (flags.has('--npm')) {
+    mkdirSync('dist/npm', { recursive: true });
+    await step('bundle (npm)', () => bundle(`${NPM_BIN}.tmp`, NPM_GUARD));
+    moveInto(`${NPM_BIN}.tmp`, NPM_BIN);
+    console.log(`build: ${NPM_BIN} (${size(NPM_BIN)}, runs on the Node on PATH)`);
+    process.exit(0);
+  }
+  const targets = flags.has('--arm64') || flags.has('--release') ? ['linux-x64', 'linux-arm64'] : ['linux-x64'];
+  for (const t of targets) {
+    const { output, bytecode } = await step(`static ${t}`, () => buildStatic(t));
+    console.log(`build: ${output} (${size(output)}, static musl, Duktape bytecode ${(bytecode / 1e3).toFixed(1)} KB, ${t})`);
+  }
+  mkdirSync('build', { recursive: true });
+  await step('bundle (node)', () => bundle('build/tsinit-node.cjs'));
+  for (const t of targets) {
+    const out = step(`node ${t}`, () => buildTarget(t));
+    console.log(`build: ${out} (${size(out)}, node ${NODE_VERSION} ${t})`);
+  }
+  if (flags.has('--release')) {
+    const dir = step('release', () => writeRelease());
+    for (const f of readdirSync(dir)) console.log(`build: ${dir}/${f} (${size(`${dir}/${f}`)})`);
+  }
+}
 
 /** One step of the build: its result, or one line naming the step and exit 1. */
 function step(name, fn) {
@@ -316,37 +351,11 @@ export function writeRelease(dir = 'dist/release') {
   return dir;
 }
 
-const size = (f) => { const n = statSync(f).size; return n < 1e6 ? `${(n / 1e3).toFixed(1)} KB` : `${(n / 1e6).toFixed(1)} MB`; };
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const flags = new Set(process.argv.slice(2));
-  const unknown = [...flags].filter((f) => !['--arm64', '--release', '--npm'].includes(f));
-  if (unknown.length > 0) {
-    console.error(`build: unknown option ${unknown.join(' ')} (expected --arm64, --release or --npm)`);
-    process.exit(2);
-  }
-  mkdirSync('dist', { recursive: true });
-  step('type-check', () => execFileSync('node_modules/.bin/tsc', ['-p', '.'], { stdio: 'inherit' }));
-  if (flags.has('--npm')) {
-    mkdirSync('dist/npm', { recursive: true });
-    await step('bundle (npm)', () => bundle(`${NPM_BIN}.tmp`, NPM_GUARD));
-    moveInto(`${NPM_BIN}.tmp`, NPM_BIN);
-    console.log(`build: ${NPM_BIN} (${size(NPM_BIN)}, runs on the Node on PATH)`);
-    process.exit(0);
-  }
-  const targets = flags.has('--arm64') || flags.has('--release') ? ['linux-x64', 'linux-arm64'] : ['linux-x64'];
-  for (const t of targets) {
-    const { output, bytecode } = await step(`static ${t}`, () => buildStatic(t));
-    console.log(`build: ${output} (${size(output)}, static musl, Duktape bytecode ${(bytecode / 1e3).toFixed(1)} KB, ${t})`);
-  }
-  mkdirSync('build', { recursive: true });
-  await step('bundle (node)', () => bundle('build/tsinit-node.cjs'));
-  for (const t of targets) {
-    const out = step(`node ${t}`, () => buildTarget(t));
-    console.log(`build: ${out} (${size(out)}, node ${NODE_VERSION} ${t})`);
-  }
-  if (flags.has('--release')) {
-    const dir = step('release', () => writeRelease());
-    for (const f of readdirSync(dir)) console.log(`build: ${dir}/${f} (${size(`${dir}/${f}`)})`);
-  }
+/** A file's size for the build's lines: KB or MB. */
+function size(f) {
+  const n = statSync(f).size;
+  return n < 1e6 ? `${(n / 1e3).toFixed(1)} KB` : `${(n / 1e6).toFixed(1)} MB`;
 }
+
+// Run, not imported (the unit tests and the bench import the steps above).
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));
