@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { ROOT, TSINIT } from '../helpers/pid1.ts';
+import { FIXTURES, ROOT, TSINIT } from '../helpers/pid1.ts';
 import { SLOW_WAIT_MS, statusKb, untilWithin } from '../helpers/proc.ts';
 
 export const HARDENING_FIXTURES = resolve(ROOT, 'test/fixtures/hardening');
@@ -26,12 +26,14 @@ export interface PrivateInit {
 /**
  * A copy of a fixture in the private directory, for tests that run as uid 65534: the
  * checkout itself may sit below a directory only root can enter (a CI clone in mktemp -d).
+ * The module the Python fixtures import (test/fixtures/eof.py) is copied beside it.
  */
 export function fixtureFor65534(init: PrivateInit, path: string): string {
-  const copy = join(init.dir, basename(path));
-  copyFileSync(path, copy);
-  chmodSync(copy, 0o755);
-  return copy;
+  for (const file of [path, join(FIXTURES, 'eof.py')]) {
+    copyFileSync(file, join(init.dir, basename(file)));
+    chmodSync(join(init.dir, basename(file)), 0o755);
+  }
+  return join(init.dir, basename(path));
 }
 
 /**
