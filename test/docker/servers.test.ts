@@ -215,7 +215,14 @@ async function runSignal(c: SignalCase): Promise<SignalOutcome> {
       if (c.signal !== 'USR1') expect(answers, 'answered at the first try').toHaveLength(1);
     }
     const logs = await ct.logs();
-    const killed = [...logs.matchAll(new RegExp(`terminated due to signal ${signalNumber(`SIG${c.signal}`)}\\b`, 'g'))].length;
+    // Gunicorn 20.1 logs "Worker with pid N was terminated due to signal S" from its SIGCHLD
+    // handler. When that handler runs while the master is writing another line to stderr,
+    // Python raises "reentrant call inside <_io.BufferedWriter name='<stderr>'>" and the line is
+    // lost (seen once in 4 whole-suite runs, on USR1). The traceback printed in its place goes
+    // through that warning call in reap_workers, and only an abnormal death reaches it: count it.
+    const logged = [...logs.matchAll(new RegExp(`terminated due to signal ${signalNumber(`SIG${c.signal}`)}\\b`, 'g'))].length;
+    const lost = [...logs.matchAll(/, in reap_workers\n\s+self\.log\.warning\(/g)].length;
+    const killed = logged + lost;
     return { client: result, before, after, killed, reopened, exit, logs };
   } finally {
     await ct.remove();
