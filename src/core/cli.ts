@@ -24,6 +24,8 @@ export interface Config {
   rewrite: ReadonlyMap<number, number>;
   remapExit: ReadonlySet<number>;
   pdeathSignal: number | null;
+  /** The signal that asks for a shutdown (Docker's STOPSIGNAL): held by --term-delay, arms --kill-after, marks who the drain spares. */
+  stopSignal: number;
   logFormat: LogFormat;
 }
 
@@ -82,11 +84,13 @@ const ROWS = [
   { key: 'singleChild', short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', default: false, flag: switchOn, parse: booleanOf, describe: (yes) => (yes ? 'single-child' : ''),
     help: 'Forward signals to the child alone, not to its process group.' },
   { key: 'drainMs', long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', default: 5000, parse: durationOf, describe: (ms) => `drain=${formatDuration(ms)}`,
-    help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). After a forwarded TERM/INT/QUIT, the group it reached and what the signalled processes start are waited for, not signalled again.' },
+    help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). Processes that got the stop signal, and what they started, are waited for, not signalled again.' },
+  { key: 'stopSignal', long: 'stop-signal', env: 'TSINIT_STOP_SIGNAL', value: 'SIG', default: 15, parse: stopSignalOf, describe: (sig) => (sig === 15 ? '' : `stop-signal=${formatSignal(sig)}`),
+    help: "The signal that asks for a shutdown, as the image's STOPSIGNAL (default TERM): --term-delay holds it, --kill-after starts with it. Other signals are only forwarded." },
   { key: 'killAfterMs', long: 'kill-after', env: 'TSINIT_KILL_AFTER', value: 'DURATION', default: null, parse: durationOf, describe: (ms) => (ms === null ? '' : `kill-after=${formatDuration(ms)}`),
-    help: 'After forwarding TERM/INT/QUIT, SIGKILL everything if the child still runs after DURATION; exit 137.' },
+    help: 'After forwarding the stop signal, SIGKILL everything if the child still runs after DURATION; exit 137.' },
   { key: 'termDelayMs', long: 'term-delay', env: 'TSINIT_TERM_DELAY', value: 'DURATION', default: null, parse: durationOf, describe: (ms) => (ms === null ? '' : `term-delay=${formatDuration(ms)}`),
-    help: 'Hold a SIGTERM for DURATION before forwarding it (a second TERM, or INT/QUIT, releases it).' },
+    help: 'Hold the stop signal for DURATION before forwarding it (a second one, or TERM/INT/QUIT, releases it).' },
   { key: 'waitAll', long: 'wait-all', env: 'TSINIT_WAIT_ALL', default: false, flag: switchOn, parse: booleanOf, describe: (yes) => (yes ? 'wait-all' : ''),
     help: 'When the child exits, wait for every other descendant too (double-forking daemons).' },
   { key: 'rewrite', short: 'r', long: 'rewrite', env: 'TSINIT_REWRITE', value: 'FROM:TO', default: new Map(), list: true, parse: rewriteOf, describe: describeRewrites,
@@ -286,6 +290,13 @@ function signalOf(text: string): Parsed<number> {
     return reject('signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1');
   }
   return reject('expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15');
+}
+
+/** A stop signal: any forwarded signal; KILL, STOP and CHLD never reach tsinit to be one. */
+function stopSignalOf(text: string): Parsed<number> {
+  const sig = signalOf(text);
+  if (sig.ok && (sig.value === SIGKILL || sig.value === SIGSTOP || sig.value === SIGCHLD)) return reject(`${formatSignal(sig.value)} cannot be the stop signal (KILL and STOP cannot be caught; CHLD is tsinit's cue to reap)`);
+  return sig;
 }
 
 /** `FROM:TO` added to the rules so far; an error about one signal shows that signal alone. */

@@ -1,6 +1,7 @@
 // The process tree below tsinit, read from /proc through what a host can do: read a small file
-// and list a directory. Pure: the host injects both. Used by the drain (who is left) and by
-// the supervisor's bookkeeping of who was told to stop.
+// and list a directory. Pure: the host injects both. Also the one rule for signalling a process
+// read from /proc: hold it (a pidfd), check it is still the one the walk saw, then signal the
+// handle. A number read from /proc may belong to another process by the time it is used.
 
 /** What a host gives the walk: a file's text and a directory's names, null when unreadable. */
 export interface ProcReader {
@@ -8,50 +9,139 @@ export interface ProcReader {
   listDir(path: string): string[] | null;
 }
 
-export interface ProcessInfo { pid: number; ppid: number; pgid: number }
+/** One process below tsinit as the walk saw it. */
+export interface ProcessInfo {
+  pid: number;
+  /** Its parent now (stat's field 4). */
+  ppid: number;
+  pgid: number;
+  /** Start time in clock ticks since boot (stat's field 22): with the pid, the process's identity. */
+  start: number;
+}
 
-/** ppid and pgid from the text of /proc/<pid>/stat (the fields after the command, which may hold spaces and parentheses). */
-export function parseStat(text: string): { ppid: number; pgid: number } | null {
+/** A walked process and the parent whose children file listed it. */
+export interface Descendant extends ProcessInfo {
+  parent: number;
+}
+
+/** Fields of /proc/<pid>/stat the walk needs (the ones after the command, which may hold spaces and parentheses). */
+export function parseStat(text: string): { pid: number; ppid: number; pgid: number; threads: number; start: number } | null {
   const end = text.lastIndexOf(')');
   if (end < 0) return null;
+  const pid = parseInt(text, 10);
+  // fields[0] is field 3 (state): field n is fields[n - 3].
   const fields = text.slice(end + 2).split(' ');
   const ppid = Number(fields[1]);
   const pgid = Number(fields[2]);
-  return isNaN(ppid) || isNaN(pgid) ? null : { ppid, pgid };
+  const threads = Number(fields[17]);
+  const start = Number(fields[19]);
+  return isNaN(pid) || isNaN(ppid) || isNaN(pgid) || isNaN(threads) || isNaN(start) || fields.length < 20 ? null : { pid, ppid, pgid, threads, start };
+}
+
+/** What a /proc mount tells about tsinit's own pid namespace. */
+export type ProcView = 'ours' | 'absent' | 'foreign';
+
+/**
+ * Whether /proc describes tsinit's own pid namespace: /proc/self/stat names tsinit by the pid
+ * getpid() gave. Under `unshare --pid --fork` without --mount-proc, or a bind of the host's
+ * procfs, it names tsinit by its pid outside, and every number read there belongs to
+ * another namespace: signalling those numbers here would hit other processes.
+ */
+export function checkProcView(proc: ProcReader, ownPid: number): ProcView {
+  const text = proc.readFile('/proc/self/stat');
+  if (text === null) return 'absent';
+  const info = parseStat(text);
+  return info !== null && info.pid === ownPid ? 'ours' : 'foreign';
 }
 
 /** Children of one process: the union over its threads (a fork is listed under the thread that made it). */
-function childrenOf(proc: ProcReader, pid: number | 'self'): number[] | null {
-  const tids = proc.listDir(`/proc/${pid}/task`);
+function childrenOf(proc: ProcReader, pid: number | 'self', threads: number): number[] | null {
+  // One thread (nearly every process): its one children file, without listing task/.
+  const tids = threads === 1 && pid !== 'self' ? [String(pid)] : proc.listDir(`/proc/${pid}/task`);
   if (tids === null) return null;
   const out: number[] = [];
-  for (const tid of tids) {
+  for (let t = 0; t < tids.length; t++) {
     // A thread that ended while we looked has no file any more: nothing to add.
-    const text = proc.readFile(`/proc/${pid}/task/${tid}/children`);
+    const text = proc.readFile(`/proc/${pid}/task/${tids[t]}/children`);
     if (text === null) continue;
-    for (const field of text.split(' ')) if (field !== '' && field !== '\n') out.push(Number(field));
+    const fields = text.split(' ');
+    for (let f = 0; f < fields.length; f++) if (fields[f] !== '' && fields[f] !== '\n') out.push(Number(fields[f]));
   }
   return out;
 }
 
-/** Every descendant of tsinit, breadth first, or null when /proc is not there to ask. */
-export function listDescendants(proc: ProcReader): ProcessInfo[] | null {
-  const first = childrenOf(proc, 'self');
+/**
+ * Every descendant of tsinit (ownPid), parents before children, or null when /proc is not
+ * there to ask. A process whose ppid is neither the parent that listed it nor tsinit is not
+ * what was listed (the number was freed and taken by another process between the two reads):
+ * it and its subtree are left out. Linear: a queue read by index, one stat and one children
+ * file per single-threaded process.
+ */
+export function listDescendants(proc: ProcReader, ownPid: number): Descendant[] | null {
+  const first = childrenOf(proc, 'self', 0);
   if (first === null) return null;
   const queue: number[] = first;
+  const parents: number[] = [];
+  for (let i = 0; i < first.length; i++) parents.push(ownPid);
   const seen: Record<string, true> = {};
-  const out: ProcessInfo[] = [];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
+  const out: Descendant[] = [];
+  for (let head = 0; head < queue.length; head++) {
+    const pid = queue[head]!;
+    const parent = parents[head]!;
     if (seen[pid]) continue;
     seen[pid] = true;
     const stat = proc.readFile(`/proc/${pid}/stat`);
     const info = stat === null ? null : parseStat(stat);
     if (info === null) continue; // gone already
-    out.push({ pid, ppid: info.ppid, pgid: info.pgid });
+    if (info.ppid !== parent && info.ppid !== ownPid) continue; // the number is another process's now
+    out.push({ pid, ppid: info.ppid, pgid: info.pgid, start: info.start, parent });
     // A process that exited while we walked has no children left to list: they are being re-parented to us.
-    const kids = childrenOf(proc, pid);
-    if (kids !== null) for (const k of kids) queue.push(k);
+    const kids = childrenOf(proc, pid, info.threads);
+    if (kids !== null) for (let k = 0; k < kids.length; k++) { queue.push(kids[k]!); parents.push(pid); }
   }
   return out;
+}
+
+/** The calls that hold and signal one process: pidfd_open, pidfd_send_signal, close, kill, and a fresh stat. */
+export interface ProcessCalls {
+  /** pidfd_open(pid, 0): a descriptor, or -errno (-ENOSYS before Linux 5.3). */
+  openProcess(pid: number): number;
+  /** pidfd_send_signal(fd, sig, NULL, group ? PIDFD_SIGNAL_PROCESS_GROUP : 0): 0 or the errno. */
+  signalProcess(fd: number, sig: number, group: boolean): number;
+  closeProcess(fd: number): void;
+  /** kill(2): 0 or the errno. */
+  kill(pid: number, sig: number): number;
+  /** The process at pid now, or null (gone, or no /proc). */
+  processInfo(pid: number): ProcessInfo | null;
+}
+
+const ESRCH = 3;
+
+export type SignalOutcome = 'sent' | 'gone' | 'not-ours';
+
+/**
+ * Signals p, the process a walk saw, only if it still is that process and still below tsinit.
+ * With pidfds: open one on the pid, then check the process at that pid is p (same start time,
+ * a parent that is p's listing parent or tsinit); a descriptor opened before the check names
+ * p for good, so the signal sent through it cannot reach a later owner of the number. Without
+ * (ENOSYS, or no descriptor to spare): only tsinit's own children are signalled by number — a
+ * child's pid stays tsinit's until tsinit reaps it, which cannot happen during this call.
+ */
+export function signalDescendant(calls: ProcessCalls, ownPid: number, p: Descendant, sig: number): SignalOutcome {
+  const fd = calls.openProcess(p.pid);
+  if (fd === -ESRCH) return 'gone';
+  const now = calls.processInfo(p.pid);
+  const same = now !== null && now.start === p.start && (now.ppid === p.parent || now.ppid === ownPid);
+  if (fd < 0) {
+    if (now === null) return 'gone';
+    if (!same || now.ppid !== ownPid) return 'not-ours';
+    return calls.kill(p.pid, sig) === 0 ? 'sent' : 'gone';
+  }
+  try {
+    if (now === null) return 'gone';
+    if (!same) return 'not-ours';
+    return calls.signalProcess(fd, sig, false) === 0 ? 'sent' : 'gone';
+  } finally {
+    calls.closeProcess(fd);
+  }
 }

@@ -3,6 +3,7 @@
 // calls in; nothing here touches the system itself, and nothing here may end tsinit.
 import { describeConfig, type Config } from './cli.ts';
 import { createLogger, type Logger } from './log.ts';
+import { checkProcView, type ProcReader } from './proc.ts';
 
 /** The libc calls the set-up needs (each host's libc module has them): 0 or an errno. */
 export interface SetupCalls {
@@ -33,4 +34,16 @@ export function configureParentDeath(calls: SetupCalls, config: Config, log: Log
   if (config.pdeathSignal === null) return;
   const err = calls.setParentDeathSignal(config.pdeathSignal);
   if (err !== 0) log.log('warning', `cannot set the parent-death signal: ${calls.describeErrno(err)}`);
+}
+
+/**
+ * Whether tsinit may read process numbers from /proc: only a /proc of its own pid namespace.
+ * One of another namespace (unshare --pid without --mount-proc, a bind of the host's procfs)
+ * is treated as absent, with one warning: its numbers name other processes here.
+ */
+export function configureProc(proc: ProcReader, calls: Pick<SetupCalls, 'getpid'>, log: Logger): boolean {
+  const view = checkProcView(proc, calls.getpid());
+  if (view === 'foreign') log.log('warning', '/proc shows another pid namespace than tsinit\'s: not reading it (mount a proc of this namespace for the drain to see every descendant)');
+  if (view === 'absent') log.log('config', 'no /proc: the drain can name only the child\'s group');
+  return view === 'ours';
 }

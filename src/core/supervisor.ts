@@ -1,30 +1,35 @@
-// The state machine after the child is spawned: running (holding a TERM with --term-delay) →
-// (waiting-all) → draining → exiting, with killing states after --kill-after or the drain.
-// It decides what each signal becomes (rewrite, drop, delay, forward), when to reap, drain
-// and kill, and the exit code. It reaches the system only through the injected System, so
+// The state machine after the child is spawned: running (holding a stop request with
+// --term-delay) → (waiting-all) → draining → exiting, with killing states after --kill-after or
+// the drain. It decides what each signal becomes (rewrite, drop, delay, forward), when to reap,
+// drain and kill, and the exit code. It reaches the system only through the injected System, so
 // tests drive it with a fake. Nothing here may throw once the child runs: PID 1 must live.
+//
+// What it signals, and why that is always tsinit's own: the child and its group by number only
+// while the child is unreaped (its pid, and so its group's id, cannot be reused until tsinit
+// reaps it); after that the group through a pidfd held since the start; and any other
+// process only through signalDescendant (src/core/proc.ts), which holds it before signalling.
 
 import type { Config } from './cli.ts';
 import { formatDuration } from './duration.ts';
-import type { Fields, Logger } from './log.ts';
-import { formatSignal, SIGKILL, SIGQUIT, SIGINT, SIGTERM, TERMINATING_SIGNALS } from './signals.ts';
-import type { ProcessInfo } from './proc.ts';
+import type { Fields, LogEvent, Logger } from './log.ts';
+import { formatSignal, SIGKILL, SIGTERM, TERMINATING_SIGNALS } from './signals.ts';
+import { signalDescendant, type Descendant, type ProcessCalls } from './proc.ts';
 import { decodeWaitStatus, exitCodeForKillAfter, exitCodeOf, remapExitCode, type ChildEnd } from './status.ts';
 
 export const ESRCH = 3;
+const EINVAL = 22;
 
-/** One process below tsinit as the host sees it now (src/core/proc.ts reads it from /proc). */
-export type Descendant = ProcessInfo;
+export type { Descendant };
 
 /** Everything the supervisor needs from the operating system. */
-export interface System {
-  /** kill(2): 0 or the errno. */
-  kill(pid: number, sig: number): number;
+export interface System extends ProcessCalls {
   /** One waitpid(-1, WNOHANG). */
   waitAny(): { pid: number; status: number } | 'none' | 'no-children';
-  /** Every descendant of tsinit with its parent (tsinit's own pid for its children) and process group, or null when /proc cannot tell. */
+  /** Every descendant of tsinit, parents first, or null when there is no /proc of tsinit's own pid namespace to ask. */
   descendants(): Descendant[] | null;
-  /** True when tsinit is PID 1 of its pid namespace (kill(-1) then means "all but me"). */
+  /** tsinit's pid (1 as PID 1). */
+  readonly ownPid: number;
+  /** True when tsinit is PID 1 of its pid namespace: its exit then ends every process left in it. */
   readonly isPid1: boolean;
   setTimer(ms: number, fn: () => void): unknown;
   clearTimer(timer: unknown): void;
@@ -32,10 +37,12 @@ export interface System {
   exit(code: number): void;
 }
 
-/** A shutdown under way while the child runs: a terminating signal went to it. */
+/** A shutdown under way while the child runs: the stop signal went to it. */
 interface Stopping {
-  /** --kill-after's timer, from the first terminating signal; null without --kill-after. */
+  /** --kill-after's timer, from the first stop signal; null without --kill-after. */
   readonly killAfter: unknown;
+  /** When --kill-after expires (the timer is the cue; reap() checks this too, in case a timer was lost). */
+  readonly killAt: number | null;
 }
 
 /**
@@ -47,36 +54,62 @@ type State =
   | { readonly kind: 'running'; readonly stopping: Stopping | null }
   /** The child runs; --term-delay holds a stop request (received as `received`, to send as `sig`). */
   | { readonly kind: 'holding'; readonly stopping: Stopping | null; readonly received: string; readonly sig: number; readonly action: Action; readonly timer: unknown }
-  /** --kill-after expired: everything got SIGKILL; the exit waits for the child's reaping or the grace. */
-  | { readonly kind: 'killing-child'; readonly code: number; readonly grace: unknown }
+  /** --kill-after expired: everything is being killed; the exit waits for the child's reaping or the grace. */
+  | { readonly kind: 'killing-child'; readonly code: number; readonly sweep: Sweep }
   /** The child is gone; --wait-all waits for every other descendant. */
   | { readonly kind: 'waiting-all'; readonly code: number }
   /** The child is gone; what is left has until the deadline to exit. */
-  | { readonly kind: 'draining'; readonly code: number; readonly deadline: unknown }
-  /** The child is gone; what was left got SIGKILL, the exit waits for their reaping or the grace. */
-  | { readonly kind: 'killing-rest'; readonly code: number; readonly grace: unknown }
+  | { readonly kind: 'draining'; readonly code: number; readonly deadline: unknown; readonly deadlineAt: number; readonly reason: string }
+  /** The child is gone; what is left is being killed, the exit waits for their reaping or the grace. */
+  | { readonly kind: 'killing-rest'; readonly code: number; readonly sweep: Sweep }
   | { readonly kind: 'exiting' };
 
+/** The repeated SIGKILL pass of a killing state: its timers and when its grace ends. */
+interface Sweep { readonly grace: unknown; readonly graceAt: number; next: unknown }
+
 type Holding = Extract<State, { kind: 'holding' }>;
-type KillingChild = Extract<State, { kind: 'killing-child' }>;
+type Killing = Extract<State, { kind: 'killing-child' | 'killing-rest' }>;
 type ChildRunning = Extract<State, { kind: 'running' | 'holding' | 'killing-child' }>;
 type ChildGone = Extract<State, { kind: 'waiting-all' | 'draining' | 'killing-rest' }>;
 type Action = 'forwarded' | 'rewritten';
 
 /** After SIGKILLing what is left, how long to wait for the kernel to hand back the bodies. */
 const KILL_REAP_GRACE_MS = 2000;
+/**
+ * How often a killing state walks again: a parent that forked during one walk leaves children
+ * no walk listed yet; the passes go on until a walk comes back empty or the grace ends.
+ */
+const SWEEP_INTERVAL_MS = 20;
 
 export class Supervisor {
   private state: State = { kind: 'running', stopping: null };
-  /** Processes already sent a terminating signal in this shutdown: the drain skips them. */
-  private readonly signalled = new Set<number>();
+  /**
+   * Who got the stop signal (or was left to finish a shutdown), as pid → start time at that
+   * moment: the drain does not send them a second one, and a killing pass may SIGKILL them.
+   * The start time keeps a later owner of the number out; reaping prunes an entry.
+   */
+  private readonly told = new Map<number, number>();
+  /** The stop signal went to the child's whole group (no /proc: the drain's only record). */
+  private groupTold = false;
+  /** How the child ended, once reaped (set before anything else happens). */
+  private childEnd: ChildEnd | null = null;
+  /** A pidfd of the child, opened while it runs: after its reaping, the one safe handle on its group. */
+  private readonly childHandle: number;
+  /** The drain left processes it could not safely signal yet (no pidfd): walk again after each reaping. */
+  private unreached = false;
+  /** The last walk failed: its empty list must not prune the record of who was told. */
+  private walkFailed = false;
 
   constructor(
     private readonly config: Config,
     private readonly sys: System,
     private readonly log: Logger,
     readonly childPid: number,
-  ) {}
+  ) {
+    let fd = -1;
+    try { fd = sys.openProcess(childPid); } catch { /* no handle: the number, as before pidfds */ }
+    this.childHandle = fd;
+  }
 
   /** A signal reached tsinit (never SIGCHLD: that is reap()). */
   onSignal(sig: number): void {
@@ -86,18 +119,18 @@ export class Supervisor {
     const to = rewritten ?? sig;
     const name = formatSignal(sig);
     if (to === 0) {
-      this.log.log('signal', `${name} dropped (--rewrite)`, { signal: name, action: 'dropped', target: null });
+      this.note('signal', `${name} dropped (--rewrite)`, { signal: name, action: 'dropped', target: null });
       return;
     }
     const action = rewritten === undefined ? 'forwarded' : 'rewritten';
-    // --term-delay holds the stop request (a SIGTERM received, or what a rewrite made a SIGTERM).
-    const stopRequest = sig === SIGTERM || to === SIGTERM;
+    // --term-delay holds the stop request (the stop signal received, or what a rewrite made one).
+    const stopRequest = this.isStop(sig, to);
     if (s.kind === 'holding') {
-      if (stopRequest) { this.releaseHeldSignal(s, 'second SIGTERM'); return; }
-      if (sig === SIGINT || sig === SIGQUIT || to === SIGINT || to === SIGQUIT) this.releaseHeldSignal(s, name);
+      if (stopRequest) { this.releaseHeldSignal(s, `second ${formatSignal(this.config.stopSignal)}`); return; }
+      if (TERMINATING_SIGNALS.has(sig) || TERMINATING_SIGNALS.has(to)) this.releaseHeldSignal(s, name);
     } else if (stopRequest && this.config.termDelayMs !== null && this.config.termDelayMs > 0 && s.kind === 'running') {
       const ms = this.config.termDelayMs;
-      this.log.log('signal', `${name} held for ${formatDuration(ms)} (--term-delay)`, { signal: name, action: 'delayed', target: this.describeTarget(), delay_ms: ms });
+      this.note('signal', `${name} held for ${formatDuration(ms)} (--term-delay)`, { signal: name, action: 'delayed', target: this.describeTarget(), delay_ms: ms });
       const timer = this.sys.setTimer(ms, () => {
         const now = this.state;
         if (now.kind === 'holding') this.releaseHeldSignal(now, 'delay over');
@@ -105,15 +138,20 @@ export class Supervisor {
       this.state = { kind: 'holding', stopping: s.stopping, received: name, sig: to, action, timer };
       return;
     }
-    this.deliver(to, action, name);
+    this.deliver(to, action, name, stopRequest);
+  }
+
+  /** The stop request: the stop signal received, or sent as a rewrite's result. */
+  private isStop(received: number, sent: number): boolean {
+    return received === this.config.stopSignal || sent === this.config.stopSignal;
   }
 
   /** Sends the held signal as it would have gone without --term-delay. */
   private releaseHeldSignal(s: Holding, why: string): void {
     this.sys.clearTimer(s.timer);
     this.state = { kind: 'running', stopping: s.stopping };
-    this.log.log('signal-detail', `releasing held ${formatSignal(s.sig)}: ${why}`, { signal: formatSignal(s.sig), action: 'released', target: null });
-    this.deliver(s.sig, s.action, s.received);
+    this.note('signal-detail', `releasing held ${formatSignal(s.sig)}: ${why}`, { signal: formatSignal(s.sig), action: 'released', target: null });
+    this.deliver(s.sig, s.action, s.received, true);
   }
 
   private describeTarget(): string {
@@ -123,197 +161,336 @@ export class Supervisor {
   }
 
   /** Sends sig where it belongs now; received is the name of what tsinit was sent. */
-  private deliver(sig: number, action: Action, received: string): void {
+  private deliver(sig: number, action: Action, received: string, stop: boolean): void {
     const target = this.describeTarget();
     // The hot path of a flood: build the line only when it will be written (on the static
     // host every object made here is work for an interpreter and its allocator).
     if (this.log.enabled('signal')) {
       const fields = { signal: received, action, target, ...(action === 'rewritten' ? { to: formatSignal(sig) } : {}) };
-      this.log.log('signal', `${received} ${action}${action === 'rewritten' ? ` as ${formatSignal(sig)}` : ''} to ${target}`, fields);
+      this.note('signal', `${received} ${action}${action === 'rewritten' ? ` as ${formatSignal(sig)}` : ''} to ${target}`, fields);
     }
     const s = this.state;
     switch (s.kind) {
-      case 'running': case 'holding': case 'killing-child': this.signalChild(s, sig, target); return;
-      case 'waiting-all': case 'draining': case 'killing-rest': this.signalDescendants(s, sig); return;
+      case 'running': case 'holding': case 'killing-child': this.signalChild(s, sig, target, stop); return;
+      case 'waiting-all': case 'draining': case 'killing-rest': this.signalDescendants(s, sig, stop); return;
       case 'exiting': return;
     }
   }
 
-  /** The child runs: sig goes to it, or to its group. A terminating one begins the shutdown. */
-  private signalChild(s: ChildRunning, sig: number, target: string): void {
+  /** The child runs: sig goes to it, or to its group. The stop signal begins the shutdown. */
+  private signalChild(s: ChildRunning, sig: number, target: string, stop: boolean): void {
     // After --kill-after's SIGKILL the shutdown is past telling anyone to stop.
-    const stopping = TERMINATING_SIGNALS.has(sig) && s.kind !== 'killing-child';
-    if (stopping) this.markSignalled();
+    const stopping = stop && s.kind !== 'killing-child';
+    // Recorded before the signal goes: a process that joins the group in between is not
+    // counted as told (it would be spared a TERM it never got).
+    if (stopping) this.markTold();
+    // By number: the child is not reaped yet, so neither its pid nor its group id can be another's.
     const pid = this.config.singleChild ? this.childPid : -this.childPid;
     const err = this.sys.kill(pid, sig);
     // ESRCH is expected: the child (or its whole group) may end between the signal and this call.
-    if (err !== 0) this.log.log('signal-detail', `kill(${pid}, ${formatSignal(sig)}): errno ${err}`, { signal: formatSignal(sig), action: 'failed', target, errno: err });
-    if (stopping && s.stopping === null) this.state = { ...s, stopping: { killAfter: this.armKillAfter() } };
+    if (err !== 0) this.note('signal-detail', `kill(${pid}, ${formatSignal(sig)}): errno ${err}`, { signal: formatSignal(sig), action: 'failed', target, errno: err });
+    if (stopping && s.stopping === null) this.state = { ...s, stopping: this.armKillAfter() } as ChildRunning;
   }
 
-  /** The main child is gone: what is left gets the signal one by one; a terminating one ends --wait-all. */
-  private signalDescendants(s: ChildGone, sig: number): void {
-    const terminating = TERMINATING_SIGNALS.has(sig);
-    for (const p of this.sys.descendants() ?? []) {
-      this.sys.kill(p.pid, sig);
-      if (terminating) this.signalled.add(p.pid);
+  /** The main child is gone: what is left gets the signal one by one; the stop signal ends --wait-all. */
+  private signalDescendants(s: ChildGone, sig: number, stop: boolean): void {
+    const left = this.walk();
+    if (left === null) {
+      // No /proc: the child's group is all that can be named.
+      if (!this.config.singleChild) this.signalGroup(sig);
+    } else {
+      for (const p of left) {
+        if (signalDescendant(this.sys, this.sys.ownPid, p, sig) === 'sent' && stop) this.told.set(p.pid, p.start);
+      }
     }
-    if (terminating && s.kind === 'waiting-all') this.startDrain(s.code, false);
+    if (stop && s.kind === 'waiting-all') this.startDrain(s.code, 'the stop signal');
   }
 
-  /** Remembers who is being told to stop now, so the drain does not send them a second TERM. */
-  private markSignalled(): void {
-    this.signalled.add(this.childPid);
-    if (this.config.singleChild) return;
-    for (const p of this.sys.descendants() ?? []) {
-      if (p.pgid === this.childPid) this.signalled.add(p.pid);
+  /** Remembers who is being told to stop now (pid and start time), so the drain does not tell them again. */
+  private markTold(): void {
+    if (!this.config.singleChild) this.groupTold = true;
+    const left = this.walk();
+    for (const p of left ?? []) {
+      if (p.pid === this.childPid || (!this.config.singleChild && p.pgid === this.childPid)) this.told.set(p.pid, p.start);
     }
   }
 
-  /** --kill-after's timer, or null without the option. */
-  private armKillAfter(): unknown {
+  /** --kill-after's timer and time, or none without the option. */
+  private armKillAfter(): Stopping {
     const ms = this.config.killAfterMs;
-    if (ms === null) return null;
-    return this.sys.setTimer(ms, () => {
-      const s = this.state;
-      if (s.kind !== 'running' && s.kind !== 'holding') return;
-      // A TERM still held by --term-delay is moot: everything gets SIGKILL now.
-      if (s.kind === 'holding') this.sys.clearTimer(s.timer);
-      this.killEverything(`child still running ${formatDuration(ms)} after a terminating signal (--kill-after)`, true);
-      this.state = { kind: 'killing-child', code: exitCodeForKillAfter(), grace: this.armGrace() };
-    });
+    if (ms === null) return { killAfter: null, killAt: null };
+    const killAt = this.sys.now() + ms;
+    return { killAt, killAfter: this.sys.setTimer(ms, () => this.expireKillAfter()) };
+  }
+
+  /** --kill-after ran out with the child still there: everything gets SIGKILL. */
+  private expireKillAfter(): void {
+    const s = this.state;
+    if (s.kind !== 'running' && s.kind !== 'holding') return;
+    if (s.stopping === null || s.stopping.killAt === null) return;
+    // A stop request still held by --term-delay is moot: everything gets SIGKILL now.
+    if (s.kind === 'holding') this.sys.clearTimer(s.timer);
+    const ms = this.config.killAfterMs ?? 0;
+    this.state = { kind: 'killing-child', code: exitCodeForKillAfter(), sweep: this.armSweep() };
+    this.signalGroup(SIGKILL);
+    this.startKilling(`child still running ${formatDuration(ms)} after ${formatSignal(this.config.stopSignal)} (--kill-after)`);
   }
 
   /** Reaps every exited child (SIGCHLD, the backstop timer); moves the state on. */
   reap(): void {
     if (this.state.kind === 'exiting') return;
-    let childEnded: ChildEnd | null = null;
     let last: 'none' | 'no-children';
+    let reaped = false;
     const reapEvent = this.config.warnOnReap ? 'zombie' : 'reap';
     for (;;) {
       const r = this.sys.waitAny();
       if (r === 'none' || r === 'no-children') { last = r; break; }
+      reaped = true;
+      this.told.delete(r.pid);
       if (r.pid === this.childPid) {
         const end = decodeWaitStatus(r.status);
-        if (end !== undefined) childEnded = end;
+        if (end !== undefined) this.childEnd = end;
       } else if (this.log.enabled(reapEvent)) {
         // The hot path of a burst: build the line only when it will be written.
-        this.log.log(reapEvent, `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
+        this.note(reapEvent, `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
       }
     }
+    this.moveOn(last, reaped);
+  }
+
+  /**
+   * What the state owes now: the child's end (even one reaped by a call that then failed
+   * halfway), a deadline whose timer was lost, the exit once nothing is left.
+   */
+  private moveOn(last: 'none' | 'no-children', reaped: boolean): void {
     const s = this.state;
-    if (childEnded !== null && (s.kind === 'running' || s.kind === 'holding' || s.kind === 'killing-child')) this.onChildExit(s, childEnded);
+    const now = this.sys.now();
+    if (this.childEnd !== null && (s.kind === 'running' || s.kind === 'holding' || s.kind === 'killing-child')) {
+      this.onChildExit(s, this.childEnd);
+    } else if ((s.kind === 'running' || s.kind === 'holding') && s.stopping !== null && s.stopping.killAt !== null && now >= s.stopping.killAt) {
+      this.expireKillAfter();
+    } else if (s.kind === 'draining' && now >= s.deadlineAt) {
+      this.endDrain(s);
+    } else if ((s.kind === 'killing-rest' || s.kind === 'killing-child') && now >= s.sweep.graceAt) {
+      this.endGrace();
+    } else if (s.kind === 'draining' && reaped && this.unreached) {
+      // Without pidfds only tsinit's own children can be signalled: the reaping just done may have made more of them.
+      this.tellUntold();
+    }
     const after = this.state;
     if (last === 'no-children' && (after.kind === 'waiting-all' || after.kind === 'draining' || after.kind === 'killing-rest')) this.finish(after);
   }
 
   private onChildExit(s: ChildRunning, end: ChildEnd): void {
+    const code = exitCodeOf(end);
+    if (s.kind === 'killing-child') {
+      // The exit code stays --kill-after's; the sweep and its grace already run.
+      this.state = { kind: 'killing-rest', code: s.code, sweep: s.sweep };
+    } else if (this.config.waitAll && s.stopping === null) {
+      this.state = { kind: 'waiting-all', code };
+    } else {
+      // The state changes first: whatever fails below, the child is not waited for again.
+      this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + this.config.drainMs, reason: 'child-exit' };
+    }
+    // A TERM still held by --term-delay is moot: the drain tells the rest to stop.
+    if (s.kind === 'holding') this.sys.clearTimer(s.timer);
+    if (s.kind !== 'killing-child' && s.stopping !== null && s.stopping.killAfter !== null) this.sys.clearTimer(s.stopping.killAfter);
     const fields: Fields = end.kind === 'exited' ? { pid: this.childPid, code: end.code } : { pid: this.childPid, signal: formatSignal(end.signal) };
     const how = end.kind === 'exited' ? `exited with ${end.code}` : `was killed by ${formatSignal(end.signal)}`;
-    this.log.log('child-exit', `child ${this.childPid} ${how}`, fields);
-    if (s.kind === 'killing-child') {
-      // The exit code stays --kill-after's; the grace already runs.
-      this.state = { kind: 'killing-rest', code: s.code, grace: s.grace };
-      this.killEverything('after --kill-after', false);
-      return;
-    }
-    // A TERM still held by --term-delay is moot: the drain below tells the rest to stop.
-    if (s.kind === 'holding') this.sys.clearTimer(s.timer);
-    if (s.stopping !== null && s.stopping.killAfter !== null) this.sys.clearTimer(s.stopping.killAfter);
-    const code = exitCodeOf(end);
-    if (this.config.waitAll && s.stopping === null) {
-      this.state = { kind: 'waiting-all', code };
-      this.log.log('drain', 'waiting for every other descendant to exit (--wait-all)', { remaining: this.sys.descendants()?.length ?? null, deadline: null });
-    } else {
-      this.startDrain(code, s.stopping !== null && !this.config.singleChild);
-    }
+    this.note('child-exit', `child ${this.childPid} ${how}`, fields);
+    const next = this.state;
+    if (next.kind === 'killing-rest') this.startKilling('after --kill-after');
+    else if (next.kind === 'waiting-all') this.note('drain', 'waiting for every other descendant to exit (--wait-all)', { remaining: this.walk()?.length ?? null, deadline: null });
+    else if (next.kind === 'draining') this.startDrain(code, 'child-exit');
   }
 
   /**
-   * SIGTERM to what is left (unless already stopping), then SIGKILL at the deadline; code is
-   * the exit code to come. groupStopping: a terminating signal went to the child's whole group.
+   * The drain: SIGTERM to what is left (unless already stopping), then SIGKILL at the
+   * deadline; code is the exit code to come.
    */
-  private startDrain(code: number, groupStopping: boolean): void {
+  private startDrain(code: number, reason: string): void {
     const ms = this.config.drainMs;
+    this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + ms, reason };
     if (ms === 0) { this.exitWith(code); return; }
-    const left = this.sys.descendants();
-    let told = 0;
-    if (left === null) {
-      // No /proc: the group is all we can name. The deadline's kill(-1) still reaches the rest as PID 1.
-      if (!this.config.singleChild && !groupStopping) this.sys.kill(-this.childPid, SIGTERM);
-    } else {
-      const stopping = this.listStopping(left, groupStopping);
-      for (const p of left) {
-        if (stopping.has(p.pid)) continue;
-        this.sys.kill(p.pid, SIGTERM);
-        this.signalled.add(p.pid);
-        told++;
-      }
+    const counts = this.tellUntold();
+    const deadlineAt = new Date(Date.now() + ms).toISOString();
+    let detail = '';
+    if (counts !== null) {
+      detail = ` (${counts.told} sent SIGTERM, ${counts.stopping} already stopping${counts.unreached > 0 ? `, ${counts.unreached} not tsinit's children, left until they are (no pidfd)` : ''})`;
     }
-    const deadlineAt = new Date(this.sys.now() + ms).toISOString();
-    const detail = left === null ? '' : ` (${told} sent SIGTERM, ${left.length - told} already stopping)`;
-    this.log.log('drain', `draining ${left === null ? 'unknown number of' : left.length} process(es) for up to ${formatDuration(ms)}${detail}`, { remaining: left?.length ?? null, deadline: deadlineAt, signalled: left === null ? null : told });
+    const what = counts === null ? 'unknown number of' : String(counts.left);
+    this.note('drain', `draining ${what} process(es) for up to ${formatDuration(ms)}${detail}`, { remaining: counts?.left ?? null, deadline: deadlineAt, signalled: counts?.told ?? null });
     const deadline = this.sys.setTimer(ms, () => {
       const now = this.state;
-      if (now.kind !== 'draining') return;
-      this.killEverything(`still running at the end of the ${formatDuration(ms)} drain`, false);
-      this.state = { kind: 'killing-rest', code: now.code, grace: this.armGrace() };
+      if (now.kind === 'draining') this.endDrain(now);
     });
-    this.state = { kind: 'draining', code, deadline };
+    const now = this.state;
+    if (now.kind === 'draining') this.state = { ...now, deadline };
+  }
+
+  /**
+   * SIGTERM to every process left that neither got the stop signal nor descends from one that
+   * did; counts, or null without /proc (then the group is told, unless it was already).
+   */
+  private tellUntold(): { left: number; told: number; stopping: number; unreached: number } | null {
+    this.walkFailed = false;
+    const left = this.walk();
+    if (left === null) {
+      if (!this.config.singleChild && !this.groupTold) {
+        this.groupTold = true;
+        this.signalGroup(SIGTERM);
+      }
+      return null;
+    }
+    const stopping = this.listStopping(left);
+    let told = 0;
+    let unreached = 0;
+    for (const p of left) {
+      if (stopping.has(p.pid)) { this.told.set(p.pid, p.start); continue; }
+      const r = signalDescendant(this.sys, this.sys.ownPid, p, SIGTERM);
+      if (r === 'sent') { this.told.set(p.pid, p.start); told++; } else if (r === 'not-ours') unreached++;
+    }
+    this.unreached = unreached > 0 || this.walkFailed;
+    return { left: left.length, told, stopping: stopping.size, unreached };
   }
 
   /**
    * The pids in left that are part of a shutdown already under way, which the drain waits for
-   * instead of signalling: each process that got a terminating signal, every member of the
-   * child's group when one went to the group, and every descendant of those (by the ppid links
-   * as they stand now: what a TERM handler started after the forward, in any group or session).
-   * An orphan's link ends at tsinit, so an orphan outside the child's group counts as untold.
+   * instead of signalling: each process told (the same process: its start time matches), and
+   * every descendant of those (by the ppid links as they stand now: what a TERM handler started
+   * after the forward, in any group or session). An orphan's link ends at tsinit.
    */
-  private listStopping(left: readonly Descendant[], groupStopping: boolean): Set<number> {
-    const parentOf = new Map<number, number>();
-    for (const p of left) parentOf.set(p.pid, p.ppid);
+  private listStopping(left: readonly Descendant[]): Set<number> {
+    const byPid = new Map<number, Descendant>();
+    for (const p of left) byPid.set(p.pid, p);
     const stopping = new Set<number>();
-    for (const p of left) {
-      if (this.signalled.has(p.pid) || (groupStopping && p.pgid === this.childPid)) stopping.add(p.pid);
-    }
+    for (const p of left) if (this.told.get(p.pid) === p.start) stopping.add(p.pid);
     for (const p of left) {
       // Up the chain until a stopping ancestor or the chain leaves the list (tsinit, or gone);
       // the step bound is a guard against a cycle a racy /proc walk could report.
-      let pid = p.pid;
-      for (let steps = 0; steps <= left.length && !stopping.has(pid); steps++) {
-        const parent = parentOf.get(pid);
+      let cur = p;
+      for (let steps = 0; steps <= left.length && !stopping.has(cur.pid); steps++) {
+        const parent = byPid.get(cur.ppid);
         if (parent === undefined) break;
-        if (stopping.has(parent) || this.signalled.has(parent)) { stopping.add(p.pid); break; }
-        pid = parent;
+        if (stopping.has(parent.pid)) { stopping.add(p.pid); break; }
+        cur = parent;
       }
     }
+    // What is not below tsinit any more is pruned: a later owner of the number is not told.
+    if (!this.walkFailed) for (const pid of [...this.told.keys()]) if (!byPid.has(pid)) this.told.delete(pid);
     return stopping;
   }
 
-  /** SIGKILL to every descendant, and to the child's group while the child runs. */
-  private killEverything(reason: string, childRuns: boolean): void {
-    const left = this.sys.descendants();
-    const pids = left?.map((p) => p.pid) ?? [];
-    if (childRuns) this.sys.kill(-this.childPid, SIGKILL);
-    for (const pid of pids) this.sys.kill(pid, SIGKILL);
-    // Without /proc, PID 1 can still reach everything in its namespace but itself.
-    if (left === null && this.sys.isPid1) this.sys.kill(-1, SIGKILL);
-    const whom = left === null ? (this.sys.isPid1 ? 'every process (kill -1, no /proc)' : 'the child\'s group (no /proc)') : `${pids.length} process(es)`;
-    this.log.log('kill', `SIGKILL to ${whom}: ${reason}`, { pids, reason });
+  /** The drain's deadline: what is left gets SIGKILL, pass after pass. */
+  private endDrain(s: Extract<State, { kind: 'draining' }>): void {
+    this.sys.clearTimer(s.deadline);
+    this.state = { kind: 'killing-rest', code: s.code, sweep: this.armSweep() };
+    this.startKilling(`still running at the end of the ${formatDuration(this.config.drainMs)} drain`);
   }
 
-  /** The timer that ends the wait for the bodies of what got SIGKILL. */
-  private armGrace(): unknown {
-    return this.sys.setTimer(KILL_REAP_GRACE_MS, () => {
-      const s = this.state;
-      if (s.kind === 'killing-child' || s.kind === 'killing-rest') this.finish(s);
-    });
+  /** The first killing pass; without /proc, PID 1 exits at once after it (its exit ends the rest of its namespace). */
+  private startKilling(reason: string): void {
+    const listed = this.sweep('first', reason);
+    const s = this.state;
+    if (listed === null && this.sys.isPid1 && s.kind === 'killing-rest') this.finish(s);
+  }
+
+  /** The grace of a killing state and its first re-walk. */
+  private armSweep(): Sweep {
+    const graceAt = this.sys.now() + KILL_REAP_GRACE_MS;
+    const grace = this.sys.setTimer(KILL_REAP_GRACE_MS, () => this.endGrace());
+    const next = this.sys.setTimer(SWEEP_INTERVAL_MS, () => this.sweepAgain());
+    return { graceAt, grace, next };
+  }
+
+  /** The next killing pass, and the one after it while anything is listed. */
+  private sweepAgain(): void {
+    const s = this.state;
+    if (s.kind !== 'killing-child' && s.kind !== 'killing-rest') return;
+    const listed = this.sweep('again', '');
+    s.sweep.next = listed === 0 && s.kind === 'killing-rest' ? null : this.sys.setTimer(SWEEP_INTERVAL_MS, () => this.sweepAgain());
+  }
+
+  /** The grace is over: one last pass, then the exit, whatever is left. */
+  private endGrace(): void {
+    const s = this.state;
+    if (s.kind !== 'killing-child' && s.kind !== 'killing-rest') return;
+    this.sweep('last', '');
+    this.finish(s);
+  }
+
+  /**
+   * One killing pass over a fresh walk, parents before children: a process told to stop gets
+   * SIGKILL; one that never got a SIGTERM gets it now and its SIGKILL on the next pass (at once
+   * on the last). Returns how many were listed, or null without /proc: then the child's group
+   * is all that can be named, and the line says so.
+   */
+  private sweep(pass: 'first' | 'again' | 'last', reason: string): number | null {
+    const left = this.walk();
+    if (left === null) {
+      const err = this.config.singleChild ? ESRCH : this.signalGroup(SIGKILL);
+      if (pass === 'first') {
+        const what = err === 0 ? `SIGKILL to the child's group ${this.childPid}` : 'no process of the child\'s group left to SIGKILL';
+        const rest = this.sys.isPid1 ? 'the rest ends with PID 1' : 'the rest cannot be named';
+        this.note('kill', `${what} (no /proc: ${rest}): ${reason}`, { pids: [], reason });
+      }
+      return null;
+    }
+    const pids: number[] = [];
+    let termed = 0;
+    for (const p of left) {
+      if (this.told.get(p.pid) !== p.start) {
+        if (signalDescendant(this.sys, this.sys.ownPid, p, SIGTERM) !== 'sent') continue;
+        this.told.set(p.pid, p.start);
+        termed++;
+        if (pass !== 'last') continue;
+      }
+      if (signalDescendant(this.sys, this.sys.ownPid, p, SIGKILL) === 'sent') pids.push(p.pid);
+    }
+    const event = pass === 'first' ? 'kill' : 'signal-detail';
+    if ((pass === 'first' || pids.length + termed > 0) && this.log.enabled(event)) {
+      const first = termed > 0 ? `, SIGTERM first to ${termed} never told to stop` : '';
+      this.note(event, `SIGKILL to ${pids.length} process(es)${first}${reason === '' ? '' : `: ${reason}`}`, { pids, reason, signalled: termed });
+    }
+    return left.length;
+  }
+
+  /**
+   * sig to the child's process group. While the child is unreaped its pid holds the group id;
+   * after, only the pidfd held since the start names that group for sure
+   * (PIDFD_SIGNAL_PROCESS_GROUP, Linux 6.9); an older kernel gets kill(-pgid), which could
+   * only reach another group if the whole group had ended and its id been reused meanwhile.
+   */
+  private signalGroup(sig: number): number {
+    if (this.childEnd === null) return this.sys.kill(-this.childPid, sig);
+    if (this.childHandle >= 0) {
+      const err = this.sys.signalProcess(this.childHandle, sig, true);
+      if (err !== EINVAL) return err;
+    }
+    return this.sys.kill(-this.childPid, sig);
+  }
+
+  /**
+   * The walk, or null without /proc. One that fails (out of memory) counts as an empty one
+   * this time, and the drain walks again after the next reaping: PID 1 degrades, never stops.
+   */
+  private walk(): Descendant[] | null {
+    try {
+      return this.sys.descendants();
+    } catch {
+      this.unreached = true;
+      this.walkFailed = true;
+      return [];
+    }
   }
 
   /** Exits with the state's code; the state's timers are cancelled first. */
-  private finish(s: ChildGone | KillingChild): void {
+  private finish(s: ChildGone | Killing): void {
     if (s.kind === 'draining') this.sys.clearTimer(s.deadline);
-    if (s.kind === 'killing-rest' || s.kind === 'killing-child') this.sys.clearTimer(s.grace);
+    if (s.kind === 'killing-rest' || s.kind === 'killing-child') {
+      this.sys.clearTimer(s.sweep.grace);
+      if (s.sweep.next !== null) this.sys.clearTimer(s.sweep.next);
+    }
     this.exitWith(s.code);
   }
 
@@ -321,7 +498,12 @@ export class Supervisor {
   private exitWith(base: number): void {
     this.state = { kind: 'exiting' };
     const code = remapExitCode(base, this.config.remapExit);
-    this.log.log('exit', `exiting with ${code}${code !== base ? ` (remapped from ${base})` : ''}`, { code });
+    this.note('exit', `exiting with ${code}${code !== base ? ` (remapped from ${base})` : ''}`, { code });
     this.sys.exit(code);
+  }
+
+  /** A log line that can never throw: out of memory it is dropped, and PID 1 goes on. */
+  private note(event: LogEvent, message: string, fields?: Fields): void {
+    try { this.log.log(event, message, fields); } catch { /* the line is lost, nothing else */ }
   }
 }

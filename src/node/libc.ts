@@ -64,6 +64,10 @@ const LIBC = {
   posix_spawnp: { arguments: ['pointer', 'pointer', 'pointer', 'pointer', 'pointer', 'pointer'], return: 'i32' },
   madvise: { arguments: ['u64', 'u64', 'i32'], return: 'i32' },
   sigaction: { arguments: ['i32', 'pointer', 'pointer'], return: 'i32' },
+  // pidfd_open and pidfd_send_signal through syscall(2): glibc's wrappers are 2.36's, and the
+  // Node executable runs on the image's glibc. Both numbers are the same on x86-64 and arm64.
+  syscall: { arguments: ['i64', 'i32', 'i32', 'pointer', 'u32'], return: 'i64' },
+  close: { arguments: ['i32'], return: 'i32' },
   uv_handle_size: { arguments: ['i32'], return: 'u64' },
   uv_signal_init: { arguments: ['pointer', 'pointer'], return: 'i32' },
   uv_signal_start: { arguments: ['pointer', 'pointer', 'i32'], return: 'i32' },
@@ -120,6 +124,26 @@ export function tcgetpgrp(fd: number): number {
 /** kill(2): 0 or the errno (ESRCH when nothing is left to signal). */
 export function kill(pid: number, sig: number): number {
   return c.kill(pid, sig) === 0 ? 0 : lastErrno();
+}
+
+const SYS_PIDFD_SEND_SIGNAL = 424n;
+const SYS_PIDFD_OPEN = 434n;
+/** PIDFD_SIGNAL_PROCESS_GROUP (linux/pidfd.h, Linux 6.9): the signal goes to the process group the pidfd's process leads. */
+const PIDFD_SIGNAL_PROCESS_GROUP = 4;
+
+/** pidfd_open(pid, 0): a descriptor (close-on-exec), or -errno (-ENOSYS before Linux 5.3). */
+export function openProcess(pid: number): number {
+  const fd = Number(c.syscall(SYS_PIDFD_OPEN, pid, 0, null, 0));
+  return fd >= 0 ? fd : -lastErrno();
+}
+
+/** pidfd_send_signal(fd, sig, NULL, group ? PIDFD_SIGNAL_PROCESS_GROUP : 0): 0 or the errno. */
+export function signalProcess(fd: number, sig: number, group: boolean): number {
+  return Number(c.syscall(SYS_PIDFD_SEND_SIGNAL, fd, sig, null, group ? PIDFD_SIGNAL_PROCESS_GROUP : 0)) === 0 ? 0 : lastErrno();
+}
+
+export function closeProcess(fd: number): void {
+  c.close(fd);
 }
 
 /** One waitpid(-1, WNOHANG): a reaped child, 'none' (children left, none done) or 'no-children'. */

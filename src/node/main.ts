@@ -7,12 +7,12 @@ import { formatHelp, parseCli, type Config } from '../core/cli.ts';
 import { errnoName } from '../core/errno.ts';
 import * as libc from './libc.ts';
 import { type Logger } from '../core/log.ts';
-import { configureParentDeath, configureReaping, createLog } from '../core/setup.ts';
+import { configureParentDeath, configureProc, configureReaping, createLog } from '../core/setup.ts';
 import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
 import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { childTakesTerminal } from '../core/terminal.ts';
-import { createSystem, listInheritedFds, pageOutExecutable } from './system.ts';
+import { createSystem, listInheritedFds, pageOutExecutable, procReader } from './system.ts';
 
 declare const TSINIT_VERSION: string | undefined;
 const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
@@ -49,8 +49,9 @@ function main(): void {
   const log = createLog(config, writeStderr);
   configureReaping(libc, log);
   configureParentDeath(libc, config, log);
+  const procTrusted = configureProc(procReader, libc, log);
   const child = spawnOrExit(config, log, inheritFds);
-  supervise(config, log, child);
+  supervise(config, log, child, procTrusted);
 }
 
 /** node:ffi and libc must have loaded; if not, one line and exit 1. */
@@ -147,8 +148,8 @@ function exitSpawnFailed(config: Config, log: Logger, errno: number): never {
 }
 
 /** Hands the running child to the supervisor: signals go to it, SIGCHLD and a timer make it reap. */
-function supervise(config: Config, log: Logger, child: number): void {
-  const supervisor = new Supervisor(config, createSystem((code) => process.exit(code)), log, child);
+function supervise(config: Config, log: Logger, child: number, procTrusted: boolean): void {
+  const supervisor = new Supervisor(config, createSystem((code) => process.exit(code), procTrusted), log, child);
   setInterval(() => supervisor.reap(), BACKSTOP_REAP_MS);
   process.on('SIGCHLD', () => supervisor.reap());
   forwardSignalsTo(supervisor, log);

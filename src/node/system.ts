@@ -3,11 +3,11 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as libc from './libc.ts';
-import { listDescendants, type ProcReader } from '../core/proc.ts';
+import { listDescendants, parseStat, type ProcReader } from '../core/proc.ts';
 import type { System } from '../core/supervisor.ts';
 
 /** /proc through node:fs, for the core's walk of the process tree. */
-const procReader: ProcReader = {
+export const procReader: ProcReader = {
   readFile(path) {
     try { return readFileSync(path, 'latin1'); } catch { return null; }
   },
@@ -85,15 +85,25 @@ export function pageOutExecutable(): number | null {
   return count;
 }
 
-export function createSystem(exit: (code: number) => void): System {
+/** procTrusted: /proc is of tsinit's own pid namespace (src/core/setup.ts configureProc). */
+export function createSystem(exit: (code: number) => void, procTrusted: boolean): System {
+  const ownPid = libc.getpid();
   return {
     kill: libc.kill,
+    openProcess: libc.openProcess,
+    signalProcess: libc.signalProcess,
+    closeProcess: libc.closeProcess,
+    processInfo: (pid) => {
+      const text = procTrusted ? procReader.readFile(`/proc/${pid}/stat`) : null;
+      return text === null ? null : parseStat(text);
+    },
     waitAny: libc.waitAny,
-    descendants: () => listDescendants(procReader),
-    isPid1: libc.getpid() === 1,
+    descendants: () => (procTrusted ? listDescendants(procReader, ownPid) : null),
+    ownPid,
+    isPid1: ownPid === 1,
     setTimer: (ms, fn) => setTimeout(fn, ms),
     clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
-    now: () => Date.now(),
+    now: () => performance.now(),
     exit,
   };
 }

@@ -63,6 +63,8 @@ FN(sigtimedwait, RET(sigtimedwait((const sigset_t *) P(0), (siginfo_t *) P(1), (
 FN(sigaction, RET(sigaction(I(0), (const struct sigaction *) P(1), (struct sigaction *) P(2))))
 FN(clock_gettime, RET(clock_gettime((clockid_t) I(0), (struct timespec *) P(1))))
 FN(strerror, RETP(strerror(I(0))))
+FN(pidfd_open, RET(syscall(SYS_pidfd_open, (pid_t) I(0), 0U)))
+FN(pidfd_send_signal, RET(syscall(SYS_pidfd_send_signal, I(0), I(1), (siginfo_t *) NULL, (unsigned) I(2))))
 FN(calloc, RETP(calloc(N(0), N(1))))
 FN(free, free(P(0)); return 0)
 
@@ -117,7 +119,7 @@ static const duk_function_list_entry functions[] = {
   F(tcgetpgrp, 1), F(tcsetpgrp, 2), F(setpgid, 2), F(fork, 0), F(execvp, 2), F(_exit, 1),
   F(exit, 1), F(pipe2, 2), F(write, 3), F(read, 3), F(open, 2), F(close, 1), F(opendir, 1),
   F(readdir, 1), F(closedir, 1), F(sigprocmask, 3), F(sigtimedwait, 3), F(sigaction, 3),
-  F(clock_gettime, 2), F(strerror, 1), F(calloc, 2), F(free, 1),
+  F(clock_gettime, 2), F(strerror, 1), F(pidfd_open, 1), F(pidfd_send_signal, 3), F(calloc, 2), F(free, 1),
   F(errno, 0), F(getU8, 2), F(getI32, 2), F(getU64, 2), F(setU8, 3), F(setI32, 3),
   F(setU64, 3), F(putString, 2), F(byteLength, 1), F(string, 2), F(cstring, 1), F(argc, 0),
   F(argv, 0), F(environ, 0),
@@ -131,7 +133,7 @@ static const duk_number_list_entry constants[] = {
   C(SIG_SETMASK), C(WNOHANG), C(O_RDONLY), C(O_CLOEXEC), C(PR_SET_PDEATHSIG), C(PR_SET_CHILD_SUBREAPER), C(CLOCK_MONOTONIC), C(_NSIG),
   C(EPERM), C(ENOENT), C(ESRCH), C(EINTR), C(EIO), C(E2BIG), C(ENOEXEC), C(EBADF), C(ECHILD),
   C(EAGAIN), C(ENOMEM), C(EACCES), C(EFAULT), C(ENOTDIR), C(EISDIR), C(EINVAL), C(ENFILE),
-  C(EMFILE), C(ENOTTY), C(ETXTBSY), C(EPIPE), C(ENAMETOOLONG), C(ELOOP),
+  C(EMFILE), C(ENOTTY), C(ETXTBSY), C(EPIPE), C(ENAMETOOLONG), C(ELOOP), C(ENOSYS),
   S(pointer, void *), S(sigset_t, sigset_t), S(siginfo_t, siginfo_t),
   S(timespec, struct timespec), S(sigaction, struct sigaction),
   O(timespec_tv_sec, struct timespec, tv_sec), O(timespec_tv_nsec, struct timespec, tv_nsec),

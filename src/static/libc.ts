@@ -19,6 +19,7 @@ interface Bridge {
   sigtimedwait(set: number, info: number, timeout: number): number;
   sigaction(sig: number, act: number, old: number): number;
   clock_gettime(clock: number, ts: number): number; strerror(err: number): number;
+  pidfd_open(pid: number): number; pidfd_send_signal(fd: number, sig: number, flags: number): number;
   calloc(n: number, size: number): number; free(p: number): void;
   errno(): number;
   getU8(p: number, off: number): number; getI32(p: number, off: number): number;
@@ -103,6 +104,24 @@ export function describeErrno(code: number): string {
 /** kill(2): 0 or the errno. */
 export function kill(pid: number, sig: number): number {
   return bridge.kill(pid, sig) === 0 ? 0 : bridge.errno();
+}
+
+/** pidfd_open(pid, 0): a descriptor (close-on-exec), or -errno (-ENOSYS before Linux 5.3). */
+export function openProcess(pid: number): number {
+  const fd = bridge.pidfd_open(pid);
+  return fd >= 0 ? fd : -bridge.errno();
+}
+
+/** PIDFD_SIGNAL_PROCESS_GROUP (linux/pidfd.h, Linux 6.9): the signal goes to the process group the pidfd's process leads. */
+const PIDFD_SIGNAL_PROCESS_GROUP = 4;
+
+/** pidfd_send_signal(fd, sig, NULL, group ? PIDFD_SIGNAL_PROCESS_GROUP : 0): 0 or the errno. */
+export function signalProcess(fd: number, sig: number, group: boolean): number {
+  return bridge.pidfd_send_signal(fd, sig, group ? PIDFD_SIGNAL_PROCESS_GROUP : 0) === 0 ? 0 : bridge.errno();
+}
+
+export function closeProcess(fd: number): void {
+  bridge.close(fd);
 }
 
 /** One waitpid(-1, WNOHANG): a reaped child, 'none' (children left, none done) or 'no-children'. */

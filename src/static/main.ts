@@ -7,13 +7,13 @@
 import './polyfill.ts';
 import { formatHelp, parseCli, type Config } from '../core/cli.ts';
 import { type Logger } from '../core/log.ts';
-import { configureParentDeath, configureReaping, createLog } from '../core/setup.ts';
+import { configureParentDeath, configureProc, configureReaping, createLog } from '../core/setup.ts';
 import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { childTakesTerminal } from '../core/terminal.ts';
 import * as libc from './libc.ts';
 import { Loop } from './loop.ts';
-import { createSystem } from './system.ts';
+import { createSystem, procReader } from './system.ts';
 
 declare const TSINIT_VERSION: string | undefined;
 const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
@@ -24,9 +24,10 @@ function main(): never {
   const log = createLog(config, writeStderr);
   configureReaping(libc, log);
   configureParentDeath(libc, config, log);
+  const procTrusted = configureProc(procReader, libc, log);
   // Built before the spawn: after it, only the supervisor's fields are set before the loop runs.
   const loop = new Loop();
-  const system = createSystem(loop);
+  const system = createSystem(loop, procTrusted);
   const child = spawnOrExit(config, log);
   return supervise(loop, new Supervisor(config, system, log, child));
 }

@@ -1,22 +1,32 @@
-// The System the supervisor runs on in the static host: the bridge for signals and waitpid,
-// /proc through open/read and opendir/readdir, timers from the loop. Reads only.
+// The System the supervisor runs on in the static host: the bridge for signals, pidfds and
+// waitpid, /proc through open/read and opendir/readdir, timers from the loop. Reads only.
 
-import { listDescendants, type ProcReader } from '../core/proc.ts';
+import { listDescendants, parseStat, type ProcReader } from '../core/proc.ts';
 import type { System } from '../core/supervisor.ts';
 import * as libc from './libc.ts';
 import type { Loop } from './loop.ts';
 
-const procReader: ProcReader = { readFile: libc.readFile, listDir: libc.listDir };
+export const procReader: ProcReader = { readFile: libc.readFile, listDir: libc.listDir };
 
-export function createSystem(loop: Loop): System {
+/** procTrusted: /proc is of tsinit's own pid namespace (src/core/setup.ts configureProc). */
+export function createSystem(loop: Loop, procTrusted: boolean): System {
+  const ownPid = libc.getpid();
   return {
     kill: libc.kill,
+    openProcess: libc.openProcess,
+    signalProcess: libc.signalProcess,
+    closeProcess: libc.closeProcess,
+    processInfo: (pid) => {
+      const text = procTrusted ? libc.readFile(`/proc/${pid}/stat`) : null;
+      return text === null ? null : parseStat(text);
+    },
     waitAny: libc.waitAny,
-    descendants: () => listDescendants(procReader),
-    isPid1: libc.getpid() === 1,
+    descendants: () => (procTrusted ? listDescendants(procReader, ownPid) : null),
+    ownPid,
+    isPid1: ownPid === 1,
     setTimer: (ms, fn) => loop.setTimer(ms, fn),
     clearTimer: (t) => loop.clearTimer(t as number),
-    now: () => Date.now(),
+    now: () => libc.monotonicMs(),
     exit: (code) => libc.exit(code),
   };
 }

@@ -8,12 +8,22 @@ const CHILD = 100;
 /** tsinit's own pid as the fake's ppid of its children (PID 1). */
 const INIT = 1;
 
+/** A process of the fake: start is its start time (0 unless a test says: a reused pid gets another). */
+interface FakeProcess { pid: number; ppid: number; pgid: number; start?: number }
+
 class FakeSystem implements System {
+  /** Every signal sent, as [pid, sig] (a group as [-pgid, sig]), whether by number or through a pidfd. */
   kills: [number, number][] = [];
   exitCode: number | null = null;
   reapQueue: { pid: number; status: number }[] = [];
-  alive: { pid: number; ppid: number; pgid: number }[] = [{ pid: CHILD, ppid: INIT, pgid: CHILD }];
+  alive: FakeProcess[] = [{ pid: CHILD, ppid: INIT, pgid: CHILD }];
   procAvailable = true;
+  /** false: pidfd_open fails with ENOSYS (a kernel before 5.3). */
+  pidfds = true;
+  /** What each open pidfd holds: the process as it was when opened. */
+  private handles = new Map<number, FakeProcess>();
+  private nextFd = 3;
+  ownPid = INIT;
   isPid1 = true;
   clock = 0;
   timers = new Map<number, { at: number; fn: () => void }>();
@@ -30,7 +40,28 @@ class FakeSystem implements System {
     }
     return this.alive.length === 0 ? 'no-children' as const : 'none' as const;
   }
-  descendants() { return this.procAvailable ? this.alive.map((p) => ({ ...p })) : null; }
+  descendants() { return this.procAvailable ? this.alive.map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, start: p.start ?? 0, parent: p.ppid })) : null; }
+  processInfo(pid: number) {
+    const p = this.alive.find((q) => q.pid === pid);
+    return this.procAvailable && p ? { pid, ppid: p.ppid, pgid: p.pgid, start: p.start ?? 0 } : null;
+  }
+  openProcess(pid: number): number {
+    if (!this.pidfds) return -38;
+    const p = this.alive.find((q) => q.pid === pid);
+    if (!p) return -ESRCH;
+    const fd = this.nextFd++;
+    this.handles.set(fd, p);
+    return fd;
+  }
+  signalProcess(fd: number, sig: number, group: boolean): number {
+    const p = this.handles.get(fd)!;
+    if (group) { this.kills.push([-p.pid, sig]); return this.killErrno; }
+    // The handle names the process it was opened on, never a later owner of the number.
+    if (!this.alive.includes(p)) return ESRCH;
+    this.kills.push([p.pid, sig]);
+    return this.killErrno;
+  }
+  closeProcess(fd: number): void { this.handles.delete(fd); }
   setTimer(ms: number, fn: () => void) { const id = this.nextTimer++; this.timers.set(id, { at: this.clock + ms, fn }); return id; }
   clearTimer(t: unknown) { this.timers.delete(t as number); }
   now() { return this.clock; }
@@ -157,15 +188,34 @@ describe('Supervisor: exit and drain', () => {
     expect(sys.kills).toEqual([]);
   });
 
-  it('without /proc drains the group, and as PID 1 kills everything with kill(-1)', () => {
-    const { sys, sup } = setup(['--drain', '1s']);
+  it('without /proc drains the group (through the child\'s pidfd once it is reaped), and never kill(-1)', () => {
+    const { sys, sup, log } = setup(['--drain', '1s']);
     sys.procAvailable = false;
     sys.alive.push({ pid: 200, ppid: INIT, pgid: CHILD });
     sys.end(CHILD, exited(0));
     sup.reap();
     expect(sys.kills).toEqual([[-CHILD, 15]]);
     sys.advance(1000);
-    expect(sys.kills).toContainEqual([-1, 9]);
+    expect(sys.kills).toEqual([[-CHILD, 15], [-CHILD, 9]]);
+    // As PID 1 its exit ends the rest of the namespace: nothing is left to wait for.
+    expect(sys.exitCode).toBe(0);
+    expect(log.lines).toContainEqual(['warning', 'kill', `SIGKILL to the child's group ${CHILD} (no /proc: the rest ends with PID 1): still running at the end of the 1s drain`]);
+  });
+
+  it('without /proc, not PID 1: the group is all it signals, and the line says what was sent', () => {
+    const { sys, sup, log } = setup(['--drain', '1s']);
+    sys.procAvailable = false;
+    sys.isPid1 = false;
+    sys.alive.push({ pid: 200, ppid: INIT, pgid: 200 });
+    sys.killErrno = ESRCH; // the group is empty
+    sys.end(CHILD, exited(0));
+    sup.reap();
+    sys.advance(1000);
+    expect(sys.kills.every(([pid]) => pid === -CHILD)).toBe(true);
+    expect(log.lines).toContainEqual(['warning', 'kill', `no process of the child's group left to SIGKILL (no /proc: the rest cannot be named): still running at the end of the 1s drain`]);
+    expect(sys.exitCode).toBeNull();
+    sys.advance(2000);
+    expect(sys.exitCode).toBe(0);
   });
 
   it('remaps the final code', () => {
@@ -195,7 +245,9 @@ describe('Supervisor: --kill-after', () => {
     sys.advance(2999);
     expect(sys.kills).toEqual([[-CHILD, 15]]);
     sys.advance(1);
-    expect(sys.kills).toContainEqual([-CHILD, 9]);
+    // The group got the TERM and now SIGKILL; 200, in a group of its own, never got a TERM: it gets one first.
+    expect(sys.kills).toEqual([[-CHILD, 15], [-CHILD, 9], [CHILD, 9], [200, 15]]);
+    sys.advance(20);
     expect(sys.kills).toContainEqual([200, 9]);
     sys.end(CHILD, 9); sys.end(200, 9);
     sup.reap();
@@ -292,26 +344,63 @@ describe('Supervisor: --term-delay', () => {
   });
 });
 
-describe('Supervisor: --term-delay with --kill-after already running', () => {
-  it('a TERM held after an INT is dropped when --kill-after expires: everything got SIGKILL', () => {
-    const { sys, sup } = setup(['--term-delay', '5s', '--kill-after', '1s']);
-    sup.onSignal(2);
-    sup.onSignal(15);
-    sys.advance(1000);
-    expect(sys.kills).toEqual([[-CHILD, 2], [-CHILD, 9], [CHILD, 9]]);
+describe('Supervisor: which signal is a stop request (--stop-signal)', () => {
+  it.each([[2, 'a handled Ctrl-C'], [3, 'a JVM thread dump']])('%i (%s) arms neither --kill-after nor the drain\'s record', (sig) => {
+    const { sys, sup } = setup(['--kill-after', '1s', '--drain', '1s']);
+    sys.alive.push({ pid: 101, ppid: CHILD, pgid: CHILD });
+    sup.onSignal(sig);
     sys.advance(10_000);
-    expect(sys.kills).toEqual([[-CHILD, 2], [-CHILD, 9], [CHILD, 9]]);
+    expect(sys.kills).toEqual([[-CHILD, sig]]);
+    expect(sys.exitCode).toBeNull();
+    // The child exits later: 101 never got a TERM, so the drain sends one.
+    sys.end(CHILD, exited(0));
+    sup.reap();
+    expect(sys.kills).toEqual([[-CHILD, sig], [101, 15]]);
+  });
+
+  it('--stop-signal QUIT (nginx\'s STOPSIGNAL): QUIT is held, arms --kill-after and is the drain\'s record', () => {
+    const { sys, sup } = setup(['--stop-signal', 'QUIT', '--term-delay', '1s', '--kill-after', '2s']);
+    sys.alive.push({ pid: 101, ppid: CHILD, pgid: CHILD });
+    sup.onSignal(3);
+    expect(sys.kills).toEqual([]);
+    sys.advance(1000);
+    expect(sys.kills).toEqual([[-CHILD, 3]]);
+    sys.advance(2000);
+    expect(sys.kills.slice(0, 2)).toEqual([[-CHILD, 3], [-CHILD, 9]]);
+    expect(sys.exitCode).toBeNull();
+    sys.end(CHILD, 9); sys.end(101, 9);
+    sup.reap();
+    expect(sys.exitCode).toBe(137);
+  });
+
+  it('--stop-signal QUIT: a TERM is only forwarded, held by nothing', () => {
+    const { sys, sup } = setup(['--stop-signal', 'QUIT', '--term-delay', '1s', '--kill-after', '1s']);
+    sup.onSignal(15);
+    expect(sys.kills).toEqual([[-CHILD, 15]]);
+    sys.advance(5000);
+    expect(sys.kills).toEqual([[-CHILD, 15]]);
+  });
+
+  it('a held TERM released by an INT: --kill-after starts when the TERM is forwarded', () => {
+    const { sys, sup } = setup(['--term-delay', '5s', '--kill-after', '1s']);
+    sup.onSignal(15);
+    sys.advance(3000);
+    sup.onSignal(2);
+    // INT releases the held TERM (documented), and that forward arms --kill-after.
+    expect(sys.kills).toEqual([[-CHILD, 15], [-CHILD, 2]]);
+    sys.advance(1000);
+    expect(sys.kills.slice(2, 4)).toEqual([[-CHILD, 9], [CHILD, 9]]);
+    sys.end(CHILD, 9);
+    sup.reap();
     expect(sys.exitCode).toBe(137);
   });
 
   it('after --kill-after\'s SIGKILL a TERM is forwarded at once and arms nothing more', () => {
-    const { sys, sup } = setup(['--term-delay', '5s', '--kill-after', '1s']);
-    sup.onSignal(2);
+    const { sys, sup } = setup(['--kill-after', '1s']);
+    sup.onSignal(15);
     sys.advance(1000);
     sup.onSignal(15);
-    expect(sys.kills).toEqual([[-CHILD, 2], [-CHILD, 9], [CHILD, 9], [-CHILD, 15]]);
-    sys.advance(1500);
-    expect(sys.kills).toHaveLength(4);
+    expect(sys.kills).toEqual([[-CHILD, 15], [-CHILD, 9], [CHILD, 9], [-CHILD, 15]]);
     sys.end(CHILD, 9);
     sup.reap();
     expect(sys.exitCode).toBe(137);
@@ -389,17 +478,31 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     expect(sys.kills.slice(3)).toEqual([APP, 300, 103, 105, 104, 400].map((pid) => [pid, 9]));
   });
 
-  it('a re-parented orphan that stayed in the signalled group is waited for; one that left it is TERMed', () => {
+  it('a process that joined the group after the TERM and lost its parent never got it: the drain sends it', () => {
     const { sys, sup } = setup();
     treeOfShellForm(sys);
     sup.onSignal(15);
-    // The handler double-forks two helpers and the app exits: both are re-parented to tsinit.
+    // Two helpers born after the forward, re-parented to tsinit when the app exits: neither got the TERM.
     sys.alive.push({ pid: 110, ppid: INIT, pgid: CHILD }, { pid: 111, ppid: INIT, pgid: 111 });
     sys.end(CHILD, TERMINATED);
     sys.end(APP, exited(0));
     sys.end(102, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, 15], [300, 15], [111, 15]]);
+    expect(sys.kills).toEqual([[-CHILD, 15], [300, 15], [110, 15], [111, 15]]);
+  });
+
+  it('a told pid reused by a later process is not "already stopping": the newcomer gets its TERM', () => {
+    const { sys, sup } = setup();
+    treeOfShellForm(sys);
+    sup.onSignal(15);
+    // 102 (told) ends; its number goes to a new process of the group, with another start time.
+    sys.alive = sys.alive.filter((p) => p.pid !== 102);
+    sys.alive.push({ pid: 102, ppid: APP, pgid: CHILD, start: 99 });
+    // APP ends too, so 102 is not spared as its descendant.
+    sys.alive = sys.alive.map((p) => (p.ppid === APP ? { ...p, ppid: INIT } : p)).filter((p) => p.pid !== APP);
+    sys.end(CHILD, TERMINATED);
+    sup.reap();
+    expect(sys.kills).toEqual([[-CHILD, 15], [300, 15], [102, 15]]);
   });
 
   it('with -c only the child was told: its orphans, in its group or not, get the drain\'s TERM', () => {
@@ -452,5 +555,87 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     sys.end(CHILD, 1);
     sup.reap();
     expect(sys.kills).toEqual([[-CHILD, 1], [APP, 15], [102, 15], [300, 15]]);
+  });
+});
+
+describe('Supervisor: what it signals is its own', () => {
+  it('a listed process whose number went to another process by the time of the signal is not signalled', () => {
+    const { sys, sup } = setup(['--drain', '1s']);
+    sys.alive.push({ pid: 101, ppid: CHILD, pgid: CHILD }, { pid: 102, ppid: 101, pgid: CHILD });
+    // The walk sees 102; then 101 reaps it and an unrelated process (not below tsinit) takes the number.
+    const real = sys.descendants.bind(sys);
+    sys.descendants = () => {
+      const list = real();
+      sys.alive = sys.alive.filter((p) => p.pid !== 102);
+      sys.alive.push({ pid: 102, ppid: 999, pgid: 999, start: 7 });
+      return list;
+    };
+    sys.end(CHILD, exited(0));
+    sup.reap();
+    expect(sys.kills).toEqual([[101, 15]]);
+  });
+
+  it('without pidfds (ENOSYS) only tsinit\'s own children are signalled; a grandchild is, once it is re-parented', () => {
+    const { sys, sup, log } = setup(['--drain', '1s']);
+    sys.pidfds = false;
+    sys.alive.push({ pid: 101, ppid: INIT, pgid: CHILD }, { pid: 102, ppid: 101, pgid: CHILD });
+    sys.end(CHILD, exited(0));
+    sup.reap();
+    expect(sys.kills).toEqual([[101, 15]]);
+    expect(log.lines.map(([, , m]) => m)).toContain('draining 2 process(es) for up to 1s (1 sent SIGTERM, 0 already stopping, 1 not tsinit\'s children, left until they are (no pidfd))');
+    sys.end(101, TERMINATED);
+    sup.reap();
+    expect(sys.kills).toEqual([[101, 15], [102, 15]]);
+  });
+
+  it('the killing passes repeat: a process forked during one pass gets SIGTERM on the next, SIGKILL on the one after', () => {
+    const { sys, sup } = setup(['--drain', '1s']);
+    sys.alive.push({ pid: 101, ppid: INIT, pgid: CHILD });
+    sys.end(CHILD, exited(0));
+    sup.reap();
+    sys.advance(1000);
+    expect(sys.kills).toEqual([[101, 15], [101, 9]]);
+    // 101 forked just as it was killed: the child is re-parented to tsinit.
+    sys.alive.push({ pid: 103, ppid: INIT, pgid: CHILD });
+    sys.advance(20);
+    expect(sys.kills.slice(2)).toEqual([[101, 9], [103, 15]]);
+    sys.advance(20);
+    expect(sys.kills.slice(4)).toEqual([[101, 9], [103, 9]]);
+    sys.end(101, 9); sys.end(103, 9);
+    sup.reap();
+    expect(sys.exitCode).toBe(0);
+  });
+
+  it('a walk that throws (out of memory) does not wedge the shutdown: the child is not waited for again, the deadline holds', () => {
+    const { sys, sup } = setup(['--drain', '1s']);
+    sys.alive.push({ pid: 101, ppid: INIT, pgid: 101 });
+    sys.descendants = () => { throw new RangeError('alloc failed'); };
+    sys.end(CHILD, exited(6));
+    expect(() => sup.reap()).not.toThrow();
+    sys.advance(3000);
+    expect(sys.exitCode).toBe(6);
+  });
+
+  it('a lost timer does not wedge PID 1: reap() checks the drain\'s deadline itself', () => {
+    const { sys, sup } = setup(['--drain', '1s']);
+    sys.alive.push({ pid: 101, ppid: INIT, pgid: 101 });
+    sys.setTimer = () => 0; // no timer ever fires
+    sys.end(CHILD, exited(6));
+    sup.reap();
+    sys.clock += 1000;
+    sup.reap();
+    expect(sys.kills).toEqual([[101, 15], [101, 9]]);
+    sys.clock += 2000;
+    sup.reap();
+    expect(sys.exitCode).toBe(6);
+  });
+
+  it('a log that throws costs the line, never the shutdown', () => {
+    const { sys, sup, log } = setup(['--drain', '1s']);
+    log.log = () => { throw new RangeError('alloc failed'); };
+    sup.onSignal(15);
+    sys.end(CHILD, TERMINATED);
+    expect(() => sup.reap()).not.toThrow();
+    expect(sys.exitCode).toBe(143);
   });
 });
