@@ -420,8 +420,8 @@ export class Supervisor {
   }
 
   /**
-   * One killing pass over a fresh walk, parents before children: a process told to stop gets
-   * SIGKILL; one that never got a SIGTERM gets it now and its SIGKILL on the next pass (at once
+   * One killing pass over a fresh walk, parents before children: a process told to stop (or
+   * started by one) gets SIGKILL; one that never got a SIGTERM gets it now and its SIGKILL on the next pass (at once
    * on the last). Returns how many were listed, or null without /proc: then the child's group
    * is all that can be named, and the line says so.
    */
@@ -438,8 +438,10 @@ export class Supervisor {
     }
     const pids: number[] = [];
     let termed = 0;
+    // Told, or started by one that was told: part of the shutdown under way, as in the drain.
+    const stopping = this.listStopping(left);
     for (const p of left) {
-      if (this.told.get(p.pid) !== p.start) {
+      if (!stopping.has(p.pid)) {
         if (signalDescendant(this.sys, this.sys.ownPid, p, SIGTERM) !== 'sent') continue;
         this.told.set(p.pid, p.start);
         termed++;
@@ -449,8 +451,8 @@ export class Supervisor {
     }
     const event = pass === 'first' ? 'kill' : 'signal-detail';
     if ((pass === 'first' || pids.length + termed > 0) && this.log.enabled(event)) {
-      const first = termed > 0 ? `, SIGTERM first to ${termed} never told to stop` : '';
-      this.note(event, `SIGKILL to ${pids.length} process(es)${first}${reason === '' ? '' : `: ${reason}`}`, { pids, reason, signalled: termed });
+      const first = termed > 0 ? ` (SIGTERM first to ${termed} never told to stop)` : '';
+      this.note(event, `SIGKILL to ${pids.length} process(es)${reason === '' ? '' : `: ${reason}`}${first}`, { pids, reason, signalled: termed });
     }
     return left.length;
   }

@@ -1,0 +1,257 @@
+// What tsinit signals is its own: a pid it read from /proc and that another process took
+// before the signal, a /proc of another pid namespace, a kernel without pidfds, a signal that
+// is not the stop request, a parent that forks during the final sweep, no /proc at all. Each
+// bad case is forced, not hoped for: the reuse of a pid is made with the namespace's
+// ns_last_pid while gdb holds tsinit at the very call that would signal the number.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HOST, killAll, Pid1Run, Run, signalNumber, type InitRun } from '../helpers/pid1.ts';
+import { childrenOf, descendantsOf, isRunning } from '../helpers/proc.ts';
+import { hfixture, record, until, usePrivateInit } from './harness.ts';
+
+const init = usePrivateInit();
+afterEach(killAll);
+
+let dir = '';
+/** The seccomp wrapper that makes pidfd_open and pidfd_send_signal fail with ENOSYS (a kernel before 5.3). */
+let noPidfd = '';
+/** The fixture that forks N children that ignore TERM and wait, for the walk's timing. */
+let fanOut = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsinit-ownership-'));
+  noPidfd = join(dir, 'no-pidfd');
+  fanOut = join(dir, 'fan-out');
+  execFileSync('musl-gcc', ['-static', '-O2', '-o', noPidfd, hfixture('no-pidfd.c')]);
+  execFileSync('musl-gcc', ['-static', '-O2', '-o', fanOut, hfixture('fan-out.c')]);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A fresh scratch directory for one case's files. */
+function scratch(): string {
+  return mkdtempSync(join(dir, 'case-'));
+}
+
+/** The contents of a file, '' while it does not exist. */
+function read(path: string): string {
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+
+/**
+ * tsinit as PID 1 of a new pid namespace, or (pid1 false) as a subreaper below a shell that is
+ * PID 1 there and forks nothing while tsinit runs: either way the namespace's ns_last_pid
+ * decides the next pid, and nothing else forks in it.
+ */
+class NsRun extends Pid1Run {
+  constructor(readonly pid1: boolean, args: readonly string[], wrap: readonly string[] = []) {
+    super('unshare', pid1
+      ? ['--pid', '--fork', '--mount-proc', ...wrap, init.bin, ...args]
+      : ['--pid', '--fork', '--mount-proc', 'sh', '-c', '"$@"; echo "EXIT $?" >&2', 'sh', ...wrap, init.bin, ...args], {});
+  }
+
+  /** tsinit's pid on the host. */
+  override async initPid(timeoutMs = 5000): Promise<number> {
+    const first = await super.initPid(timeoutMs);
+    if (this.pid1) return first;
+    let pid: number | undefined;
+    await until(`no tsinit below sh ${first}`, () => (pid = childrenOf(first)[0]) !== undefined, timeoutMs, 5);
+    return pid!;
+  }
+
+  /** The exit status of tsinit (as PID 1: unshare's; below sh: the code sh reports). */
+  async status(): Promise<number | null> {
+    const e = await this.exit();
+    if (this.pid1) return e.code;
+    const m = /^EXIT (\d+)$/m.exec(this.stderr);
+    return m ? Number(m[1]) : null;
+  }
+}
+
+/** Runs a shell inside tsinit's pid namespace (and mount namespace: its /proc) that is not below tsinit, as `docker exec` would. */
+function execInside(init: number, script: string): string {
+  return execFileSync('nsenter', ['-t', String(init), '-p', '-m', 'sh', '-c', script], { encoding: 'utf8', timeout: 10_000 });
+}
+
+/** x86-64 numbers of the calls that could signal a pid read from /proc. */
+const SYSCALLS = { kill: 62, pidfd_open: 434 };
+
+/**
+ * Holds tsinit (gdb) at the first kill() or pidfd_open() whose first argument is pid, runs the
+ * shell script `then` there, and lets tsinit go on. Resolves when gdb is done.
+ */
+function holdAtSignalOf(init: number, pid: number, then: string, files: string): { ready: Promise<void>; done: Promise<string> } {
+  const cmds = join(files, 'gdb.cmd');
+  const script = join(files, 'then.sh');
+  writeFileSync(script, then);
+  writeFileSync(cmds, [
+    'set pagination off',
+    `catch syscall ${SYSCALLS.kill} ${SYSCALLS.pidfd_open}`,
+    `condition 1 $rdi == ${pid}`,
+    'commands 1', `shell sh ${script}`, 'delete 1', 'detach', 'quit', 'end',
+    'echo ATTACHED\\n',
+    'continue',
+  ].join('\n'));
+  const gdb = spawn('gdb', ['-q', '-batch', '-nx', '-p', String(init), '-x', cmds], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((res) => { onReady = res; });
+  gdb.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ATTACHED')) onReady(); });
+  gdb.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const done = new Promise<string>((res) => gdb.on('close', () => { onReady(); res(out); }));
+  return { ready, done };
+}
+
+describe.each([true, false])('pid 1: %s', (pid1) => {
+  it('a descendant\'s pid taken by an unrelated process between the walk and the signal: the newcomer gets nothing, the descendant its TERM', async () => {
+    if (process.arch !== 'x64') throw new Error('this test reads x86-64 registers in gdb');
+    const files = scratch();
+    // The child's background job P ignores TERM, so it outlives the drain's TERM and reaps X (its
+    // sleep) when X is killed: X's pid is then free for the newcomer, made inside the namespace
+    // by a process that is not below tsinit.
+    const p = `trap "" TERM; sleep 1000 & echo $! > ${files}/x; wait; exec sleep 1000`;
+    const r = new NsRun(pid1, ['-v', '--drain', '1s', '--', 'sh', '-c', `sh -c '${p}' & echo READY; read line`]);
+    await r.waitFor(/^READY/m);
+    await until('X written', () => read(`${files}/x`).trim() !== '');
+    const x = Number(read(`${files}/x`));
+    const tsinit = await r.initPid();
+    const hold = holdAtSignalOf(tsinit, x, `nsenter -t ${tsinit} -p -m sh -c '
+      kill -9 ${x}; while [ -e /proc/${x} ]; do :; done
+      echo ${x - 1} > /proc/sys/kernel/ns_last_pid
+      sh -c "trap \\"echo TERM >> ${files}/newcomer\\" TERM; echo \\$\\$ > ${files}/newcomer.pid; while :; do sleep 0.05; done" &
+      until [ -s ${files}/newcomer.pid ]; do :; done'`, files);
+    await hold.ready;
+    r.closeStdin();
+    const gdbOut = await hold.done;
+    expect(await r.status(), `${r.output}\n--- gdb:\n${gdbOut}`).toBe(0);
+    // The newcomer took X's number (else the case was not made) and never got a signal from tsinit.
+    expect(Number(read(`${files}/newcomer.pid`)), gdbOut).toBe(x);
+    expect(read(`${files}/newcomer`), r.output).toBe('');
+  });
+
+  it('the child handles Ctrl-C and carries on, then starts a helper: when the child exits the helper gets its SIGTERM, not only a SIGKILL', async () => {
+    const files = scratch();
+    const helper = `trap "echo TERM >> ${files}/helper; exit 0" TERM; echo $$ > ${files}/helper.pid; while :; do sleep 0.05; done`;
+    const r = new NsRun(pid1, ['--drain', '2s', '--', 'sh', '-c', `trap "echo INT-HANDLED" INT; echo READY; read a; sh -c '${helper}' & read b`]);
+    await r.waitFor(/^READY/m);
+    await r.signal('SIGINT');
+    await r.waitFor(/INT-HANDLED/);
+    r.proc.stdin!.write('\n');
+    await until('the helper runs', () => read(`${files}/helper.pid`) !== '');
+    r.closeStdin();
+    expect(await r.status(), r.output).toBe(0);
+    expect(read(`${files}/helper`)).toBe('TERM\n');
+  });
+
+  it('kill -QUIT (a JVM\'s thread dump) is forwarded and is not a shutdown: --kill-after stays unarmed', async () => {
+    const r = new NsRun(pid1, ['--kill-after', '1s', '--', 'sh', '-c', 'trap "echo QUIT-HANDLED" QUIT; echo READY; read a; echo STILL-HERE']);
+    await r.waitFor(/^READY/m);
+    await r.signal('SIGQUIT');
+    await r.waitFor(/QUIT-HANDLED/);
+    const tsinit = await r.initPid();
+    // Past --kill-after and a margin: nothing was killed.
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(isRunning(tsinit)).toBe(true);
+    r.closeStdin();
+    expect(await r.status(), r.output).toBe(0);
+    expect(r.stdout).toContain('STILL-HERE');
+  });
+
+  it('--stop-signal QUIT (an image with STOPSIGNAL SIGQUIT): QUIT starts the shutdown and arms --kill-after', async () => {
+    const r = new NsRun(pid1, ['--stop-signal', 'QUIT', '--kill-after', '1s', '--', 'sh', '-c', 'trap "echo QUIT-HANDLED" QUIT; echo READY; while :; do sleep 0.05; done']);
+    await r.waitFor(/^READY/m);
+    await r.signal('SIGQUIT');
+    expect(await r.status(), r.output).toBe(137);
+    expect(r.stdout).toContain('QUIT-HANDLED');
+  });
+
+  it('a parent that keeps forking during the final sweep leaves no process behind', async () => {
+    const files = scratch();
+    const marker = 4000 + Math.floor(Math.random() * 1000);
+    // A TERM-proof loop in a session of its own forks sleeps as fast as it can; the child then exits.
+    const bomb = `trap "" TERM; while :; do sleep ${marker} & done`;
+    const r = new NsRun(pid1, ['--drain', '500ms', '--', 'sh', '-c', `setsid sh -c '${bomb}' & sleep 0.5; echo $! > ${files}/bomb`]);
+    expect(await r.status(), r.output).toBe(0);
+    const left = (): number => Number(spawnSync("pgrep", ["-c", "-f", `^sleep ${marker}$`], { encoding: "utf8" }).stdout.trim() || "0");
+    // SIGKILLed processes take a moment to go; a survivor never does.
+    await until(() => `${left()} 'sleep ${marker}' outlived tsinit`, () => left() === 0, 5000);
+  });
+});
+
+describe('a /proc of another pid namespace', () => {
+  it('is not read: tsinit warns once, signals no number from it, and the group still gets its SIGTERM', async () => {
+    const files = scratch();
+    // No --mount-proc: /proc is the host's. The leftover L (in the child's group) has a host pid;
+    // a process inside the namespace (not below tsinit) is given that number as its pid here.
+    const leftover = `trap "echo TERM >> ${files}/leftover; exit 0" TERM; echo READY-L; while :; do sleep 0.05; done`;
+    const r = new Run('unshare', ['--pid', '--fork', init.bin, '-v', '--drain', '2s', '--', 'sh', '-c', `sh -c '${leftover}' & read a`], {});
+    await r.waitFor(/^READY-L/m);
+    const unshare = r.proc.pid!;
+    let tsinit = 0;
+    await until('tsinit below unshare', () => (tsinit = childrenOf(unshare)[0] ?? 0) !== 0);
+    const l = descendantsOf(tsinit).find((p) => p.ppid !== tsinit && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').startsWith('sh\0-c\0trap'));
+    expect(l).toBeDefined();
+    // Inside: the pid that L has outside, for a process tsinit does not own.
+    execInside(tsinit, `echo ${l!.pid - 1} > /proc/sys/kernel/ns_last_pid; (trap "echo TERM >> ${files}/decoy" TERM; echo $$ > /dev/null; exec sh -c 'echo $$ > ${files}/decoy.pid; trap "echo TERM >> ${files}/decoy" TERM; while :; do sleep 0.05; done') > /dev/null 2>&1 &`);
+    await until('the decoy runs', () => read(`${files}/decoy.pid`) !== '');
+    r.closeStdin();
+    await r.exit();
+    expect(Number(read(`${files}/decoy.pid`)), 'the decoy must hold the leftover\'s host pid inside').toBe(l!.pid);
+    expect(read(`${files}/decoy`), r.output).toBe('');
+    expect(read(`${files}/leftover`), r.output).toBe('TERM\n');
+    expect(r.stderr.match(/warning: \/proc shows another pid namespace/g), r.stderr).toHaveLength(1);
+  });
+});
+
+describe.each([true, false])('a kernel without pidfds (ENOSYS), pid 1: %s', (pid1) => {
+  it('signals only its own children by number; a grandchild gets its TERM once it is re-parented to tsinit', async () => {
+    const files = scratch();
+    // P dies of the drain's TERM after a moment; its child G then belongs to tsinit.
+    const g = `trap "echo TERM >> ${files}/g; exit 0" TERM; while :; do sleep 0.05; done`;
+    const p = `trap "sleep 0.3; exit 0" TERM; sh -c '"'"'${g}'"'"' & echo READY; while :; do sleep 0.05; done`;
+    const r = new NsRun(pid1, ['-v', '--drain', '3s', '--', 'sh', '-c', `sh -c '${p}' & read a`], [noPidfd]);
+    await r.waitFor(/^READY/m);
+    r.closeStdin();
+    expect(await r.status(), r.output).toBe(0);
+    expect(read(`${files}/g`), r.output).toBe('TERM\n');
+    expect(r.stderr).toMatch(/draining \d+ process\(es\) for up to 3s \(1 sent SIGTERM, 0 already stopping, \d+ not tsinit's children, left until they are \(no pidfd\)\)/);
+    expect(r.stderr).not.toMatch(/SIGKILL/);
+  });
+});
+
+describe('no /proc, not PID 1', () => {
+  it('SIGKILLs the child\'s group and says so; says what it cannot name instead of claiming it', async () => {
+    const files = scratch();
+    const stubborn = `trap "" TERM; echo $$ > ${files}/stubborn; while :; do sleep 0.05; done`;
+    const r = new Run('unshare', ['--mount', 'sh', '-c', 'umount -l /proc && exec "$@"', 'sh', init.bin, '--drain', '500ms', '--', 'sh', '-c', `sh -c '${stubborn}' & read a`], {});
+    await until('the stubborn one runs', () => read(`${files}/stubborn`) !== '');
+    const stubbornPid = Number(read(`${files}/stubborn`));
+    r.closeStdin();
+    const e = await r.exit();
+    expect(e.code, r.output).toBe(0);
+    expect(r.stderr).toMatch(/warning: SIGKILL to the child's group \d+ \(no \/proc: the rest cannot be named\): still running at the end of the 500ms drain/);
+    await until('the stubborn one is gone', () => !isRunning(stubbornPid), 3000);
+  });
+});
+
+describe('the walk', () => {
+  it.each([1000, 4000])('with %i descendants takes about linear time (host %s)', async (n) => {
+    const r: InitRun = new NsRun(true, ['--log-format', 'json', '-v', '--drain', '10s', '--', fanOut, String(n)]);
+    await r.waitFor(/^READY/m, 60_000);
+    r.closeStdin();
+    const lines = await (async () => { await r.waitFor(/"event":"drain"/, 60_000, 'stderr'); return r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; time: string }); })();
+    const exit = Date.parse(lines.find((l) => l.event === 'child-exit')!.time);
+    const drain = Date.parse(lines.find((l) => l.event === 'drain')!.time);
+    record(`walk + SIGTERM of ${n} descendants (${HOST})`, `${drain - exit} ms`);
+    walkMs.set(n, drain - exit);
+    process.kill(await r.initPid(), signalNumber('SIGKILL'));
+  });
+
+  it('4000 cost at most 4.5 times 1000, and 4000 take under 350 ms on the static host', () => {
+    const small = Math.max(walkMs.get(1000)!, 10);
+    expect(walkMs.get(4000)! / small).toBeLessThanOrEqual(4.5);
+    if (HOST === 'static') expect(walkMs.get(4000)).toBeLessThan(350);
+  });
+});
+const walkMs = new Map<number, number>();
