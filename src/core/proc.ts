@@ -38,6 +38,15 @@ export function parseStat(text: string): { pid: number; ppid: number; pgid: numb
   return isNaN(pid) || isNaN(ppid) || isNaN(pgid) || isNaN(threads) || isNaN(start) || fields.length < 20 ? null : { pid, ppid, pgid, threads, start };
 }
 
+/**
+ * /proc/uptime as clock ticks (USER_HZ, 100 on Linux: the unit of stat's start time),
+ * truncated like a start time is; null when unparsable.
+ */
+export function parseUptimeTicks(text: string): number | null {
+  const m = /^(\d+)\.(\d\d)/.exec(text);
+  return m === null ? null : Number(m[1]) * 100 + Number(m[2]);
+}
+
 /** What a /proc mount tells about tsinit's own pid namespace. */
 export type ProcView = 'ours' | 'absent' | 'foreign';
 
@@ -117,7 +126,8 @@ export interface ProcessCalls {
 
 const ESRCH = 3;
 
-export type SignalOutcome = 'sent' | 'gone' | 'not-ours';
+/** sent; gone (it ended); not-ours (its number is another process's now); unsafe (no pidfd, and not tsinit's own child). */
+export type SignalOutcome = 'sent' | 'gone' | 'not-ours' | 'unsafe';
 
 /**
  * Signals p, the process a walk saw, only if it still is that process and still below tsinit.
@@ -134,7 +144,8 @@ export function signalDescendant(calls: ProcessCalls, ownPid: number, p: Descend
   const same = now !== null && now.start === p.start && (now.ppid === p.parent || now.ppid === ownPid);
   if (fd < 0) {
     if (now === null) return 'gone';
-    if (!same || now.ppid !== ownPid) return 'not-ours';
+    if (!same) return 'not-ours';
+    if (now.ppid !== ownPid) return 'unsafe';
     return calls.kill(p.pid, sig) === 0 ? 'sent' : 'gone';
   }
   try {

@@ -27,6 +27,8 @@ export interface System extends ProcessCalls {
   waitAny(): { pid: number; status: number } | 'none' | 'no-children';
   /** Every descendant of tsinit, parents first, or null when there is no /proc of tsinit's own pid namespace to ask. */
   descendants(): Descendant[] | null;
+  /** Clock ticks since boot as /proc counts start times (/proc/uptime), or null without /proc. */
+  clockTicks(): number | null;
   /** tsinit's pid (1 as PID 1). */
   readonly ownPid: number;
   /** True when tsinit is PID 1 of its pid namespace: its exit then ends every process left in it. */
@@ -91,6 +93,12 @@ export class Supervisor {
   private readonly told = new Map<number, number>();
   /** The stop signal went to the child's whole group (no /proc: the drain's only record). */
   private groupTold = false;
+  /**
+   * When the stop signal first went to the group, in the clock ticks of /proc's start times:
+   * a member of the group that started before it got it. Kept as a time, not as a list made by
+   * a walk, so the forward costs no walk and a member re-parented mid-walk is not missed.
+   */
+  private groupToldAt: number | null = null;
   /** How the child ended, once reaped (set before anything else happens). */
   private childEnd: ChildEnd | null = null;
   /** A pidfd of the child, opened while it runs: after its reaping, the one safe handle on its group. */
@@ -206,12 +214,27 @@ export class Supervisor {
     if (stop && s.kind === 'waiting-all') this.startDrain(s.code, 'the stop signal');
   }
 
-  /** Remembers who is being told to stop now (pid and start time), so the drain does not tell them again. */
+  /** Remembers who is being told to stop now, so the drain does not tell them again: the child, and the group from this moment. */
   private markTold(): void {
-    if (!this.config.singleChild) this.groupTold = true;
-    const left = this.walk();
-    for (const p of left ?? []) {
-      if (p.pid === this.childPid || (!this.config.singleChild && p.pgid === this.childPid)) this.told.set(p.pid, p.start);
+    if (!this.config.singleChild) {
+      this.groupTold = true;
+      if (this.groupToldAt === null) this.groupToldAt = this.clockTicks();
+    }
+    const child = this.processInfo(this.childPid);
+    if (child !== null) this.told.set(this.childPid, child.start);
+  }
+
+  /** The walk's clock now (null without /proc); a failure counts as no record. */
+  private clockTicks(): number | null {
+    try { return this.sys.clockTicks(); } catch { return null; }
+  }
+
+  private processInfo(pid: number): Descendant | null {
+    try {
+      const p = this.sys.processInfo(pid);
+      return p === null ? null : { ...p, parent: p.ppid };
+    } catch {
+      return null;
     }
   }
 
@@ -316,7 +339,9 @@ export class Supervisor {
     const deadlineAt = new Date(Date.now() + ms).toISOString();
     let detail = '';
     if (counts !== null) {
-      detail = ` (${counts.told} sent SIGTERM, ${counts.stopping} already stopping${counts.unreached > 0 ? `, ${counts.unreached} not tsinit's children, left until they are (no pidfd)` : ''})`;
+      const notOurs = counts.notOurs > 0 ? `, ${counts.notOurs} no longer tsinit's` : '';
+      const unreached = counts.unreached > 0 ? `, ${counts.unreached} not tsinit's children, left until they are (no pidfd)` : '';
+      detail = ` (${counts.told} sent SIGTERM, ${counts.stopping} already stopping${notOurs}${unreached})`;
     }
     const what = counts === null ? 'unknown number of' : String(counts.left);
     this.note('drain', `draining ${what} process(es) for up to ${formatDuration(ms)}${detail}`, { remaining: counts?.left ?? null, deadline: deadlineAt, signalled: counts?.told ?? null });
@@ -332,7 +357,7 @@ export class Supervisor {
    * SIGTERM to every process left that neither got the stop signal nor descends from one that
    * did; counts, or null without /proc (then the group is told, unless it was already).
    */
-  private tellUntold(): { left: number; told: number; stopping: number; unreached: number } | null {
+  private tellUntold(): { left: number; told: number; stopping: number; unreached: number; notOurs: number } | null {
     this.walkFailed = false;
     const left = this.walk();
     if (left === null) {
@@ -345,18 +370,20 @@ export class Supervisor {
     const stopping = this.listStopping(left);
     let told = 0;
     let unreached = 0;
+    let notOurs = 0;
     for (const p of left) {
       if (stopping.has(p.pid)) { this.told.set(p.pid, p.start); continue; }
       const r = signalDescendant(this.sys, this.sys.ownPid, p, SIGTERM);
-      if (r === 'sent') { this.told.set(p.pid, p.start); told++; } else if (r === 'not-ours') unreached++;
+      if (r === 'sent') { this.told.set(p.pid, p.start); told++; } else if (r === 'unsafe') unreached++; else if (r === 'not-ours') notOurs++;
     }
     this.unreached = unreached > 0 || this.walkFailed;
-    return { left: left.length, told, stopping: stopping.size, unreached };
+    return { left: left.length, told, stopping: stopping.size, unreached, notOurs };
   }
 
   /**
    * The pids in left that are part of a shutdown already under way, which the drain waits for
-   * instead of signalling: each process told (the same process: its start time matches), and
+   * instead of signalling: each process told (the same process: its start time matches), each
+   * member of the child's group that started before the stop signal went to the group, and
    * every descendant of those (by the ppid links as they stand now: what a TERM handler started
    * after the forward, in any group or session). An orphan's link ends at tsinit.
    */
@@ -364,7 +391,11 @@ export class Supervisor {
     const byPid = new Map<number, Descendant>();
     for (const p of left) byPid.set(p.pid, p);
     const stopping = new Set<number>();
-    for (const p of left) if (this.told.get(p.pid) === p.start) stopping.add(p.pid);
+    // Strictly before: one started in the same tick as the signal may have missed it.
+    const groupAt = this.groupToldAt;
+    for (const p of left) {
+      if (this.told.get(p.pid) === p.start || (groupAt !== null && p.pgid === this.childPid && p.start < groupAt)) stopping.add(p.pid);
+    }
     for (const p of left) {
       // Up the chain until a stopping ancestor or the chain leaves the list (tsinit, or gone);
       // the step bound is a guard against a cycle a racy /proc walk could report.

@@ -3,7 +3,7 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as libc from './libc.ts';
-import { listDescendants, parseStat, type ProcReader } from '../core/proc.ts';
+import { listDescendants, parseStat, parseUptimeTicks, type ProcReader } from '../core/proc.ts';
 import type { System } from '../core/supervisor.ts';
 
 /** /proc through node:fs, for the core's walk of the process tree. */
@@ -96,6 +96,10 @@ export function createSystem(exit: (code: number) => void, procTrusted: boolean)
     processInfo: (pid) => {
       const text = procTrusted ? procReader.readFile(`/proc/${pid}/stat`) : null;
       return text === null ? null : parseStat(text);
+    },
+    clockTicks: () => {
+      const text = procTrusted ? procReader.readFile('/proc/uptime') : null;
+      return text === null ? null : parseUptimeTicks(text);
     },
     waitAny: libc.waitAny,
     descendants: () => (procTrusted ? listDescendants(procReader, ownPid) : null),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkProcView, listDescendants, parseStat, signalDescendant, type Descendant, type ProcessCalls, type ProcessInfo, type ProcReader } from '../../src/core/proc.ts';
+import { checkProcView, listDescendants, parseStat, parseUptimeTicks, signalDescendant, type Descendant, type ProcessCalls, type ProcessInfo, type ProcReader } from '../../src/core/proc.ts';
 
 describe('parseStat', () => {
   // A real line (sleep under tsinit as PID 1), and two whose command holds spaces and parentheses.
@@ -147,12 +147,18 @@ describe('signalDescendant', () => {
   });
 
   it.each([
-    ['a grandchild: its parent could reap it and the number be reused at any moment', { 20: { pid: 20, ppid: 10, pgid: 10, start: 500 } }, 'not-ours', []],
+    ['a grandchild: its parent could reap it and the number be reused at any moment', { 20: { pid: 20, ppid: 10, pgid: 10, start: 500 } }, 'unsafe', []],
     ['a child of tsinit: its number stays tsinit\'s until tsinit reaps it', { 20: { pid: 20, ppid: 1, pgid: 10, start: 500 } }, 'sent', ['kill 20 15']],
     ['a child of tsinit with another start time', { 20: { pid: 20, ppid: 1, pgid: 10, start: 501 } }, 'not-ours', []],
   ] as const)('without pidfds (ENOSYS): %s', (_, now, outcome, sent) => {
     const k = calls(now as Record<number, ProcessInfo>, { pidfd: false });
     expect(signalDescendant(k.c, 1, seen, 15)).toBe(outcome);
     expect(k.sent).toEqual(sent);
+  });
+});
+
+describe('parseUptimeTicks', () => {
+  it.each([['5077.42 9876.54\n', 507742], ['0.05 0.00\n', 5], ['garbage', null]] as const)('%j', (text, ticks) => {
+    expect(parseUptimeTicks(text)).toBe(ticks);
   });
 });

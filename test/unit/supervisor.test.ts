@@ -8,7 +8,7 @@ const CHILD = 100;
 /** tsinit's own pid as the fake's ppid of its children (PID 1). */
 const INIT = 1;
 
-/** A process of the fake: start is its start time (0 unless a test says: a reused pid gets another). */
+/** A process of the fake: start is its start time in ticks (0, before everything, unless a test says: one born later, a reused pid). */
 interface FakeProcess { pid: number; ppid: number; pgid: number; start?: number }
 
 class FakeSystem implements System {
@@ -40,6 +40,8 @@ class FakeSystem implements System {
     }
     return this.alive.length === 0 ? 'no-children' as const : 'none' as const;
   }
+  /** Ticks of 10 ms from 100: a process with no start time given started before any signal. */
+  clockTicks() { return this.procAvailable ? 100 + Math.floor(this.clock / 10) : null; }
   descendants() { return this.procAvailable ? this.alive.map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, start: p.start ?? 0, parent: p.ppid })) : null; }
   processInfo(pid: number) {
     const p = this.alive.find((q) => q.pid === pid);
@@ -102,6 +104,8 @@ function setup(args: string[] = []): { sys: FakeSystem; sup: Supervisor; config:
 /** The messages of the info lines about signals, in order. */
 const signalLines = (log: typeof quietLog) => log.lines.filter(([level, event]) => level === 'info' && event === 'signal').map(([, , message]) => message);
 
+/** A start time after every signal of a test (the fake's clock ticks start at 100). */
+const LATER = 10_000;
 const TERMINATED = 15; // wait status: killed by SIGTERM
 const exited = (code: number) => code << 8;
 
@@ -483,7 +487,7 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     treeOfShellForm(sys);
     sup.onSignal(15);
     // Two helpers born after the forward, re-parented to tsinit when the app exits: neither got the TERM.
-    sys.alive.push({ pid: 110, ppid: INIT, pgid: CHILD }, { pid: 111, ppid: INIT, pgid: 111 });
+    sys.alive.push({ pid: 110, ppid: INIT, pgid: CHILD, start: LATER }, { pid: 111, ppid: INIT, pgid: 111, start: LATER });
     sys.end(CHILD, TERMINATED);
     sys.end(APP, exited(0));
     sys.end(102, TERMINATED);
@@ -497,7 +501,7 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     sup.onSignal(15);
     // 102 (told) ends; its number goes to a new process of the group, with another start time.
     sys.alive = sys.alive.filter((p) => p.pid !== 102);
-    sys.alive.push({ pid: 102, ppid: APP, pgid: CHILD, start: 99 });
+    sys.alive.push({ pid: 102, ppid: APP, pgid: CHILD, start: LATER });
     // APP ends too, so 102 is not spared as its descendant.
     sys.alive = sys.alive.map((p) => (p.ppid === APP ? { ...p, ppid: INIT } : p)).filter((p) => p.pid !== APP);
     sys.end(CHILD, TERMINATED);
@@ -637,5 +641,26 @@ describe('Supervisor: what it signals is its own', () => {
     sys.end(CHILD, TERMINATED);
     expect(() => sup.reap()).not.toThrow();
     expect(sys.exitCode).toBe(143);
+  });
+});
+
+describe('Supervisor: the group\'s record is a time', () => {
+  it('a member of the group that started before the stop signal is spared by the drain; one that started after gets its TERM', () => {
+    const { sys, sup } = setup();
+    sys.alive.push({ pid: 101, ppid: INIT, pgid: CHILD, start: 50 }, { pid: 102, ppid: INIT, pgid: CHILD, start: LATER });
+    sys.clock = 500; // ticks 150 when the TERM goes
+    sup.onSignal(15);
+    sys.end(CHILD, TERMINATED);
+    sup.reap();
+    expect(sys.kills).toEqual([[-CHILD, 15], [102, 15]]);
+  });
+
+  it('the stop signal costs no walk of the tree', () => {
+    const { sys, sup } = setup();
+    let walks = 0;
+    const real = sys.descendants.bind(sys);
+    sys.descendants = () => { walks++; return real(); };
+    for (let i = 0; i < 100; i++) sup.onSignal(15);
+    expect(walks).toBe(0);
   });
 });
