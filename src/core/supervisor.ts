@@ -472,7 +472,9 @@ export class Supervisor {
     // Told, or started by one that was told: part of the shutdown under way, as in the drain.
     const stopping = this.listStopping(left);
     for (const p of left) {
-      if (!stopping.has(p.pid)) {
+      // Recorded now: once its told ancestor is killed, its link to it is gone.
+      if (stopping.has(p.pid)) this.told.set(p.pid, p.start);
+      else {
         if (signalDescendant(this.sys, this.sys.ownPid, p, SIGTERM) !== 'sent') continue;
         this.told.set(p.pid, p.start);
         termed++;

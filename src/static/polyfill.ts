@@ -39,14 +39,19 @@ function toArray(source: any): any[] {
   return out;
 }
 
+/** Marks a removed entry until the next compaction (deleting in place would be O(n) per delete). */
+const HOLE = {};
+
 class OrderedTable {
   keys: unknown[] = [];
   values: unknown[] = [];
+  /** Live entries (keys.length counts holes too). */
+  count = 0;
   private index: Record<string, number> = {};
   find(key: unknown): number {
     const k = indexKey(key);
     if (k !== null) return Object.prototype.hasOwnProperty.call(this.index, k) ? this.index[k]! : -1;
-    for (let i = 0; i < this.keys.length; i++) if (sameValueZero(this.keys[i], key)) return i;
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== HOLE && sameValueZero(this.keys[i], key)) return i;
     return -1;
   }
   put(key: unknown, value: unknown): void {
@@ -56,20 +61,37 @@ class OrderedTable {
     if (k !== null) this.index[k] = this.keys.length;
     this.keys.push(key);
     this.values.push(value);
+    this.count++;
   }
+  /** Removes in O(1): the entry becomes a hole, and the holes go once they outnumber the entries. */
   remove(key: unknown): boolean {
     const i = this.find(key);
     if (i < 0) return false;
-    this.keys.splice(i, 1);
-    this.values.splice(i, 1);
-    this.index = {};
-    for (let j = 0; j < this.keys.length; j++) {
-      const k = indexKey(this.keys[j]);
-      if (k !== null) this.index[k] = j;
-    }
+    const k = indexKey(key);
+    if (k !== null) delete this.index[k];
+    this.keys[i] = HOLE;
+    this.values[i] = undefined;
+    this.count--;
+    if (this.keys.length - this.count > 32 && this.keys.length - this.count > this.count) this.compact();
     return true;
   }
-  clear(): void { this.keys = []; this.values = []; this.index = {}; }
+  /** Drops the holes (insertion order kept) and renumbers the index; iteration calls it first. */
+  compact(): void {
+    if (this.keys.length === this.count) return;
+    const keys: unknown[] = [];
+    const values: unknown[] = [];
+    this.index = {};
+    for (let j = 0; j < this.keys.length; j++) {
+      if (this.keys[j] === HOLE) continue;
+      const k = indexKey(this.keys[j]);
+      if (k !== null) this.index[k] = keys.length;
+      keys.push(this.keys[j]);
+      values.push(this.values[j]);
+    }
+    this.keys = keys;
+    this.values = values;
+  }
+  clear(): void { this.keys = []; this.values = []; this.index = {}; this.count = 0; }
 }
 
 function defineCollection(kind: 'Map' | 'Set'): void {
@@ -82,18 +104,20 @@ function defineCollection(kind: 'Map' | 'Set'): void {
     }
   }
   const proto: any = Collection.prototype;
-  Object.defineProperty(proto, 'size', { get(this: any) { return this._t.keys.length; } });
+  Object.defineProperty(proto, 'size', { get(this: any) { return this._t.count; } });
   proto.has = function (this: any, k: unknown) { return this._t.find(k) >= 0; };
   proto.delete = function (this: any, k: unknown) { return this._t.remove(k); };
   proto.clear = function (this: any) { this._t.clear(); };
   proto.forEach = function (this: any, fn: (v: unknown, k: unknown, c: unknown) => void, self?: unknown) {
     const t = this._t;
+    t.compact();
     for (let i = 0; i < t.keys.length; i++) fn.call(self, t.values[i], t.keys[i], this);
   };
-  proto.keys = function (this: any) { return makeIterator(this._t.keys.slice()); };
-  proto.values = function (this: any) { return makeIterator(this._t.values.slice()); };
+  proto.keys = function (this: any) { this._t.compact(); return makeIterator(this._t.keys.slice()); };
+  proto.values = function (this: any) { this._t.compact(); return makeIterator(this._t.values.slice()); };
   proto.entries = function (this: any) {
     const t = this._t;
+    t.compact();
     const out: unknown[] = [];
     for (let i = 0; i < t.keys.length; i++) out.push([t.keys[i], t.values[i]]);
     return makeIterator(out);
