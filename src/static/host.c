@@ -128,7 +128,7 @@ static const duk_function_list_entry functions[] = {
 #define S(name, type) { "SIZEOF_" #name, (double) sizeof(type) }
 #define O(name, type, field) { "OFFSETOF_" #name, (double) offsetof(type, field) }
 static const duk_number_list_entry constants[] = {
-  C(SIG_SETMASK), C(WNOHANG), C(O_RDONLY), C(O_CLOEXEC), C(PR_SET_PDEATHSIG), C(PR_SET_CHILD_SUBREAPER), C(CLOCK_MONOTONIC), C(_NSIG),
+  C(SIG_SETMASK), C(WNOHANG), C(O_RDONLY), C(O_RDWR), C(O_CLOEXEC), C(PR_SET_PDEATHSIG), C(PR_SET_CHILD_SUBREAPER), C(CLOCK_MONOTONIC), C(_NSIG),
   C(EPERM), C(ENOENT), C(ESRCH), C(EINTR), C(EIO), C(E2BIG), C(ENOEXEC), C(EBADF), C(ECHILD),
   C(EAGAIN), C(ENOMEM), C(EACCES), C(EFAULT), C(ENOTDIR), C(EISDIR), C(EINVAL), C(ENFILE),
   C(EMFILE), C(ENOTTY), C(ETXTBSY), C(EPIPE), C(ENAMETOOLONG), C(ELOOP),

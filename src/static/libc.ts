@@ -217,6 +217,20 @@ export function listDir(path: string): string[] | null {
   return names;
 }
 
+/**
+ * Opens /dev/null on each of fds 0-2 that is closed, as Node does at start-up: left closed, the
+ * first descriptor opened (tsinit's own, or the child's first open()) would become a stdio of
+ * the child. open() takes the lowest free number, so while it returns 0-2 one was closed.
+ */
+export function openClosedStdio(): void {
+  const p = putPath('/dev/null');
+  for (;;) {
+    const fd = bridge.open(p, constant('O_RDWR'));
+    if (fd < 0) return; // no /dev/null: nothing to open them on
+    if (fd > 2) { bridge.close(fd); return; }
+  }
+}
+
 /** tsinit's own arguments after its name, as strings (invalid UTF-8 shown as Latin-1). */
 export function readArgs(): string[] {
   const out: string[] = [];
