@@ -248,7 +248,10 @@ export function readTsinitEnv(): Record<string, string> {
     if (entry === 0) break;
     const text = bridge.cstring(entry);
     const eq = text.indexOf('=');
-    if (text.slice(0, 7) === 'TSINIT_' && eq > 0) out[text.slice(0, eq)] = text.slice(eq + 1);
+    if (text.slice(0, 7) !== 'TSINIT_' || eq < 0) continue;
+    // A name given twice counts once, with its first value: what getenv(3) and the Node host read.
+    const name = text.slice(0, eq);
+    if (!Object.prototype.hasOwnProperty.call(out, name)) out[name] = text.slice(eq + 1);
   }
   return out;
 }
