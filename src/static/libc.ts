@@ -17,7 +17,7 @@ interface Bridge {
   opendir(path: number): number; readdir(dir: number): number; closedir(dir: number): number;
   sigprocmask(how: number, set: number, old: number): number;
   sigtimedwait(set: number, info: number, timeout: number): number;
-  sigaction(sig: number, act: number, old: number): number;
+  rt_sigaction(sig: number, act: number, old: number): number;
   clock_gettime(clock: number, ts: number): number; strerror(err: number): number;
   calloc(n: number, size: number): number; free(p: number): void;
   errno(): number;
@@ -84,6 +84,7 @@ for (let sig = 1; sig < NSIG; sig++) ALL_SIGNALS.push(sig);
 const allSet = allocSigset(ALL_SIGNALS);
 const pipeSet = allocSigset([SIGPIPE]);
 const emptySet = allocSigset([]);
+/** SIG_DFL, no flags, an empty mask: all zero bytes, in the kernel's layout too (libc's struct sigaction is the larger). */
 const defaultAction = bridge.calloc(1, constant('SIZEOF_sigaction'));
 
 export function getpid(): number { return bridge.getpid(); }
@@ -295,8 +296,9 @@ function execChild(argv: number, takeTerminal: boolean, errPipe: number, errBuf:
   try {
     bridge.setpgid(0, 0);
     if (takeTerminal) bridge.tcsetpgrp(0, bridge.getpid());
-    // Dispositions tsinit inherited as ignored would survive exec; KILL, STOP and libc's own fail harmlessly.
-    for (let sig = 1; sig < NSIG; sig++) bridge.sigaction(sig, defaultAction, 0);
+    // Dispositions tsinit inherited as ignored would survive exec: all 64 back to the default
+    // with the raw syscall (musl's sigaction refuses 32-34); KILL and STOP fail harmlessly.
+    for (let sig = 1; sig < NSIG; sig++) bridge.rt_sigaction(sig, defaultAction, 0);
     bridge.sigprocmask(constant('SIG_SETMASK'), emptySet, 0);
     bridge.execvp(bridge.getU64(argv, 0), argv);
     err = bridge.errno();
