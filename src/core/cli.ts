@@ -168,9 +168,9 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
       const o = OPTIONS.find((x) => 'long' in x && x.long === name);
-      if (!o) throw new UsageError(`unknown option '--${shown(name)}' (try 'tsinit --help')`);
+      if (!o) throw new UsageError(`unknown option ${quoted(`--${name}`)} (try 'tsinit --help')`);
       if (!('key' in o) || o.value === undefined) {
-        if (eq >= 0) throw new UsageError(`option '--${name}' takes no value (got '${shown(arg.slice(eq + 1))}')`);
+        if (eq >= 0) throw new UsageError(`option '--${name}' takes no value (got ${quoted(arg.slice(eq + 1))})`);
         const stop = applyFlag(cfg, o);
         if (stop) return { kind: stop };
         continue;
@@ -187,7 +187,7 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
       for (let j = 1; j < arg.length; j++) {
         const ch = arg[j]!;
         const o = OPTIONS.find((x) => x.short === ch);
-        if (!o) throw new UsageError(`unknown option '-${shown(ch)}' (try 'tsinit --help')`);
+        if (!o) throw new UsageError(`unknown option ${quoted(`-${ch}`)} (try 'tsinit --help')`);
         if (!('key' in o) || o.value === undefined) {
           const stop = applyFlag(cfg, o);
           if (stop) return { kind: stop };
@@ -242,7 +242,7 @@ function flagSetting<K extends keyof Settings>(cfg: Settings, o: Setting<K>): vo
 /** Parses one value for `where` (the option or variable as the user wrote it) into its field. */
 function applyValue<K extends keyof Settings>(cfg: Settings, o: Setting<K>, where: string, text: string): void {
   const r = o.parse(text, cfg[o.key]);
-  if (!r.ok) throw new UsageError(`invalid value for ${where}: '${shown(r.part ?? text)}' (${r.reason})`);
+  if (!r.ok) throw new UsageError(`invalid value for ${where}: ${quoted(r.part ?? text)} (${r.reason})`);
   cfg[o.key] = r.value;
 }
 
@@ -254,8 +254,23 @@ class UsageError {
   constructor(readonly message: string) {}
 }
 
-/** Text from the user as an error shows it: control characters as \xNN, so a newline or an escape sequence cannot split the line or drive the terminal. */
-function shown(text: string): string {
+/** How much of a value an error repeats: enough to recognise it; a 100 kB value would bury the line. */
+const QUOTED_MAX = 64;
+
+/**
+ * Text from the user as an error shows it, in quotes: control characters as \xNN, so a newline
+ * or an escape sequence cannot split the line or drive the terminal; past QUOTED_MAX characters
+ * cut, with '...' and the whole length after the quotes.
+ */
+function quoted(text: string): string {
+  if (text.length <= QUOTED_MAX) return `'${escapeControls(text)}'`;
+  // Not between the two halves of a surrogate pair: a lone half would print as U+FFFD.
+  const last = text.charCodeAt(QUOTED_MAX - 1);
+  const cut = last >= 0xd800 && last <= 0xdbff ? QUOTED_MAX - 1 : QUOTED_MAX;
+  return `'${escapeControls(text.slice(0, cut))}...' (${text.length} characters)`;
+}
+
+function escapeControls(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -1,8 +1,9 @@
 // Lifecycle log lines on stderr: one short human line, or one JSON object, per event.
 // Owns the list of events and the level of each: a call site names an event and the level
 // follows, so the two cannot disagree (the README's list is checked against this one).
-// Formatting is pure; the sink is injected, so a broken stderr (closed, a pipe nobody
-// reads) costs a lost line and never the init.
+// Formatting is pure, and a line is always one line (text escapes control characters, JSON
+// its own); the sink is injected, so a broken stderr (closed, a pipe nobody reads) costs a
+// lost line and never the init.
 
 export type LogFormat = 'text' | 'json';
 
@@ -68,7 +69,16 @@ export function formatLine(format: LogFormat, event: LogEvent, message: string, 
     return JSON.stringify({ time: now.toISOString(), level, event, ...fields, message });
   }
   const prefix = level === 'error' ? 'error: ' : level === 'warning' ? 'warning: ' : '';
-  return `tsinit: ${prefix}${message}`;
+  return `tsinit: ${prefix}${escapeControls(message)}`;
+}
+
+/**
+ * A text line's message with its control characters escaped (a newline as \n, the rest as
+ * \xNN): a message carries user data (the command's argv), and an argument with a newline
+ * must not start a `tsinit: error:` line of its own, nor an escape sequence drive the terminal.
+ */
+function escapeControls(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => (ch === '\n' ? '\\n' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /** A logger that writes whole lines through sink; it goes quiet after the sink fails. */

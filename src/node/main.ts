@@ -39,6 +39,8 @@ class EarlyExit {
 
 function main(): void {
   checkLibcOrExit();
+  // No stdio step: Node's start-up (PlatformInit in node.cc) opened /dev/null on any of fds
+  // 0-2 that was closed, as the static host's openClosedStdio does.
   // Before anything of ours opens a descriptor (catchSignals opens libuv's signal pipe):
   // what is open now came from our parent or Node.
   const inheritFds = listInheritedFds();

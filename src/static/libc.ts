@@ -17,7 +17,7 @@ interface Bridge {
   opendir(path: number): number; readdir(dir: number): number; closedir(dir: number): number;
   sigprocmask(how: number, set: number, old: number): number;
   sigtimedwait(set: number, info: number, timeout: number): number;
-  sigaction(sig: number, act: number, old: number): number;
+  rt_sigaction(sig: number, act: number, old: number): number;
   clock_gettime(clock: number, ts: number): number; strerror(err: number): number;
   pidfd_open(pid: number): number; pidfd_send_signal(fd: number, sig: number, flags: number): number;
   calloc(n: number, size: number): number; free(p: number): void;
@@ -85,6 +85,7 @@ for (let sig = 1; sig < NSIG; sig++) ALL_SIGNALS.push(sig);
 const allSet = allocSigset(ALL_SIGNALS);
 const pipeSet = allocSigset([SIGPIPE]);
 const emptySet = allocSigset([]);
+/** SIG_DFL, no flags, an empty mask: all zero bytes, in the kernel's layout too (libc's struct sigaction is the larger). */
 const defaultAction = bridge.calloc(1, constant('SIZEOF_sigaction'));
 
 export function getpid(): number { return bridge.getpid(); }
@@ -240,6 +241,20 @@ export function listDir(path: string): string[] | null {
   return names;
 }
 
+/**
+ * Opens /dev/null on each of fds 0-2 that is closed, as Node does at start-up: left closed, the
+ * first descriptor opened (tsinit's own, or the child's first open()) would become a stdio of
+ * the child. open() takes the lowest free number, so while it returns 0-2 one was closed.
+ */
+export function openClosedStdio(): void {
+  const p = putPath('/dev/null');
+  for (;;) {
+    const fd = bridge.open(p, constant('O_RDWR'));
+    if (fd < 0) return; // no /dev/null: nothing to open them on
+    if (fd > 2) { bridge.close(fd); return; }
+  }
+}
+
 /** tsinit's own arguments after its name, as strings (invalid UTF-8 shown as Latin-1). */
 export function readArgs(): string[] {
   const out: string[] = [];
@@ -257,7 +272,10 @@ export function readTsinitEnv(): Record<string, string> {
     if (entry === 0) break;
     const text = bridge.cstring(entry);
     const eq = text.indexOf('=');
-    if (text.slice(0, 7) === 'TSINIT_' && eq > 0) out[text.slice(0, eq)] = text.slice(eq + 1);
+    if (text.slice(0, 7) !== 'TSINIT_' || eq < 0) continue;
+    // A name given twice counts once, with its first value: what getenv(3) and the Node host read.
+    const name = text.slice(0, eq);
+    if (!Object.prototype.hasOwnProperty.call(out, name)) out[name] = text.slice(eq + 1);
   }
   return out;
 }
@@ -301,8 +319,9 @@ function execChild(argv: number, takeTerminal: boolean, errPipe: number, errBuf:
   try {
     bridge.setpgid(0, 0);
     if (takeTerminal) bridge.tcsetpgrp(0, bridge.getpid());
-    // Dispositions tsinit inherited as ignored would survive exec; KILL, STOP and libc's own fail harmlessly.
-    for (let sig = 1; sig < NSIG; sig++) bridge.sigaction(sig, defaultAction, 0);
+    // Dispositions tsinit inherited as ignored would survive exec: all 64 back to the default
+    // with the raw syscall (musl's sigaction refuses 32-34); KILL and STOP fail harmlessly.
+    for (let sig = 1; sig < NSIG; sig++) bridge.rt_sigaction(sig, defaultAction, 0);
     bridge.sigprocmask(constant('SIG_SETMASK'), emptySet, 0);
     bridge.execvp(bridge.getU64(argv, 0), argv);
     err = bridge.errno();

@@ -20,6 +20,8 @@ const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
 
 function main(): never {
   // No signal step: host.c's main() blocked every signal before the engine started.
+  // Before anything opens a descriptor: a closed 0-2 would be taken by it.
+  libc.openClosedStdio();
   const config = parseOrExit();
   const log = createLog(config, writeStderr);
   configureReaping(libc, log);

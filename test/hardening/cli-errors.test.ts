@@ -29,6 +29,11 @@ describe('bad options on the command line: exit 2, one line naming option and va
     [['--term-delay', '1e3', 'true'], "invalid value for --term-delay: '1e3'"],
     [['--drain', '25d', 'true'], "invalid value for --drain: '25d'"],
     [['--drain', '600h', 'true'], "invalid value for --drain: '600h' (too long: at most 24 days)"],
+    [['--drain', '0.0001', 'true'], "invalid value for --drain: '0.0001' (rounds to 0ms: expected 0 or at least 1ms)"],
+    [['--kill-after', '0.4ms', 'true'], "invalid value for --kill-after: '0.4ms' (rounds to 0ms: expected 0 or at least 1ms)"],
+    [['--term-delay=0.0000001h', 'true'], "invalid value for --term-delay: '0.0000001h' (rounds to 0ms: expected 0 or at least 1ms)"],
+    [['--drain', 'z'.repeat(70), 'true'], `invalid value for --drain: '${'z'.repeat(64)}...' (70 characters) (expected e.g.`],
+    [[`--${'z'.repeat(70)}`, 'true'], `unknown option '--${'z'.repeat(62)}...' (72 characters) (try 'tsinit --help')`],
     [['-p', 'FOO', 'true'], "invalid value for -p: 'FOO'"],
     [['-p', '0', 'true'], "invalid value for -p: '0'"],
     [['-p', '65', 'true'], "invalid value for -p: '65'"],
@@ -79,6 +84,7 @@ describe('bad TSINIT_* variables: exit 2, one line naming the variable and the v
     ['TSINIT_PDEATH_SIGNAL', '33'],
     ['TSINIT_REWRITE', 'TERM:32'],
     ['TSINIT_LOG_FORMAT', 'yaml'],
+    ['TSINIT_TERM_DELAY', '0.0001'],
   ])('%s=%s', async (name, value) => {
     const r = await runToEnd(['true'], { init: init.bin, pid1: false, env: cleanEnv({ [name]: value }) });
     // A FROM:TO pair is named by its wrong half.

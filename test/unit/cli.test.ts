@@ -175,8 +175,32 @@ describe('parseCli: usage errors name the option and the value', () => {
     [{ TSINIT_PDEATH_SIGNAL: '32' }, "invalid value for TSINIT_PDEATH_SIGNAL: '32' (signals 32 and 33 are reserved by glibc"],
     [{ TSINIT_REWRITE: 'HUP:1,33:TERM' }, "invalid value for TSINIT_REWRITE: '33' (signals 32 and 33 are reserved by glibc"],
     [{ TSINIT_REWRITE: 'TERM:32' }, "invalid value for TSINIT_REWRITE: '32'"],
+    [{ TSINIT_KILL_AFTER: '0.4ms' }, "invalid value for TSINIT_KILL_AFTER: '0.4ms' (rounds to 0ms: expected 0 or at least 1ms)"],
   ])('%j', (env, message) => {
     expect(usageError(['x'], env)).toContain(message);
+  });
+
+  // A duration that rounds to 0 would silently mean "none" (--drain 0 exits at once).
+  it.each([
+    [['--drain', '0.0001', 'x'], "invalid value for --drain: '0.0001' (rounds to 0ms: expected 0 or at least 1ms)"],
+    [['--kill-after=0.4ms', 'x'], "invalid value for --kill-after: '0.4ms' (rounds to 0ms: expected 0 or at least 1ms)"],
+    [['--term-delay', '0.0000001h', 'x'], "invalid value for --term-delay: '0.0000001h' (rounds to 0ms: expected 0 or at least 1ms)"],
+  ])('%j is exactly: %s', (args, message) => {
+    expect(usageError(args)).toBe(message);
+  });
+
+  // The value is repeated up to 64 characters; past that cut, with the whole length.
+  const X64 = 'x'.repeat(64);
+  it.each<[string, string[], string, Record<string, string>?]>([
+    ['a 64-character value whole', ['--drain', X64, 'x'], `invalid value for --drain: '${X64}' (expected e.g. 500ms, 10s, 2m, 1h or a number of seconds)`],
+    ['a 100 kB value cut', ['--drain', 'x'.repeat(100_000), 'x'], `invalid value for --drain: '${X64}...' (100000 characters) (expected e.g. 500ms, 10s, 2m, 1h or a number of seconds)`],
+    ['a long unknown option cut', [`--${'y'.repeat(200)}`, 'x'], `unknown option '--${'y'.repeat(62)}...' (202 characters) (try 'tsinit --help')`],
+    ['a long value of a flag cut', [`--wait-all=${'z'.repeat(65)}`, 'x'], `option '--wait-all' takes no value (got '${'z'.repeat(64)}...' (65 characters))`],
+    ['a long variable cut', ['x'], `invalid value for TSINIT_LOG_FORMAT: '${X64}...' (1000 characters) (expected text or json)`, { TSINIT_LOG_FORMAT: 'x'.repeat(1000) }],
+    ['cut before a surrogate pair, not inside it', ['-p', `${'s'.repeat(63)}\u{1F600}`, 'x'], `invalid value for -p: '${'s'.repeat(63)}...' (65 characters) (expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15)`],
+    ['cut first, then escaped', ['-p', '\n'.repeat(100), 'x'], `invalid value for -p: '${'\\x0a'.repeat(64)}...' (100 characters) (expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15)`],
+  ])('%s', (_name, args, message, env = {}) => {
+    expect(usageError(args, env)).toBe(message);
   });
 });
 
@@ -200,6 +224,14 @@ describe('parseDuration', () => {
 
   it.each(['', 's', '10x', '-1', '1e3', '10 s', '1d', 'ms', '.5', '5.'])('%j is rejected', (text) => {
     expect(parseDuration(text).ok).toBe(false);
+  });
+
+  it.each([['0.0', 0], ['0ms', 0], ['0.000s', 0], ['00h', 0], ['0.001', 1], ['0.6ms', 1], ['1ms', 1]])('%s → %i ms: 0 itself, or at least 1 ms', (text, ms) => {
+    expect(parseDuration(text)).toEqual({ ok: true, ms });
+  });
+
+  it.each(['0.0001', '0.0004', '0.4ms', '0.000001m', '0.0000001h'])('%j rounds to 0 ms and is rejected', (text) => {
+    expect(parseDuration(text)).toEqual({ ok: false, reason: 'rounds to 0ms: expected 0 or at least 1ms' });
   });
 });
 

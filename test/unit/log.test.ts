@@ -28,6 +28,23 @@ describe('formatLine', () => {
     expect(formatLine('text', event, 'what happened', { pid: 7 }, AT)).toBe(`tsinit: ${PREFIX_OF[levelOf(event)]}what happened`);
   });
 
+  // A message carries the command's argv: its control characters must not reach the line raw.
+  it.each([
+    ['a newline cannot start a line of its own', 'spawned pid 7: true x\ntsinit: error: forged', 'tsinit: spawned pid 7: true x\\ntsinit: error: forged'],
+    ['a carriage return, a tab, NUL', 'a\rb\tc\u0000', 'tsinit: a\\x0db\\x09c\\x00'],
+    ['an escape sequence', '\u001b[2J\u001b[31mred', 'tsinit: \\x1b[2J\\x1b[31mred'],
+    ['DEL and the C1 CSI', 'a\u007fb\u009bc', 'tsinit: a\\x7fb\\x9bc'],
+    ['printable text as it is', 'ü ✓ ~ \\n', 'tsinit: ü ✓ ~ \\n'],
+  ])('text: %s', (_name, message, line) => {
+    expect(formatLine('text', 'spawn', message, {}, AT)).toBe(line);
+  });
+
+  it('JSON: a newline stays inside the string (JSON escapes it), the message unchanged', () => {
+    const line = formatLine('json', 'spawn', 'x\ntsinit: error: forged', { argv: ['x\ny'] }, AT);
+    expect(line).not.toContain('\n');
+    expect(JSON.parse(line)).toMatchObject({ message: 'x\ntsinit: error: forged', argv: ['x\ny'] });
+  });
+
   it.each(EVENTS)('%s as JSON: time, level, event, fields, message', (event) => {
     expect(formatLine('json', event, 'm', { pid: 7, argv: ['a', 'b'], target: null }, AT))
       .toBe(`{"time":"2024-01-02T03:04:05.006Z","level":"${levelOf(event)}","event":"${event}","pid":7,"argv":["a","b"],"target":null,"message":"m"}`);
