@@ -52,7 +52,9 @@ function spawnOrExit(config: Config, log: Logger): number {
   // The command is tsinit's own argv from its index on (argv[0] is tsinit): the exact bytes.
   const result = libc.spawn(1 + config.commandIndex, takeTerminal);
   if ('errno' in result) return exitSpawnFailed(config, log, result.errno);
-  // The child runs: from here on nothing may end tsinit, a failed log line included.
+  // The child runs: from here on nothing may end tsinit, a failed log line included, and a fault
+  // signal is the loop's to forward (until now a fault ended tsinit with one line).
+  libc.handFaultsToLoop();
   try {
     log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
   } catch (e) {
