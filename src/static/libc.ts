@@ -164,6 +164,7 @@ export function waitSignal(ms: number): number {
 export function writeAll(fd: number, text: string): number {
   const n = bridge.byteLength(text);
   const buf = bridge.calloc(1, n + 1);
+  if (buf === 0) return constant('ENOMEM');
   try {
     bridge.putString(buf, text);
     let off = 0;

@@ -85,9 +85,17 @@ function writeStderr(line: string): boolean {
   return libc.writeAll(2, line) === 0;
 }
 
-/** A bug, not a condition: one line, never a stack trace on a user's terminal. */
-function reportInternalError(e: unknown): void {
-  writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
+/**
+ * A bug or out of memory, not a condition: one line, never a stack trace on a user's terminal.
+ * Never throws (the loop calls it after the spawn): false when the line could not be written,
+ * or not even built for want of memory.
+ */
+function reportInternalError(e: unknown): boolean {
+  try {
+    return writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
+  } catch {
+    return false;
+  }
 }
 
 /** An exception's message, or whatever was thrown as text. */
@@ -99,7 +107,8 @@ try {
   main();
 } catch (e) {
   // Reachable before the child exists, or from the Supervisor's constructor (field
-  // assignments, run by every unit test): past that, the loop catches. One line, exit 1.
-  reportInternalError(e);
+  // assignments, run by every unit test): past that, the loop catches. One line, exit 1; if
+  // that line cannot be written (out of memory), host.c writes one of its own.
+  if (!reportInternalError(e)) throw e;
   libc.exit(EXIT_FAILURE);
 }
