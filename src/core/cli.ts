@@ -147,13 +147,16 @@ export function describeConfig(cfg: Config): string {
   return SETTINGS.map((o) => describeSetting(cfg, o)).filter((s) => s !== '').join(' ');
 }
 
-/** Parses tsinit's arguments (without its own name) and environment. Never throws. */
+/**
+ * Parses tsinit's arguments (without its own name) and environment. Throws only what no command
+ * line causes (out of memory, a bug): that is tsinit failing (exit 1), not a usage error (exit 2).
+ */
 export function parseCli(args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CliResult {
   try {
     return parseOrThrow(args, env);
   } catch (e) {
     if (e instanceof UsageError) return { kind: 'usage-error', message: e.message };
-    return { kind: 'usage-error', message: `cannot parse the command line: ${String(e)}` };
+    throw e;
   }
 }
 

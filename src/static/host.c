@@ -4,8 +4,9 @@
  * one wrapper per libc call with its exact prototype, errno saved right after it, raw memory for
  * structs, and the sizes, offsets and constants the TypeScript needs, taken from these headers.
  * main() blocks every signal (1..64) before the engine starts; the policy's loop takes them
- * with sigtimedwait. Built with -DPROGRAM_HEADER (the bytecode to run) or -DTSINIT_COMPILER
- * (a build-time tool: JavaScript on stdin, Duktape bytecode on stdout).
+ * with sigtimedwait. Until the child is spawned a fault (out of memory, mostly) ends tsinit with
+ * one line, never a core dump: see main(). Built with -DPROGRAM_HEADER (the bytecode to run) or
+ * -DTSINIT_COMPILER (a build-time tool: JavaScript on stdin, Duktape bytecode on stdout).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -69,7 +70,61 @@ FN(pidfd_send_signal, RET(syscall(SYS_pidfd_send_signal, I(0), I(1), (siginfo_t 
 FN(calloc, RETP(calloc(N(0), N(1))))
 FN(free, free(P(0)); return 0)
 
-/* The bridge's own: errno of the last call, raw memory, strings, main()'s argv. */
+/*
+ * Faults before the spawn. Until the child runs, a SIGSEGV or SIGBUS is tsinit's own, and under
+ * an address-space limit (ulimit -v, RLIMIT_AS) it is how running out of memory shows: main()
+ * catches both on a stack of their own and the handler writes one line and exits 1, never a core
+ * dump. Once the child runs, the policy calls handFaultsToLoop: they are blocked again like every
+ * signal, so a real fault takes its default action (the kernel forces it on a blocked fault) and
+ * one sent by kill() waits for the loop, which forwards it. One sent by kill() while the handler
+ * was in place (si_code <= 0: SI_USER, SI_QUEUE, SI_TKILL) is no fault of tsinit's: it is
+ * remembered, and raised again once they are blocked.
+ */
+static sigset_t fault_signals;
+static volatile sig_atomic_t faults_sent; /* bit n: signal n came from kill() while caught */
+
+static void on_fault(int sig, siginfo_t *info, void *context) {
+  static const char segv[] = "tsinit: error: SIGSEGV before the child was started (out of memory?)\n";
+  static const char bus[] = "tsinit: error: SIGBUS before the child was started (out of memory?)\n";
+  (void) context;
+  if (info->si_code <= 0) { faults_sent |= 1 << sig; return; }
+  if (sig == SIGBUS) (void) !write(2, bus, sizeof bus - 1);
+  else (void) !write(2, segv, sizeof segv - 1);
+  _exit(1);
+}
+
+/*
+ * The handler's own stack, for a fault may come from a stack that cannot grow: no allocation
+ * when memory is what ran out. A common symbol, so the linker puts it after all of .bss: its
+ * pages stay untouched (not resident) unless a fault needs them, where a static array placed
+ * before musl's variables took one more resident page.
+ */
+char tsinit_altstack[SIGSTKSZ] __attribute__((common));
+
+/* Installs the handler. musl's first sigaction with a handler unblocks its own signals 33 and
+   34 (SIGPT_SET), which would then kill tsinit: main() calls this before it blocks everything. */
+static void catch_faults(void) {
+  stack_t ss = { .ss_sp = tsinit_altstack, .ss_size = sizeof tsinit_altstack };
+  struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+  sigaltstack(&ss, NULL);
+  sigfillset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, NULL);
+  sigaction(SIGBUS, &sa, NULL);
+  sigemptyset(&fault_signals);
+  sigaddset(&fault_signals, SIGSEGV);
+  sigaddset(&fault_signals, SIGBUS);
+}
+
+static void hand_faults_to_loop(void) {
+  const struct sigaction dfl = { .sa_handler = SIG_DFL };
+  sigprocmask(SIG_BLOCK, &fault_signals, NULL);
+  sigaction(SIGSEGV, &dfl, NULL); /* back to default: /proc shows no caught signal, as before */
+  sigaction(SIGBUS, &dfl, NULL);
+  for (int sig = 1; sig < 32; sig++) if (faults_sent & (1 << sig)) kill(getpid(), sig);
+  faults_sent = 0;
+}
+
+/* The bridge's own: errno of the last call, raw memory, strings, main()'s argv, faults. */
 FN(errno, duk_push_int(ctx, saved_errno); return 1)
 FN(getU8, duk_push_uint(ctx, ((uint8_t *) P(0))[N(1)]); return 1)
 FN(getI32, int32_t v; memcpy(&v, (char *) P(0) + N(1), 4); duk_push_int(ctx, v); return 1)
@@ -113,6 +168,7 @@ FN(cstring, const char *s = P(0); push_bytes(ctx, (const unsigned char *) s, str
 FN(argc, duk_push_int(ctx, main_argc); return 1)
 FN(argv, duk_push_number(ctx, (double) (uintptr_t) main_argv); return 1)
 FN(environ, duk_push_number(ctx, (double) (uintptr_t) environ); return 1)
+FN(handFaultsToLoop, (void) ctx; hand_faults_to_loop(); return 0)
 
 #define F(name, nargs) { #name, b_##name, nargs }
 static const duk_function_list_entry functions[] = {
@@ -123,7 +179,7 @@ static const duk_function_list_entry functions[] = {
   F(clock_gettime, 2), F(strerror, 1), F(pidfd_open, 1), F(pidfd_send_signal, 3), F(calloc, 2), F(free, 1),
   F(errno, 0), F(getU8, 2), F(getI32, 2), F(getU64, 2), F(setU8, 3), F(setI32, 3),
   F(setU64, 3), F(putString, 2), F(byteLength, 1), F(string, 2), F(cstring, 1), F(argc, 0),
-  F(argv, 0), F(environ, 0),
+  F(argv, 0), F(environ, 0), F(handFaultsToLoop, 0),
   { NULL, NULL, 0 }
 };
 
@@ -180,15 +236,23 @@ int main(void) {
 #else
 #include PROGRAM_HEADER
 
-int main(int argc, char **argv) {
-  /* Every signal stays blocked for good: the loop takes them with sigtimedwait. The bits are set
-     by hand because sigfillset/sigaddset leave out the ones libc keeps for itself (32-34). */
-  sigset_t all;
-  memset(&all, 0xff, sizeof all);
-  syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, _NSIG / 8);
-  main_argc = argc;
-  main_argv = argv;
-  duk_context *ctx = duk_create_heap(NULL, NULL, NULL, NULL, fatal);
+/*
+ * The set-up and the program, in one protected call. What an address-space limit (ulimit -v)
+ * showed, where each SIGSEGV came from before:
+ * - duk_create_heap returned NULL (below ~640 kB) and duk_push_object(NULL) read address 0x58;
+ * - an error raised outside any protected call (out of memory in duk_push_object, say) takes
+ *   Duktape's "uncaught" path, which builds a message on a value stack with no room left: it
+ *   wrote past the end of the value stack's block (AddressSanitizer: heap-buffer-overflow in
+ *   duk_push_literal_raw from duk__uncaught_error_aware), and musl's malloc found the overwritten
+ *   byte at the next realloc and stopped (an assertion in get_nominal_size, a hlt: SIGSEGV);
+ * - or that path failed to allocate again and recursed, duk_err_longjmp -> ... ->
+ *   duk_err_longjmp, until the stack could not grow (132 kB; tsinit itself uses under 8 kB).
+ * Inside duk_safe_call such an error is caught like any other. duk_create_heap itself can still
+ * take that path while it builds the built-ins: it ends in fatal() or in the SIGSEGV that
+ * catch_faults turns into one line.
+ */
+static duk_ret_t run_program(duk_context *ctx, void *udata) {
+  (void) udata;
   duk_push_object(ctx);
   duk_put_function_list(ctx, -1, functions);
   duk_put_number_list(ctx, -1, constants);
@@ -199,13 +263,46 @@ int main(int argc, char **argv) {
   duk_push_external_buffer(ctx);
   duk_config_buffer(ctx, -1, (void *) program, sizeof program);
   duk_load_function(ctx);
-  if (duk_pcall(ctx, 0) != 0) {
-    const char *msg = duk_safe_to_string(ctx, -1);
-    const char head[] = "tsinit: error: internal error: ";
-    (void) !write(2, head, sizeof head - 1);
-    (void) !write(2, msg, strlen(msg));
-    (void) !write(2, "\n", 1);
-    return 1;
+  duk_call(ctx, 0);
+  return 0;
+}
+
+/* The first line of the error on top of the stack, as text, in `message`: protected too, for the text may not fit in memory either. */
+static char message[256];
+static duk_ret_t copy_message(duk_context *ctx, void *udata) {
+  (void) udata;
+  snprintf(message, sizeof message, "%s", duk_to_string(ctx, -1));
+  message[strcspn(message, "\n")] = 0;
+  return 0;
+}
+
+/* One line on stderr: `tsinit: error: `, what, detail. */
+static int fail(const char *what, const char *detail) {
+  const char head[] = "tsinit: error: ";
+  (void) !write(2, head, sizeof head - 1);
+  (void) !write(2, what, strlen(what));
+  (void) !write(2, detail, strlen(detail));
+  (void) !write(2, "\n", 1);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  /* Every signal stays blocked for good, SEGV and BUS from the spawn on (catch_faults): the loop
+     takes them with sigtimedwait. The bits are set by hand because sigfillset/sigaddset leave out
+     the ones libc keeps for itself (32-34). */
+  catch_faults();
+  sigset_t all;
+  memset(&all, 0xff, sizeof all);
+  syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, _NSIG / 8);
+  sigprocmask(SIG_UNBLOCK, &fault_signals, NULL);
+  main_argc = argc;
+  main_argv = argv;
+  duk_context *ctx = duk_create_heap(NULL, NULL, NULL, NULL, fatal);
+  if (ctx == NULL) return fail("out of memory: cannot create the JavaScript heap", "");
+  if (duk_safe_call(ctx, run_program, NULL, 0, 1) != 0) {
+    /* The program ends tsinit itself, errors included: this is an error its own report failed on. */
+    if (duk_safe_call(ctx, copy_message, NULL, 1, 0) != 0) return fail("internal error", " (out of memory?)");
+    return fail("internal error: ", message);
   }
   return 0;
 }

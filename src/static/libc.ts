@@ -27,7 +27,7 @@ interface Bridge {
   setI32(p: number, off: number, v: number): void; setU64(p: number, off: number, v: number): void;
   putString(p: number, s: string): number; byteLength(s: string): number;
   string(p: number, n: number): string; cstring(p: number): string;
-  argc(): number; argv(): number; environ(): number;
+  argc(): number; argv(): number; environ(): number; handFaultsToLoop(): void;
   readonly [constant: string]: unknown;
 }
 declare const bridge: Bridge;
@@ -57,14 +57,21 @@ const CLOCK_MONOTONIC = constant('CLOCK_MONOTONIC');
 const TV_SEC = constant('OFFSETOF_timespec_tv_sec');
 const TV_NSEC = constant('OFFSETOF_timespec_tv_nsec');
 
+/** size zeroed bytes of native memory, kept for good; before the spawn, none is an error that ends tsinit. */
+function allocScratch(size: number): number {
+  const p = bridge.calloc(1, size);
+  if (p === 0) throw new Error('out of memory');
+  return p;
+}
+
 /** Native scratch memory, allocated once: waitpid's status word, a timespec, siginfo, paths, reads. */
-const status = bridge.calloc(1, 8);
-const timespec = bridge.calloc(1, constant('SIZEOF_timespec'));
-const siginfo = bridge.calloc(1, constant('SIZEOF_siginfo_t'));
+const status = allocScratch(8);
+const timespec = allocScratch(constant('SIZEOF_timespec'));
+const siginfo = allocScratch(constant('SIZEOF_siginfo_t'));
 const READ_SIZE = 65536;
-const readBuf = bridge.calloc(1, READ_SIZE);
+const readBuf = allocScratch(READ_SIZE);
 const PATH_SIZE = 4096;
-const pathBuf = bridge.calloc(1, PATH_SIZE);
+const pathBuf = allocScratch(PATH_SIZE);
 
 /**
  * A sigset with the given signals, bits set by hand: libc's sigaddset refuses the numbers it
@@ -72,7 +79,7 @@ const pathBuf = bridge.calloc(1, PATH_SIZE);
  * (sig-1) of little-endian 64-bit words (x86-64 and arm64).
  */
 function allocSigset(signals: readonly number[]): number {
-  const set = bridge.calloc(1, SIGSET);
+  const set = allocScratch(SIGSET);
   for (const sig of signals) {
     const bit = sig - 1;
     const byte = Math.floor(bit / 8);
@@ -86,7 +93,7 @@ const allSet = allocSigset(ALL_SIGNALS);
 const pipeSet = allocSigset([SIGPIPE]);
 const emptySet = allocSigset([]);
 /** SIG_DFL, no flags, an empty mask: all zero bytes, in the kernel's layout too (libc's struct sigaction is the larger). */
-const defaultAction = bridge.calloc(1, constant('SIZEOF_sigaction'));
+const defaultAction = allocScratch(constant('SIZEOF_sigaction'));
 
 export function getpid(): number { return bridge.getpid(); }
 export function getpgrp(): number { return bridge.getpgrp(); }
@@ -177,6 +184,7 @@ export function waitSignal(ms: number): number {
 export function writeAll(fd: number, text: string): number {
   const n = bridge.byteLength(text);
   const buf = bridge.calloc(1, n + 1);
+  if (buf === 0) return constant('ENOMEM');
   try {
     bridge.putString(buf, text);
     let off = 0;
@@ -292,6 +300,7 @@ export function spawn(argIndex: number, takeTerminal: boolean): { pid: number } 
   const fds = bridge.calloc(2, 4);
   const errBuf = bridge.calloc(1, 4);
   try {
+    if (fds === 0 || errBuf === 0) return { errno: constant('ENOMEM') };
     if (bridge.pipe2(fds, constant('O_CLOEXEC')) !== 0) return { errno: bridge.errno() };
     const [readEnd, writeEnd] = [bridge.getI32(fds, 0), bridge.getI32(fds, 4)];
     const argv = bridge.argv() + argIndex * PTR;
@@ -333,6 +342,15 @@ function execChild(argv: number, takeTerminal: boolean, errPipe: number, errBuf:
   bridge.setI32(errBuf, 0, err);
   bridge.write(errPipe, errBuf, 4);
   return bridge._exit(127);
+}
+
+/**
+ * The child runs: SIGSEGV and SIGBUS, caught until now so that a fault (out of memory) ended
+ * tsinit with one line (host.c), are blocked like every signal from here on, and one sent by
+ * kill() meanwhile is raised again for the loop to forward.
+ */
+export function handFaultsToLoop(): void {
+  bridge.handFaultsToLoop();
 }
 
 /** Ends tsinit now with code (the supervisor's last word, or a usage error). */

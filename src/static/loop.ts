@@ -1,7 +1,8 @@
 // tini's loop, not an event loop: every signal stays blocked and one call takes them with
 // sigtimedwait, the timeout being the nearest timer (or a 1 s backstop). No code runs in
 // signal context, nothing is lost between a handler and the loop, realtime signals queue in
-// the kernel, and a real fault (SEGV while blocked) takes its default action and ends tsinit.
+// the kernel, and a real fault (SEGV while blocked) takes its default action and ends tsinit
+// (before the spawn host.c catches faults instead, to end with one line).
 
 import { SIGCHLD } from '../core/signals.ts';
 import * as libc from './libc.ts';
@@ -35,9 +36,22 @@ export class Loop {
     this.timers = this.timers.filter((t) => t.id !== id);
   }
 
-  /** Runs until a handler ends the process. */
+  /**
+   * Runs until a handler ends the process. Nothing thrown in a turn ends it: the timers'
+   * bookkeeping lies outside the handlers' try blocks, and out of memory can strike anywhere.
+   */
   run(h: LoopHandlers): never {
-    for (;;) this.turn(h);
+    for (;;) {
+      try {
+        this.turn(h);
+      } catch (e) {
+        h.onError(e);
+      } finally {
+        // Drops whatever the catch itself threw (onError, or entering the catch: binding e
+        // takes memory too): a `continue` in a finally discards the exception, and binds nothing.
+        continue;
+      }
+    }
   }
 
   /** One wake-up: wait for a signal or the nearest timer, dispatch it, reap, run due timers. */

@@ -55,7 +55,9 @@ function spawnOrExit(config: Config, log: Logger): number {
   // The command is tsinit's own argv from its index on (argv[0] is tsinit): the exact bytes.
   const result = libc.spawn(1 + config.commandIndex, takeTerminal);
   if ('errno' in result) return exitSpawnFailed(config, log, result.errno);
-  // The child runs: from here on nothing may end tsinit, a failed log line included.
+  // The child runs: from here on nothing may end tsinit, a failed log line included, and a fault
+  // signal is the loop's to forward (until now a fault ended tsinit with one line).
+  libc.handFaultsToLoop();
   try {
     log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
   } catch (e) {
@@ -86,9 +88,17 @@ function writeStderr(line: string): boolean {
   return libc.writeAll(2, line) === 0;
 }
 
-/** A bug, not a condition: one line, never a stack trace on a user's terminal. */
-function reportInternalError(e: unknown): void {
-  writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
+/**
+ * A bug or out of memory, not a condition: one line, never a stack trace on a user's terminal.
+ * Never throws (the loop calls it after the spawn): false when the line could not be written,
+ * or not even built for want of memory.
+ */
+function reportInternalError(e: unknown): boolean {
+  try {
+    return writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
+  } catch {
+    return false;
+  }
 }
 
 /** An exception's message, or whatever was thrown as text. */
@@ -100,7 +110,8 @@ try {
   main();
 } catch (e) {
   // Reachable before the child exists, or from the Supervisor's constructor (field
-  // assignments, run by every unit test): past that, the loop catches. One line, exit 1.
-  reportInternalError(e);
+  // assignments, run by every unit test): past that, the loop catches. One line, exit 1; if
+  // that line cannot be written (out of memory), host.c writes one of its own.
+  if (!reportInternalError(e)) throw e;
   libc.exit(EXIT_FAILURE);
 }

@@ -1,0 +1,212 @@
+// Out of memory, shown the way a container shows it: an address-space limit (RLIMIT_AS, what
+// `ulimit -v` sets). Before the child runs, tsinit either runs or writes one line and exits 1
+// at every limit from what the kernel needs to load it up to a few MB, and is never killed by a
+// signal; a SIGSEGV sent by kill() meanwhile is still the child's. After the spawn, a limit set
+// on the running tsinit (prlimit --pid) may cost log lines and walks of /proc, never its life:
+// it keeps reaping, and exits with the child's status.
+//
+// The static host only (HOST from test/helpers/pid1.ts; the suite runs again with
+// TSINIT_BIN=dist/tsinit-node): the Node executable alone maps 117 MB, and V8 then reserves
+// its cage and code range. Measured with `prlimit --as=N dist/tsinit-node -- /bin/true`: below
+// 117 MB the kernel cannot load it (SIGSEGV), from 150 MB to 1100 MB V8 aborts at start-up with
+// "Fatal process out of memory" and a 20-line native stack trace (SIGTRAP, exit 133), from
+// 1200 MB it runs. With 3000 orphans and `prlimit --pid` at its VmSize (1.2 GB) + 64 kB, it died
+// of SIGILL (Fatal process out of memory: Worklist::Segment::Create) when the child exited.
+// Those are known limits of the Node host (README, Known limits), not promises to test here.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HOST, killAll, runInit, signalNumber } from '../helpers/pid1.ts';
+import { childrenOf, statusKb, zombiesUnder } from '../helpers/proc.ts';
+import { hfixture, record, until, usePrivateInit } from './harness.ts';
+
+const init = usePrivateInit();
+afterEach(killAll);
+
+const KB = 1024;
+const PAGE = 4096;
+/** The environment of every limited run: PATH alone, so that the arguments and environment fit in one page of the stack (execFloorKb). */
+const ENV = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+/** The limits tried: every page up to 1600 kB (tsinit's start-up fails in every way there), then 64 kB steps to 4 MB. */
+const LIMITS_KB = [...steps(256, 1600, 4), ...steps(1664, 4096, 64)];
+
+function steps(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+/**
+ * The address space the kernel maps to exec bin, in kB; below it execve fails past its point of
+ * no return and the kernel kills the process with SIGSEGV before any instruction of tsinit runs.
+ * That is the PT_LOAD segments, page by page, and the stack: setup_arg_pages' 128 kB
+ * (stack_expand in fs/exec.c) above one page of argument and environment strings.
+ */
+function execFloorKb(bin: string): number {
+  const elf = readFileSync(bin);
+  if (elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) throw new Error(`${bin} is not a little-endian ELF64 file`);
+  const phoff = Number(elf.readBigUInt64LE(0x20));
+  const phentsize = elf.readUInt16LE(0x36);
+  const pages = new Set<number>();
+  for (let i = 0; i < elf.readUInt16LE(0x38); i++) {
+    const ph = phoff + i * phentsize;
+    if (elf.readUInt32LE(ph) !== 1) continue; // PT_LOAD
+    const vaddr = Number(elf.readBigUInt64LE(ph + 0x10));
+    const memsz = Number(elf.readBigUInt64LE(ph + 0x28));
+    for (let p = Math.floor(vaddr / PAGE); p < Math.ceil((vaddr + memsz) / PAGE); p++) pages.add(p);
+  }
+  return (pages.size * PAGE + 128 * KB + PAGE) / KB;
+}
+
+interface Outcome { limitKb: number; code: number | null; signal: string | null; stdout: string; stderr: string }
+
+/** tsinit with args under RLIMIT_AS = limitKb, directly or as PID 1 (unshare re-raises a signal that killed it). */
+function runLimited(limitKb: number, args: readonly string[], pid1: boolean): Outcome {
+  const limited = ['prlimit', `--as=${limitKb * KB}`, init.bin, ...args];
+  const argv = pid1 ? ['unshare', '--pid', '--fork', '--mount-proc', ...limited] : limited;
+  const r = spawnSync(argv[0]!, argv.slice(1), { env: ENV, encoding: 'latin1', timeout: 20_000 });
+  if (r.error) throw new Error(`${argv.join(' ')}: ${r.error.message}`);
+  return { limitKb, code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+function describeOutcome(o: Outcome): string {
+  const how = o.signal !== null ? `killed by ${o.signal}` : `exit ${o.code}`;
+  return `${o.limitKb} kB: ${how}, stdout ${JSON.stringify(o.stdout.slice(0, 100))}, stderr ${JSON.stringify(o.stderr.slice(0, 200))}`;
+}
+
+/** One line on stderr, nothing on stdout, exit 1: tsinit failed before its child, and said so. */
+function isOneLineFailure(o: Outcome): boolean {
+  return o.signal === null && o.code === 1 && o.stdout === '' && /^tsinit: error: [^\n]+\n$/.test(o.stderr);
+}
+
+/**
+ * Every limit from LIMITS_KB with the check for a run that tsinit could start: the outcomes that
+ * break the promise, each as a line, and a tally of what happened. Below the floor only the
+ * kernel's SIGSEGV, with no output at all, is expected (nothing of tsinit ran).
+ */
+function sweep(args: readonly string[], pid1: boolean, ran: (o: Outcome) => boolean): { broken: string[]; tally: Map<string, number>; firstRun: number | null } {
+  const floor = execFloorKb(init.bin);
+  const broken: string[] = [];
+  const tally = new Map<string, number>();
+  let firstRun: number | null = null;
+  // The two pages around the floor pin the formula: a floor set too high would hide crashes.
+  for (const limitKb of [floor - 4, floor, ...LIMITS_KB]) {
+    const o = runLimited(limitKb, args, pid1);
+    let kind: string;
+    if (limitKb < floor) {
+      kind = 'the kernel refused the exec';
+      if (o.signal !== 'SIGSEGV' || o.stdout !== '' || o.stderr !== '') broken.push(`below the floor of ${floor} kB, not the kernel's SIGSEGV: ${describeOutcome(o)}`);
+    } else if (ran(o)) {
+      kind = 'ran';
+      firstRun ??= limitKb;
+    } else if (isOneLineFailure(o)) {
+      kind = `exit 1 "${o.stderr.trim()}"`;
+    } else {
+      kind = 'broken';
+      broken.push(describeOutcome(o));
+    }
+    tally.set(kind, (tally.get(kind) ?? 0) + 1);
+  }
+  return { broken, tally, firstRun };
+}
+
+function describeTally(t: Map<string, number>): string {
+  return [...t].map(([k, n]) => `${n}× ${k}`).join('; ');
+}
+
+describe.runIf(HOST === 'static')('the static host under an address-space limit at start-up', () => {
+  let exit0 = '';
+  beforeAll(() => {
+    exit0 = join(init.dir, 'exit0');
+    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', exit0, hfixture('exit0.c')]);
+  });
+
+  it.each([['directly (subreaper)', false], ['as PID 1', true]])('`tsinit -- exit0` %s: runs or writes one line and exits 1 at every limit, never a signal', (name, pid1) => {
+    const ran = (o: Outcome): boolean => o.signal === null && o.code === 0 && o.stdout === '' && o.stderr === '';
+    const { broken, tally, firstRun } = sweep(['--', exit0], pid1, ran);
+    expect(broken).toEqual([]);
+    // The range holds both ends of the promise: one line and exit 1 at the floor, a run at the top.
+    expect(runLimited(execFloorKb(init.bin), ['--', exit0], pid1).code).toBe(1);
+    expect(ran(runLimited(LIMITS_KB.at(-1)!, ['--', exit0], pid1))).toBe(true);
+    record(`RLIMIT_AS sweep, tsinit -- exit0, ${name}`, `floor ${execFloorKb(init.bin)} kB; runs from ${firstRun} kB; ${describeTally(tally)}`);
+  }, 300_000);
+
+  it('`tsinit --version`: prints the version or writes one line and exits 1 at every limit, never a signal', () => {
+    const ran = (o: Outcome): boolean => o.signal === null && o.code === 0 && /^tsinit version \S+ - duktape /.test(o.stdout) && o.stderr === '';
+    const { broken, tally, firstRun } = sweep(['--version'], false, ran);
+    expect(broken).toEqual([]);
+    expect(ran(runLimited(LIMITS_KB.at(-1)!, ['--version'], false))).toBe(true);
+    record('RLIMIT_AS sweep, tsinit --version', `runs from ${firstRun} kB; ${describeTally(tally)}`);
+  }, 300_000);
+
+  it.each([
+    ['SIGSEGV', 'as PID 1', true], ['SIGBUS', 'as PID 1', true],
+    ['SIGSEGV', 'directly (subreaper)', false], ['SIGBUS', 'directly (subreaper)', false],
+  ])('a %s sent by kill() before the spawn is forwarded to the child, %s', async (sig, _name, pid1) => {
+    // The fault signals are caught, not blocked, until the child runs. This one is sent to a
+    // wrapper that blocks it and is still pending when the wrapper execs tsinit: tsinit takes it
+    // the moment it unblocks it, before its child exists. It is no fault of tsinit's: tsinit must
+    // neither die nor exit 1 but forward it once the child runs. The child (sleep, default
+    // dispositions) dies of it at once: tsinit exits 128 + its number.
+    const wrapper = ['-c', [
+      'import os, signal, sys',
+      `signal.pthread_sigmask(signal.SIG_BLOCK, {signal.${sig}})`,
+      `os.kill(os.getpid(), signal.${sig})`,
+      'os.execv(sys.argv[1], sys.argv[1:])',
+    ].join('\n'), init.bin, '--', 'sleep', '100'];
+    const r = runInit(wrapper, { init: 'python3', pid1 });
+    expect(await r.exit(), r.output).toEqual({ code: 128 + signalNumber(sig), signal: null });
+    expect(r.stderr).toBe('');
+  });
+});
+
+describe.runIf(HOST === 'static')('an address-space limit set on the running tsinit', () => {
+  /** Orphans that stay alive: the drain's walk of /proc lists and signals every one, and that takes memory. */
+  const ORPHANS = 3000;
+  /** Orphans that exit on their own after the limit: tsinit must still reap them. */
+  const EXITING = 50;
+  /** What the limit leaves above tsinit's VmSize: less than the walk of 3000 processes takes (VmRSS grew 1 -> 5 MB). */
+  const HEADROOM_KB = 64;
+  /** The drain (5 s), the grace after its SIGKILL (2 s), and the walk, on 2 loaded cores. */
+  const EXIT_BOUND_MS = 30_000;
+  // The child: ORPHANS orphans that block reading a FIFO held open (orphan-burst, in a session of
+  // their own: one kill -9 to the group ends them), then, on a line from stdin, EXITING orphans
+  // that exit after 0.2 s; exits 7 when stdin closes.
+  const CHILD = [
+    'fifo="$1/held.fifo"; rm -f "$fifo"; mkfifo "$fifo" || exit 99; exec 3<>"$fifo"',
+    'setsid "$1/orphan-burst" "$2" & group=$!; wait "$group" || exit 98',
+    'echo "READY $group"',
+    `while read -r _line; do i=0; while [ $i -lt ${EXITING} ]; do (sleep 0.2 &); i=$((i+1)); done; echo SPAWNED; done`,
+    'exit 7',
+  ].join('\n');
+
+  beforeAll(() => {
+    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(init.dir, 'orphan-burst'), hfixture('orphan-burst.c')]);
+  });
+
+  it.each([['as PID 1', true], ['directly (subreaper)', false]])('%s: keeps reaping, and exits with the child\'s status when it exits', async (_name, pid1) => {
+    const r = runInit(['--', 'sh', '-c', CHILD, 'child', init.dir, String(ORPHANS)], { init: init.bin, pid1 });
+    let group = 0;
+    try {
+      group = Number((await r.waitFor(/^READY (\d+)$/m, 60_000))[1]);
+      const pid = await r.initPid();
+      await until(`${ORPHANS} orphans below tsinit`, () => childrenOf(pid).length === ORPHANS + 1, 60_000, 200);
+      const vmKb = statusKb(pid, 'VmSize');
+      execFileSync('prlimit', ['--pid', String(pid), `--as=${(vmKb + HEADROOM_KB) * KB}`]);
+      r.proc.stdin!.write('go\n');
+      await r.waitFor(/^SPAWNED$/m);
+      await until(`the ${EXITING} orphans that exit are reaped\n${r.output}`,
+        () => childrenOf(pid).length === ORPHANS + 1 && zombiesUnder(pid).length === 0, 30_000, 200);
+      const t0 = performance.now();
+      r.closeStdin();
+      const e = await r.exit(EXIT_BOUND_MS);
+      const ms = performance.now() - t0;
+      expect(e, r.output).toEqual({ code: 7, signal: null });
+      record(`RLIMIT_AS set on the running tsinit (${_name})`, `VmSize ${vmKb} kB + ${HEADROOM_KB} kB; ${EXITING} exiting orphans reaped; exit 7 ${ms.toFixed(0)} ms after the child's end; stderr ${JSON.stringify(r.stderr.slice(0, 300))}`);
+    } finally {
+      // In subreaper mode what the drain could not reach outlives tsinit: the orphans are one group.
+      if (group > 0) try { process.kill(-group, 'SIGKILL'); } catch { /* gone with the namespace */ }
+    }
+  }, 180_000);
+});
