@@ -4,9 +4,9 @@
 
 import { readFileSync, writeSync } from 'node:fs';
 import { formatHelp, parseCli, type Config } from '../core/cli.ts';
-import { errnoName } from '../core/errno.ts';
+import { ERRNO, errnoName } from '../core/errno.ts';
 import * as libc from './libc.ts';
-import { type Logger } from '../core/log.ts';
+import { LOG_WAIT_MS, type Logger, type WriteResult } from '../core/log.ts';
 import { configureParentDeath, configureReaping, createLog } from '../core/setup.ts';
 import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
 import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
@@ -182,12 +182,12 @@ function exitBeforeChild(code: number): never {
   throw new EarlyExit(code);
 }
 
-/** Writes a whole line to stderr; false once stderr is gone. */
-function writeStderr(line: string): boolean {
-  if (libc.loadError !== null) {
-    try { writeSync(2, line); return true; } catch { return false; }
-  }
-  return libc.writeAll(2, Buffer.from(line, 'utf8')) === 0;
+/** Writes text to stderr, waiting at most waitMs for room (the logger's sink; its wait for the other lines too). */
+function writeStderr(text: string, waitMs = LOG_WAIT_MS): WriteResult {
+  const data = Buffer.from(text, 'utf8');
+  if (libc.loadError === null) return libc.writeAll(2, data, waitMs);
+  // No libc: only the one line saying so, before any child exists.
+  try { return { errno: 0, written: writeSync(2, data) }; } catch { return { errno: ERRNO.EIO, written: 0 }; }
 }
 
 /** A bug, not a condition: one line, never a stack trace on a user's terminal. */
