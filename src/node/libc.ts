@@ -160,34 +160,36 @@ export function unblockSignal(sig: number): void {
   c.free(set);
 }
 
+/** Blocks signals in the calling thread only (pthread_sigmask): from JS, the main thread. */
+export function blockSignalsInThisThread(signals: Iterable<number>): void {
+  const set = allocSigset(signals);
+  c.pthread_sigmask(SIG_BLOCK, set, null);
+  c.free(set);
+}
+
 /** glibc's struct sigaction (152 bytes on x86_64, smaller on aarch64); sa_handler comes first. */
 const SIZEOF_SIGACTION = 256;
 const sigactionBuf = ready ? c.calloc(1n, BigInt(SIZEOF_SIGACTION)) : 0n;
+const SIG_IGN = 1n;
+const ignoreAction = ready ? c.calloc(1n, BigInt(SIZEOF_SIGACTION)) : 0n;
+if (ready) ffi.setUint64(ignoreAction, 0, SIG_IGN);
 
-/** Offset of sa_flags in glibc's struct sigaction: after sa_handler (8) and sa_mask (128). */
-const SIGACTION_FLAGS_OFFSET = 136;
-const SA_RESETHAND = 0x80000000;
-/** Per signal, the armed one-shot action to put back after each delivery. */
-const oneShot = new Map<number, bigint>();
-
-/**
- * Makes the handler now installed for sig one-shot (SA_RESETHAND): the kernel puts SIG_DFL
- * back as it delivers the signal. A kill(2)-sent fault signal is then caught once and
- * forwarded, and rearmOneShot() installs the handler again; a real fault re-executes the
- * faulting instruction, meets SIG_DFL and ends the process instead of spinning forever
- * in a handler that returns to it.
- */
-export function armOneShot(sig: number): void {
+/** A copy of the action installed for sig now, to put back with restoreAction (null if it cannot be read). */
+export function saveAction(sig: number): bigint | null {
   const act = c.calloc(1n, BigInt(SIZEOF_SIGACTION));
-  if (c.sigaction(sig, null, act) !== 0) return;
-  ffi.setUint32(act, SIGACTION_FLAGS_OFFSET, (ffi.getUint32(act, SIGACTION_FLAGS_OFFSET) | SA_RESETHAND) >>> 0);
-  if (c.sigaction(sig, act, null) === 0) oneShot.set(sig, act);
+  if (c.sigaction(sig, null, act) === 0) return act;
+  c.free(act);
+  return null;
 }
 
-/** Puts the one-shot handler of sig back after a delivery (no-op for other signals). */
-export function rearmOneShot(sig: number): void {
-  const act = oneShot.get(sig);
-  if (act !== undefined) c.sigaction(sig, act, null);
+/** Installs an action saveAction() copied. */
+export function restoreAction(sig: number, act: bigint): void {
+  c.sigaction(sig, act, null);
+}
+
+/** Sets sig to SIG_IGN (the kernel then discards it as it is sent, or forces a real fault to its default action). */
+export function ignoreSignal(sig: number): void {
+  c.sigaction(sig, ignoreAction, null);
 }
 
 /** True when sig is at its default action (SIG_DFL) in this process right now. */
