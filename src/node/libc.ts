@@ -229,10 +229,12 @@ export function writeAll(fd: number, data: Buffer, waitMs: number): WriteResult 
     let off = 0;
     while (off < data.length) {
       if (!awaitRoom(fd, deadline)) return { errno: ERRNO.EAGAIN, written: off };
+      // Only another writer (the child) filling the pipe between poll and write can make this
+      // write wait (a blocking descriptor: the one case the poll cannot bound) or fail with
+      // EAGAIN (then poll again).
       const n = Number(c.write(fd, data.subarray(off), BigInt(Math.min(data.length - off, PIPE_BUF))));
       if (n >= 0) { off += n; continue; }
       const e = lastErrno();
-      // EAGAIN: another writer (the child) took the room first; poll again.
       if (e === ERRNO.EINTR || e === ERRNO.EAGAIN) continue;
       if (e === ERRNO.EPIPE) c.sigtimedwait(pipeSet, null, zeroTimespec);
       return { errno: e, written: off };

@@ -182,10 +182,12 @@ export function writeAll(fd: number, text: string, waitMs: number): WriteResult 
     let off = 0;
     while (off < n) {
       if (!awaitRoom(fd, deadline)) return { errno: EAGAIN, written: off };
+      // Only another writer (the child) filling the pipe between poll and write can make this
+      // write wait (a blocking descriptor: the one case the poll cannot bound) or fail with
+      // EAGAIN (then poll again).
       const w = bridge.write(fd, buf + off, Math.min(n - off, PIPE_BUF));
       if (w >= 0) { off += w; continue; }
       const e = bridge.errno();
-      // EAGAIN: another writer (the child) took the room first; poll again.
       if (e === EINTR || e === EAGAIN) continue;
       if (e === EPIPE) bridge.sigtimedwait(pipeSet, 0, setTimespec(0));
       return { errno: e, written: off };
