@@ -2,8 +2,10 @@
 // Owns the list of events and the level of each: a call site names an event and the level
 // follows, so the two cannot disagree (the README's list is checked against this one).
 // Formatting is pure, and a line is always one line (text escapes control characters, JSON
-// its own); the sink is injected, so a broken stderr (closed, a pipe nobody reads) costs a
-// lost line and never the init.
+// its own); the sink is injected, and the logger decides how long it may wait: a stderr
+// nobody reads costs dropped lines (counted, and reported once it takes lines again), a broken
+// one (closed, EPIPE) silences the log, and neither ever holds up the init.
+import { ERRNO } from './errno.ts';
 
 export type LogFormat = 'text' | 'json';
 
@@ -40,6 +42,8 @@ export const LOG_EVENTS = {
   exit: 'info',
   /** The Node host paged out the executable's idle pages. */
   memory: 'debug',
+  /** Lines were dropped while stderr took none (a full pipe nobody reads): written before the next line that gets through. */
+  'log-dropped': 'warning',
   /** Something went wrong, and tsinit goes on. */
   warning: 'warning',
   /** tsinit cannot start the child, and exits. */
@@ -81,15 +85,56 @@ function escapeControls(message: string): string {
   return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => (ch === '\n' ? '\\n' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
-/** A logger that writes whole lines through sink; it goes quiet after the sink fails. */
-export function createLogger(format: LogFormat, verbosity: number, sink: (line: string) => boolean): Logger {
+/**
+ * How long a line may wait for a full stderr (poll for POLLOUT) while the log flows. Once a
+ * line was dropped the logger waits no more until a write succeeds again: a stalled reader
+ * costs one such wait, never one per signal or reap.
+ */
+export const LOG_WAIT_MS = 100;
+
+/** What a write came to: errno 0 (all written), EAGAIN (the wait ran out) or another errno; and how many bytes went out. */
+export interface WriteResult {
+  errno: number;
+  written: number;
+}
+
+/** Writes text to stderr, waiting at most waitMs for room (a host's write() + poll()). */
+export type LogSink = (text: string, waitMs: number) => WriteResult;
+
+/**
+ * A logger that writes whole lines through sink. A line that finds no room within its wait
+ * is dropped and counted; the next line that gets through is preceded by one reporting the
+ * count (and starts on a fresh line if a dropped one was cut short). Any other error (EPIPE,
+ * EBADF) and the logger goes quiet.
+ */
+export function createLogger(format: LogFormat, verbosity: number, sink: LogSink): Logger {
   let broken = false;
+  let dropped = 0;
+  /** Part of a line went out before its wait ran out: the next one must start on a new line. */
+  let cut = false;
   const enabled = (event: LogEvent): boolean => !broken && LEVEL_VERBOSITY[levelOf(event)] <= verbosity;
+  const line = (event: LogEvent, message: string, fields: Fields): string => formatLine(format, event, message, fields, new Date()) + '\n';
+  /** Writes text; false if it did not all go out. */
+  const put = (text: string): boolean => {
+    const prefix = cut ? '\n' : '';
+    const r = sink(prefix + text, dropped > 0 ? 0 : LOG_WAIT_MS);
+    if (r.errno === 0) { cut = false; return true; }
+    if (r.errno !== ERRNO.EAGAIN) { broken = true; return false; }
+    // The prefix is one byte: written alone, it left stderr at the start of a line.
+    if (r.written > 0) cut = r.written > prefix.length;
+    dropped++;
+    return false;
+  };
   return {
     enabled,
     log(event, message, fields = {}) {
       if (!enabled(event)) return;
-      if (!sink(formatLine(format, event, message, fields, new Date()) + '\n')) broken = true;
+      if (dropped > 0) {
+        // Still full: put() counts one more, this line, which the report will include.
+        if (!put(line('log-dropped', `${dropped} log line(s) dropped: stderr was not writable`, { dropped }))) return;
+        dropped = 0;
+      }
+      put(line(event, message, fields));
     },
   };
 }

@@ -2,7 +2,7 @@
 // line, a subreaper when tsinit is not PID 1, the parent-death signal. A host passes its libc
 // calls in; nothing here touches the system itself, and nothing here may end tsinit.
 import { describeConfig, type Config } from './cli.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, type Logger, type LogSink } from './log.ts';
 import { checkProcView, type ProcReader } from './proc.ts';
 
 /** The libc calls the set-up needs (each host's libc module has them): 0 or an errno. */
@@ -14,7 +14,7 @@ export interface SetupCalls {
 }
 
 /** The logger the config asks for, writing through write; its first line (debug) is the config. */
-export function createLog(config: Config, write: (line: string) => boolean): Logger {
+export function createLog(config: Config, write: LogSink): Logger {
   const log = createLogger(config.logFormat, config.verbosity, write);
   log.log('config', describeConfig(config));
   return log;

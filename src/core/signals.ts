@@ -29,11 +29,13 @@ export const SIGRTMAX = 64;
 export const MAX_SIGNAL = 64;
 
 /**
- * Signals the kernel raises for a fault in the faulting thread itself. tsinit forwards them
- * when they are sent with kill(2), but a real fault in tsinit must still end it: their
- * handlers are one-shot (see libc.armOneShot), re-armed after each forwarded one.
+ * Signals the kernel raises for a fault in the faulting thread itself (TRAP too: on arm64
+ * the PC stays on a trap instruction, so a handler that returns meets it again, as it meets
+ * a fault). tsinit forwards them when they are sent with kill(2), but a real fault in
+ * tsinit must still end it: the static host blocks them like every signal, the Node host in
+ * its JS thread (see guardFaultSignals in its main.ts).
  */
-export const FAULT_SIGNALS: ReadonlySet<number> = new Set([4, 7, 8, 11]); // ILL BUS FPE SEGV
+export const FAULT_SIGNALS: ReadonlySet<number> = new Set([4, 5, 7, 8, 11]); // ILL TRAP BUS FPE SEGV
 
 /** Signals that stop the application: they arm --kill-after and mark a process as already told to stop. */
 export const TERMINATING_SIGNALS: ReadonlySet<number> = new Set([SIGTERM, SIGINT, SIGQUIT]);

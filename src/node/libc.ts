@@ -4,6 +4,7 @@
 
 import type * as FFI from 'node:ffi';
 import { ERRNO, errnoName } from '../core/errno.ts';
+import type { WriteResult } from '../core/log.ts';
 import { SIGPIPE } from '../core/signals.ts';
 
 // node:ffi emits an ExperimentalWarning on load. The executable bakes
@@ -46,6 +47,7 @@ const LIBC = {
   isatty: { arguments: ['i32'], return: 'i32' },
   tcgetpgrp: { arguments: ['i32'], return: 'i32' },
   write: { arguments: ['i32', 'buffer', 'u64'], return: 'i64' },
+  poll: { arguments: ['pointer', 'u64', 'i32'], return: 'i32' },
   sigemptyset: { arguments: ['pointer'], return: 'i32' },
   sigaddset: { arguments: ['pointer', 'i32'], return: 'i32' },
   pthread_sigmask: { arguments: ['i32', 'pointer', 'pointer'], return: 'i32' },
@@ -182,34 +184,36 @@ export function unblockSignal(sig: number): void {
   c.free(set);
 }
 
+/** Blocks signals in the calling thread only (pthread_sigmask): from JS, the main thread. */
+export function blockSignalsInThisThread(signals: Iterable<number>): void {
+  const set = allocSigset(signals);
+  c.pthread_sigmask(SIG_BLOCK, set, null);
+  c.free(set);
+}
+
 /** glibc's struct sigaction (152 bytes on x86_64, smaller on aarch64); sa_handler comes first. */
 const SIZEOF_SIGACTION = 256;
 const sigactionBuf = ready ? c.calloc(1n, BigInt(SIZEOF_SIGACTION)) : 0n;
+const SIG_IGN = 1n;
+const ignoreAction = ready ? c.calloc(1n, BigInt(SIZEOF_SIGACTION)) : 0n;
+if (ready) ffi.setUint64(ignoreAction, 0, SIG_IGN);
 
-/** Offset of sa_flags in glibc's struct sigaction: after sa_handler (8) and sa_mask (128). */
-const SIGACTION_FLAGS_OFFSET = 136;
-const SA_RESETHAND = 0x80000000;
-/** Per signal, the armed one-shot action to put back after each delivery. */
-const oneShot = new Map<number, bigint>();
-
-/**
- * Makes the handler now installed for sig one-shot (SA_RESETHAND): the kernel puts SIG_DFL
- * back as it delivers the signal. A kill(2)-sent fault signal is then caught once and
- * forwarded, and rearmOneShot() installs the handler again; a real fault re-executes the
- * faulting instruction, meets SIG_DFL and ends the process instead of spinning forever
- * in a handler that returns to it.
- */
-export function armOneShot(sig: number): void {
+/** A copy of the action installed for sig now, to put back with restoreAction (null if it cannot be read). */
+export function saveAction(sig: number): bigint | null {
   const act = c.calloc(1n, BigInt(SIZEOF_SIGACTION));
-  if (c.sigaction(sig, null, act) !== 0) return;
-  ffi.setUint32(act, SIGACTION_FLAGS_OFFSET, (ffi.getUint32(act, SIGACTION_FLAGS_OFFSET) | SA_RESETHAND) >>> 0);
-  if (c.sigaction(sig, act, null) === 0) oneShot.set(sig, act);
+  if (c.sigaction(sig, null, act) === 0) return act;
+  c.free(act);
+  return null;
 }
 
-/** Puts the one-shot handler of sig back after a delivery (no-op for other signals). */
-export function rearmOneShot(sig: number): void {
-  const act = oneShot.get(sig);
-  if (act !== undefined) c.sigaction(sig, act, null);
+/** Installs an action saveAction() copied. */
+export function restoreAction(sig: number, act: bigint): void {
+  c.sigaction(sig, act, null);
+}
+
+/** Sets sig to SIG_IGN (the kernel then discards it as it is sent, or forces a real fault to its default action). */
+export function ignoreSignal(sig: number): void {
+  c.sigaction(sig, ignoreAction, null);
 }
 
 /** True when sig is at its default action (SIG_DFL) in this process right now. */
@@ -221,30 +225,60 @@ export function isDefaultAction(sig: number): boolean {
 const pipeSet = ready ? allocSigset([SIGPIPE]) : 0n;
 const zeroTimespec = ready ? c.calloc(1n, 16n) : 0n;
 
+/** struct pollfd { int fd; short events; short revents; }: 8 bytes. */
+const POLLOUT = 4;
+const pollfd = ready ? c.calloc(1n, 8n) : 0n;
 /**
- * write(2) of the whole buffer to fd, without ever raising SIGPIPE against tsinit: the
- * signal a write to a closed pipe raises is thread-directed, so it is blocked for the
- * write and consumed with sigtimedwait; a SIGPIPE sent from outside meanwhile goes to
- * another thread and is still forwarded. Returns 0 or the errno.
+ * The most one write() is given: a pipe that polls writable has room for one more page, and
+ * up to PIPE_BUF bytes fit in it at once, so even a blocking write does not wait.
  */
-export function writeAll(fd: number, data: Buffer): number {
+const PIPE_BUF = 4096;
+
+/** writeAll's waitMs for a write that may take as long as the reader does. */
+export const WAIT_FOREVER = -1;
+
+/**
+ * write(2) of the whole buffer to fd, waiting at most waitMs (WAIT_FOREVER: no limit) for
+ * room: poll(POLLOUT) before each write, so a full pipe nobody reads costs the wait, whether
+ * the descriptor is blocking or not (a child may set O_NONBLOCK on the description it shares
+ * with us). It never raises SIGPIPE against tsinit: the signal a write to a closed pipe
+ * raises is thread-directed, so it is blocked for the write and consumed with sigtimedwait;
+ * a SIGPIPE sent from outside meanwhile goes to another thread and is still forwarded.
+ * Returns errno 0, EAGAIN (the wait ran out) or the write's errno, and the bytes written.
+ */
+export function writeAll(fd: number, data: Buffer, waitMs: number): WriteResult {
+  const deadline = waitMs < 0 ? Infinity : performance.now() + waitMs;
   c.pthread_sigmask(SIG_BLOCK, pipeSet, null);
-  let result = 0;
   try {
     let off = 0;
     while (off < data.length) {
-      const n = Number(c.write(fd, data.subarray(off), BigInt(data.length - off)));
+      if (!awaitRoom(fd, deadline)) return { errno: ERRNO.EAGAIN, written: off };
+      // Only another writer (the child) filling the pipe between poll and write can make this
+      // write wait (a blocking descriptor: the one case the poll cannot bound) or fail with
+      // EAGAIN (then poll again).
+      const n = Number(c.write(fd, data.subarray(off), BigInt(Math.min(data.length - off, PIPE_BUF))));
       if (n >= 0) { off += n; continue; }
       const e = lastErrno();
-      if (e === ERRNO.EINTR) continue;
-      result = e;
+      if (e === ERRNO.EINTR || e === ERRNO.EAGAIN) continue;
       if (e === ERRNO.EPIPE) c.sigtimedwait(pipeSet, null, zeroTimespec);
-      break;
+      return { errno: e, written: off };
     }
+    return { errno: 0, written: data.length };
   } finally {
     c.pthread_sigmask(SIG_UNBLOCK, pipeSet, null);
   }
-  return result;
+}
+
+/** poll(2) until fd takes a write or deadline passes (false); an error condition counts as room: the write reports it. */
+function awaitRoom(fd: number, deadline: number): boolean {
+  ffi.setInt32(pollfd, 0, fd);
+  ffi.setInt16(pollfd, 4, POLLOUT);
+  for (;;) {
+    const ms = deadline === Infinity ? -1 : Math.max(0, Math.ceil(deadline - performance.now()));
+    const r = c.poll(pollfd, 1n, ms);
+    if (r === 0) return false;
+    if (r > 0 || lastErrno() !== ERRNO.EINTR) return true;
+  }
 }
 
 const MADV_DONTNEED = 4;

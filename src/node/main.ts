@@ -4,9 +4,9 @@
 
 import { readFileSync, writeSync } from 'node:fs';
 import { formatHelp, parseCli, type Config } from '../core/cli.ts';
-import { errnoName } from '../core/errno.ts';
+import { ERRNO, errnoName } from '../core/errno.ts';
 import * as libc from './libc.ts';
-import { type Logger } from '../core/log.ts';
+import { LOG_WAIT_MS, type Logger, type WriteResult } from '../core/log.ts';
 import { configureParentDeath, configureProc, configureReaping, createLog } from '../core/setup.ts';
 import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
 import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
@@ -49,6 +49,7 @@ function main(): void {
   catchSignals();
   const config = parseOrExit();
   const log = createLog(config, writeStderr);
+  activeLog = log;
   configureReaping(libc, log);
   configureParentDeath(libc, config, log);
   const procTrusted = configureProc(procReader, libc, log);
@@ -71,17 +72,85 @@ function catchSignals(): void {
   // only a trace, the disposition back at SIG_DFL. Such a signal is queued like any that
   // arrives before the child exists.
   for (const sig of STARTUP_STOP_SIGNALS) if (wereDefault.includes(sig)) early.push(sig);
-  // Fault signals get one-shot handlers (libc.armOneShot): forwarded when sent with kill, fatal when real.
-  for (const sig of FAULT_SIGNALS) libc.armOneShot(sig);
+  guardFaultSignals();
   // SIGUSR1 is blocked from start-up by the baked --disable-sigusr1, so it can never open
   // the inspector; now that its handler is in place it is unblocked, and a pending one delivered.
   libc.unblockSignal(SIGUSR1);
 }
 
-/** libuv's callback for a caught signal: re-arms a one-shot handler, then queues or forwards it. */
+/**
+ * Fault signals (ILL, TRAP, BUS, FPE, SEGV). Sent with kill(2) they are requests to forward;
+ * raised by the CPU they are a bug in tsinit, which must end it rather than spin (a handler
+ * that returns re-executes the faulting instruction). The kernel tells the two apart: a real
+ * fault is aimed at the faulting thread and, if that thread blocks or ignores the signal, is
+ * forced to its default action (kernel/signal.c, force_sig_info_to_task); a kill()-sent one
+ * is aimed at the process and taken by any thread that does not block it. So the JS thread
+ * (our code, V8's compiled code, the main GC) blocks them, and a real fault there ends
+ * tsinit at once. Node's other threads (V8's worker and delayed-task threads, made during
+ * start-up before any of our code runs, so their masks are out of our reach; their SigBlk
+ * holds only SIGUSR1) leave them unblocked: a kill()-sent one lands there, libuv's handler
+ * tells the loop, and it is forwarded. That handler stays installed (no SA_RESETHAND, which
+ * let a second one arrive at SIG_DFL and end tsinit), so none can, however fast they come.
+ * A real fault on one of those threads would spin, and the loop hear of it thousands of
+ * times a second: past FAULT_BURST_PER_S, the fault signals are ignored for FAULT_PROBE_MS,
+ * so that a faulting thread dies at its next fault; kill()-sent ones in that window are
+ * dropped, never fatal.
+ */
+const FAULT_BURST_PER_S = 1000;
+const FAULT_PROBE_MS = 100;
+/** libuv's handlers for the fault signals, put back after a probe. */
+const faultActions = new Map<number, bigint>();
+let faultWindowStart = 0;
+let faultsInWindow = 0;
+let probingFaults = false;
+/** The logger once there is one: a probe says so. */
+let activeLog: Logger | null = null;
+
+/** Blocks the fault signals in the JS thread and keeps libuv's handlers for them (see above). */
+function guardFaultSignals(): void {
+  libc.blockSignalsInThisThread(FAULT_SIGNALS);
+  for (const sig of FAULT_SIGNALS) {
+    const act = libc.saveAction(sig);
+    if (act !== null) faultActions.set(sig, act);
+  }
+}
+
+/** Counts a fault signal; past FAULT_BURST_PER_S within a second, ignores them all for FAULT_PROBE_MS. */
+function noteFaultSignal(): void {
+  const now = performance.now();
+  if (now - faultWindowStart >= 1000) { faultWindowStart = now; faultsInWindow = 0; }
+  if (++faultsInWindow <= FAULT_BURST_PER_S || probingFaults) return;
+  probingFaults = true;
+  // Logged first: if a thread is faulting, tsinit ends as the signals are ignored.
+  activeLog?.log('warning', `fault signals arriving faster than ${FAULT_BURST_PER_S}/s: ignored for ${FAULT_PROBE_MS} ms, in case one of tsinit's threads is faulting`);
+  ignoreFaultSignals();
+  setTimeout(() => {
+    for (const [sig, act] of faultActions) libc.restoreAction(sig, act);
+    probingFaults = false;
+    faultWindowStart = performance.now();
+    faultsInWindow = 0;
+  }, FAULT_PROBE_MS).unref();
+}
+
+/** Sets the fault signals to SIG_IGN: a thread spinning in a real fault dies at its next one. */
+function ignoreFaultSignals(): void {
+  for (const sig of faultActions.keys()) libc.ignoreSignal(sig);
+}
+
+/**
+ * Ends tsinit with code. The fault signals are ignored first: process.exit() waits for
+ * Node's worker threads, and one spinning in a real fault (the child often dies of the
+ * SEGVs it forwards, before a probe) would hold tsinit forever; this way it dies instead.
+ */
+function exitWith(code: number): never {
+  ignoreFaultSignals();
+  return process.exit(code);
+}
+
+/** libuv's callback for a caught signal: queues or forwards it. */
 function handleSignal(sig: number): void {
   try {
-    libc.rearmOneShot(sig);
+    if (FAULT_SIGNALS.has(sig)) noteFaultSignal();
     onSignal(sig);
   } catch (e) {
     // A callback from native code must never throw: report and go on.
@@ -151,7 +220,7 @@ function exitSpawnFailed(config: Config, log: Logger, errno: number): never {
 
 /** Hands the running child to the supervisor: signals go to it, SIGCHLD and a timer make it reap. */
 function supervise(config: Config, log: Logger, child: number, procTrusted: boolean): void {
-  const supervisor = new Supervisor(config, createSystem((code) => process.exit(code), procTrusted), log, child);
+  const supervisor = new Supervisor(config, createSystem(exitWith, procTrusted), log, child);
   setInterval(() => supervisor.reap(), BACKSTOP_REAP_MS);
   process.on('SIGCHLD', () => supervisor.reap());
   forwardSignalsTo(supervisor, log);
@@ -185,12 +254,12 @@ function exitBeforeChild(code: number): never {
   throw new EarlyExit(code);
 }
 
-/** Writes a whole line to stderr; false once stderr is gone. */
-function writeStderr(line: string): boolean {
-  if (libc.loadError !== null) {
-    try { writeSync(2, line); return true; } catch { return false; }
-  }
-  return libc.writeAll(2, Buffer.from(line, 'utf8')) === 0;
+/** Writes text to stderr, waiting at most waitMs for room (the logger's sink; its wait for the other lines too). */
+function writeStderr(text: string, waitMs = LOG_WAIT_MS): WriteResult {
+  const data = Buffer.from(text, 'utf8');
+  if (libc.loadError === null) return libc.writeAll(2, data, waitMs);
+  // No libc: only the one line saying so, before any child exists.
+  try { return { errno: 0, written: writeSync(2, data) }; } catch { return { errno: ERRNO.EIO, written: 0 }; }
 }
 
 /** A bug, not a condition: one line, never a stack trace on a user's terminal. */

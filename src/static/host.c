@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +56,7 @@ FN(exit, exit(I(0)))
 FN(pipe2, RET(pipe2((int *) P(0), I(1))))
 FN(write, RET(write(I(0), P(1), N(2))))
 FN(read, RET(read(I(0), P(1), N(2))))
+FN(poll, RET(poll((struct pollfd *) P(0), (nfds_t) N(1), I(2))))
 FN(open, RET(open((const char *) P(0), I(1))))
 FN(close, RET(close(I(0))))
 FN(opendir, RETP(opendir((const char *) P(0))))
@@ -174,7 +177,7 @@ FN(handFaultsToLoop, (void) ctx; hand_faults_to_loop(); return 0)
 static const duk_function_list_entry functions[] = {
   F(getpid, 0), F(getpgrp, 0), F(kill, 2), F(waitpid, 3), F(prctl, 2), F(isatty, 1),
   F(tcgetpgrp, 1), F(tcsetpgrp, 2), F(setpgid, 2), F(fork, 0), F(execvp, 2), F(_exit, 1),
-  F(exit, 1), F(pipe2, 2), F(write, 3), F(read, 3), F(open, 2), F(close, 1), F(opendir, 1),
+  F(exit, 1), F(pipe2, 2), F(write, 3), F(read, 3), F(poll, 3), F(open, 2), F(close, 1), F(opendir, 1),
   F(readdir, 1), F(closedir, 1), F(sigprocmask, 3), F(sigtimedwait, 3), F(rt_sigaction, 3),
   F(clock_gettime, 2), F(strerror, 1), F(pidfd_open, 1), F(pidfd_send_signal, 3), F(calloc, 2), F(free, 1),
   F(errno, 0), F(getU8, 2), F(getI32, 2), F(getU64, 2), F(setU8, 3), F(setI32, 3),
@@ -188,13 +191,15 @@ static const duk_function_list_entry functions[] = {
 #define O(name, type, field) { "OFFSETOF_" #name, (double) offsetof(type, field) }
 static const duk_number_list_entry constants[] = {
   C(SIG_SETMASK), C(WNOHANG), C(O_RDONLY), C(O_RDWR), C(O_CLOEXEC), C(PR_SET_PDEATHSIG), C(PR_SET_CHILD_SUBREAPER), C(CLOCK_MONOTONIC), C(_NSIG),
+  C(POLLOUT), C(PIPE_BUF),
   C(EPERM), C(ENOENT), C(ESRCH), C(EINTR), C(EIO), C(E2BIG), C(ENOEXEC), C(EBADF), C(ECHILD),
   C(EAGAIN), C(ENOMEM), C(EACCES), C(EFAULT), C(ENOTDIR), C(EISDIR), C(EINVAL), C(ENFILE),
   C(EMFILE), C(ENOTTY), C(ETXTBSY), C(EPIPE), C(ENAMETOOLONG), C(ELOOP), C(ENOSYS),
   S(pointer, void *), S(sigset_t, sigset_t), S(siginfo_t, siginfo_t),
-  S(timespec, struct timespec), S(sigaction, struct sigaction),
+  S(timespec, struct timespec), S(sigaction, struct sigaction), S(pollfd, struct pollfd),
   O(timespec_tv_sec, struct timespec, tv_sec), O(timespec_tv_nsec, struct timespec, tv_nsec),
   O(dirent_d_name, struct dirent, d_name),
+  O(pollfd_fd, struct pollfd, fd), O(pollfd_events, struct pollfd, events),
   { "DUK_VERSION", (double) DUK_VERSION },
   { NULL, 0.0 }
 };

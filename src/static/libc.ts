@@ -3,6 +3,7 @@
 // policy. Pointers are numbers (user-space addresses fit in 53 bits on x86-64 and arm64).
 
 import { errnoName } from '../core/errno.ts';
+import type { WriteResult } from '../core/log.ts';
 import { SIGPIPE } from '../core/signals.ts';
 
 /** What host.c puts in the global object `bridge`. A result of -1 (or 0 for a pointer) means: ask errno(). */
@@ -13,6 +14,7 @@ interface Bridge {
   setpgid(pid: number, pgid: number): number; fork(): number; execvp(file: number, argv: number): number;
   _exit(code: number): never; exit(code: number): never; pipe2(fds: number, flags: number): number;
   write(fd: number, buf: number, n: number): number; read(fd: number, buf: number, n: number): number;
+  poll(fds: number, nfds: number, timeout: number): number;
   open(path: number, flags: number): number; close(fd: number): number;
   opendir(path: number): number; readdir(dir: number): number; closedir(dir: number): number;
   sigprocmask(how: number, set: number, old: number): number;
@@ -52,6 +54,7 @@ const NSIG = constant('_NSIG');
 const EINTR = constant('EINTR');
 const EAGAIN = constant('EAGAIN');
 const EPIPE = constant('EPIPE');
+const ENOMEM = constant('ENOMEM');
 const WNOHANG = constant('WNOHANG');
 const CLOCK_MONOTONIC = constant('CLOCK_MONOTONIC');
 const TV_SEC = constant('OFFSETOF_timespec_tv_sec');
@@ -72,6 +75,15 @@ const READ_SIZE = 65536;
 const readBuf = allocScratch(READ_SIZE);
 const PATH_SIZE = 4096;
 const pathBuf = allocScratch(PATH_SIZE);
+/** One struct pollfd asking for POLLOUT (a short: its low byte, little-endian as above). */
+const pollfd = allocScratch(constant('SIZEOF_pollfd'));
+const POLLFD_FD = constant('OFFSETOF_pollfd_fd');
+bridge.setU8(pollfd, constant('OFFSETOF_pollfd_events'), constant('POLLOUT'));
+/**
+ * The most one write() is given: a pipe that polls writable has room for one more page, and
+ * up to PIPE_BUF bytes fit in it at once, so even a blocking write does not wait.
+ */
+const PIPE_BUF = constant('PIPE_BUF');
 
 /**
  * A sigset with the given signals, bits set by hand: libc's sigaddset refuses the numbers it
@@ -175,30 +187,52 @@ export function waitSignal(ms: number): number {
   return sig > 0 ? sig : 0;
 }
 
+/** writeAll's waitMs for a write that may take as long as the reader does (--help into a pager). */
+export const WAIT_FOREVER = -1;
+
 /**
- * write(2) of the whole string to fd. A write to a closed pipe raises a SIGPIPE aimed at this
- * thread; it is blocked like every signal, so it is consumed here at once (the kernel hands
- * out a thread's own pending signal before the process-wide one), or the loop would forward
- * it to the child. Returns 0 or the errno.
+ * write(2) of the whole string to fd, waiting at most waitMs (WAIT_FOREVER: no limit) for
+ * room: poll(POLLOUT) before each write, so a full pipe nobody reads costs the wait, whether
+ * the descriptor is blocking or not (a child may set O_NONBLOCK on the description it shares
+ * with us). A write to a closed pipe raises a SIGPIPE aimed at this thread; it is blocked
+ * like every signal, so it is consumed here at once (the kernel hands out a thread's own
+ * pending signal before the process-wide one), or the loop would forward it to the child.
+ * Returns errno 0, EAGAIN (the wait ran out) or the write's errno, and the bytes written.
  */
-export function writeAll(fd: number, text: string): number {
+export function writeAll(fd: number, text: string, waitMs: number): WriteResult {
   const n = bridge.byteLength(text);
   const buf = bridge.calloc(1, n + 1);
-  if (buf === 0) return constant('ENOMEM');
+  if (buf === 0) return { errno: ENOMEM, written: 0 };
+  const deadline = waitMs < 0 ? Infinity : monotonicMs() + waitMs;
   try {
     bridge.putString(buf, text);
     let off = 0;
     while (off < n) {
-      const w = bridge.write(fd, buf + off, n - off);
+      if (!awaitRoom(fd, deadline)) return { errno: EAGAIN, written: off };
+      // Only another writer (the child) filling the pipe between poll and write can make this
+      // write wait (a blocking descriptor: the one case the poll cannot bound) or fail with
+      // EAGAIN (then poll again).
+      const w = bridge.write(fd, buf + off, Math.min(n - off, PIPE_BUF));
       if (w >= 0) { off += w; continue; }
       const e = bridge.errno();
       if (e === EINTR || e === EAGAIN) continue;
       if (e === EPIPE) bridge.sigtimedwait(pipeSet, 0, setTimespec(0));
-      return e;
+      return { errno: e, written: off };
     }
-    return 0;
+    return { errno: 0, written: n };
   } finally {
     bridge.free(buf);
+  }
+}
+
+/** poll(2) until fd takes a write or deadline passes (false); an error condition counts as room: the write reports it. */
+function awaitRoom(fd: number, deadline: number): boolean {
+  bridge.setI32(pollfd, POLLFD_FD, fd);
+  for (;;) {
+    const ms = deadline === Infinity ? -1 : Math.max(0, Math.ceil(deadline - monotonicMs()));
+    const r = bridge.poll(pollfd, 1, ms);
+    if (r === 0) return false;
+    if (r > 0 || bridge.errno() !== EINTR) return true;
   }
 }
 

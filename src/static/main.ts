@@ -6,7 +6,7 @@
 
 import './polyfill.ts';
 import { formatHelp, parseCli, type Config } from '../core/cli.ts';
-import { type Logger } from '../core/log.ts';
+import { LOG_WAIT_MS, type Logger, type WriteResult } from '../core/log.ts';
 import { configureParentDeath, configureProc, configureReaping, createLog } from '../core/setup.ts';
 import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
@@ -37,9 +37,9 @@ function main(): never {
 /** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
 function parseOrExit(): Config {
   const parsed = parseCli(libc.readArgs(), libc.readTsinitEnv());
-  if (parsed.kind === 'help') { libc.writeAll(1, formatHelp()); return libc.exit(0); }
+  if (parsed.kind === 'help') { libc.writeAll(1, formatHelp(), libc.WAIT_FOREVER); return libc.exit(0); }
   if (parsed.kind === 'version') {
-    libc.writeAll(1, `tsinit version ${VERSION} - duktape ${libc.ENGINE_VERSION} musl static linux-${libc.ARCH}\n`);
+    libc.writeAll(1, `tsinit version ${VERSION} - duktape ${libc.ENGINE_VERSION} musl static linux-${libc.ARCH}\n`, libc.WAIT_FOREVER);
     return libc.exit(0);
   }
   if (parsed.kind === 'usage-error') {
@@ -83,9 +83,9 @@ function supervise(loop: Loop, supervisor: Supervisor): never {
   });
 }
 
-/** Writes a whole line to stderr; false once stderr is gone. */
-function writeStderr(line: string): boolean {
-  return libc.writeAll(2, line) === 0;
+/** Writes text to stderr, waiting at most waitMs for room (the logger's sink; its wait for the other lines too). */
+function writeStderr(text: string, waitMs = LOG_WAIT_MS): WriteResult {
+  return libc.writeAll(2, text, waitMs);
 }
 
 /**
@@ -95,7 +95,7 @@ function writeStderr(line: string): boolean {
  */
 function reportInternalError(e: unknown): boolean {
   try {
-    return writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
+    return writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`).errno === 0;
   } catch {
     return false;
   }

@@ -1,10 +1,14 @@
 // Faults around the child, with dist/tsinit as PID 1: the child exits while signals are being
-// forwarded, ignores SIGTERM (with and without --kill-after), stops and is continued; and
-// tsinit itself starts with stdin, stdout or stderr closed, on /dev/null or on a broken pipe.
+// forwarded, ignores SIGTERM (with and without --kill-after), stops and is continued; tsinit
+// itself gets fault signals (SEGV, BUS) sent with kill in back-to-back bursts, or faults for
+// real in one of its threads; and tsinit starts with stdin, stdout or stderr closed, on
+// /dev/null or on a broken pipe.
 // Each asserts the exact exit status and that tsinit neither dies nor hangs.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectForwarded, expectInitAnswers, reports } from '../helpers/expect.ts';
-import { fixture, killAll, Pid1Run, runPid1, signalNumber, TIMER_SLACK_MS, type Run } from '../helpers/pid1.ts';
+import { expectForwarded, expectInitAnswers, reports, settle } from '../helpers/expect.ts';
+import { fixture, killAll, Pid1Run, runInit, runPid1, signalNumber, TIMER_SLACK_MS, type Run } from '../helpers/pid1.ts';
 import { descendantsOf, isRunning, readStat, stateOf } from '../helpers/proc.ts';
 import { hfixture, record, sleep, until, usePrivateInit } from './harness.ts';
 
@@ -103,6 +107,87 @@ describe('a child that ignores SIGTERM', () => {
     expect(ms).toBeLessThan(1000 + TIMER_SLACK_MS);
     record('--kill-after 1s on a TERM-ignoring child', `exit 137 ${ms.toFixed(0)} ms after the first TERM`);
   });
+});
+
+describe('fault signals sent with kill, in back-to-back bursts', () => {
+  const ROUNDS = 20;
+  /** One round: SEGV and BUS, three of each, sent as fast as kill(2) goes. */
+  const BURST = ['SIGSEGV', 'SIGBUS', 'SIGSEGV', 'SIGBUS', 'SIGSEGV', 'SIGBUS'].map(signalNumber);
+
+  it.each([
+    ['as PID 1', true],
+    ['not PID 1 (subreaper)', false],
+  ])('%s: tsinit lives through 20 rounds, forwards both kinds each round, exits with the child\'s status', async (_mode, pid1) => {
+    const r = runInit(['--', fixture('signals.py'), '9'], { init: init.bin, pid1 });
+    try {
+      await r.waitFor(/^READY/m);
+      const pid = await r.initPid();
+      const born = readStat(pid)!.startTime;
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const sig of BURST) process.kill(pid, sig);
+        // A pending signal absorbs its repeats: each kind arrives at least once a round.
+        await until(`round ${round}: SIGSEGV and SIGBUS forwarded`, () => {
+          if (readStat(pid)?.startTime !== born || !isRunning(pid)) {
+            throw new Error(`tsinit died in round ${round} of ${ROUNDS} (exit: ${r.proc.exitCode}, ${r.proc.signalCode})\n${r.output}`);
+          }
+          return reports(r, 'SIGSEGV') >= round && reports(r, 'SIGBUS') >= round;
+        });
+      }
+      // The last round's repeats may still be on their way: one landing as the child exits
+      // would meet Python's restored default action.
+      await settle(r);
+      r.closeStdin();
+      expect((await r.exit()).code, r.output).toBe(9);
+      record(`fault-signal bursts (${_mode})`, `${ROUNDS} rounds of ${BURST.length} kills: alive after each; the child got ${reports(r, 'SIGSEGV')} SEGV and ${reports(r, 'SIGBUS')} BUS; exit 9`);
+    } finally {
+      r.closeStdin(); // not PID 1, a child left by a dead tsinit ends with its stdin
+    }
+  });
+});
+
+describe('a real fault in any of tsinit\'s threads', () => {
+  /** tsinit's threads, by tid and name: the static host has one, the Node host V8's worker and delayed-task threads too. */
+  function threadsOf(pid: number): { tid: number; name: string }[] {
+    return readdirSync(`/proc/${pid}/task`).map((t) => ({ tid: Number(t), name: readFileSync(`/proc/${pid}/task/${t}/comm`, 'latin1').trim() }));
+  }
+
+  /** Points thread tid of pid at address 0 with gdb: its next instruction faults (SIGSEGV, SEGV_MAPERR). */
+  function faultThread(pid: number, tid: number): void {
+    const threads = execFileSync('gdb', ['-p', String(pid), '-batch', '-ex', 'info threads'], { timeout: 30_000 }).toString();
+    // `* 2    Thread 0x7f… (LWP 123) "node-V8Worker" …`; a single-threaded process shows no LWP.
+    const n = new RegExp(`^[* ]*(\\d+)\\s+Thread \\S+ \\(LWP ${tid}\\)`, 'm').exec(threads)?.[1];
+    const select = n === undefined ? [] : ['-ex', `thread ${n}`];
+    execFileSync('gdb', ['-p', String(pid), '-batch', ...select, '-ex', 'set $pc = 0', '-ex', 'detach'], { stdio: 'ignore', timeout: 30_000 });
+  }
+
+  it.each([
+    ['as PID 1, the child traps SIGSEGV', true, [fixture('signals.py')]],
+    ['not PID 1, the child dies of the SIGSEGV forwarded', false, ['sleep', '100']],
+  ])('%s: tsinit ends with SIGSEGV, whichever thread faults, instead of spinning', async (_name, pid1, command) => {
+    // The first run lists the thread names; each run faults the next one.
+    const names: string[] = [];
+    for (let i = 0; names.length === 0 || i < names.length; i++) {
+      const r = runInit(['--', ...command], { init: init.bin, pid1 });
+      // Not PID 1, the child outlives tsinit and holds the output pipes: watch tsinit's own end.
+      const ended = new Promise<NodeJS.Signals | null>((res) => r.proc.once('exit', (_code, signal) => res(signal)));
+      let child: { pid: number; startTime: string } | undefined;
+      try {
+        const pid = await r.initPid();
+        // Node's threads all exist once it runs JavaScript: wait until the child is spawned.
+        await until('the child runs', () => (child = descendantsOf(pid)[0]) !== undefined);
+        if (names.length === 0) names.push(...new Set(threadsOf(pid).map((t) => t.name)));
+        const thread = threadsOf(pid).find((t) => t.name === names[i])!;
+        faultThread(pid, thread.tid);
+        // A handler that returns into the fault would spin for good: the end is the proof.
+        const signal = await Promise.race([ended, sleep(15_000).then(() => 'still running 15 s after the fault')]);
+        expect(signal, `thread ${thread.name}: ${r.output.slice(0, 2000)}`).toBe('SIGSEGV');
+      } finally {
+        r.closeStdin();
+        if (child !== undefined && readStat(child.pid)?.startTime === child.startTime) process.kill(child.pid, 'SIGKILL');
+      }
+    }
+    record(`real fault (${_name})`, `each thread (${names.join(', ')}) pointed at address 0: tsinit killed by SIGSEGV`);
+  }, 120_000);
 });
 
 describe('a child that stops is not a child that exited', () => {

@@ -24,7 +24,7 @@ function fakeCalls(pid: number, errno: { subreaper?: number; pdeath?: number } =
 function logged(args: string[], run: (config: Config, log: ReturnType<typeof createLog>) => void): string[] {
   const lines: string[] = [];
   const config = configOf(args);
-  run(config, createLog(config, (l) => { lines.push(l); return true; }));
+  run(config, createLog(config, (l) => { lines.push(l); return { errno: 0, written: l.length }; }));
   return lines;
 }
 
