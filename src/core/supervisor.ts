@@ -55,7 +55,7 @@ type State =
   /** The child runs. */
   | { readonly kind: 'running'; readonly stopping: Stopping | null }
   /** The child runs; --term-delay holds a stop request (received as `received`, to send as `sig`). */
-  | { readonly kind: 'holding'; readonly stopping: Stopping | null; readonly received: string; readonly sig: number; readonly action: Action; readonly timer: unknown }
+  | { readonly kind: 'holding'; readonly stopping: Stopping | null; readonly received: string; readonly sig: number; readonly action: Action; readonly timer: unknown; readonly releaseAt: number }
   /** --kill-after expired: everything is being killed; the exit waits for the child's reaping or the grace. */
   | { readonly kind: 'killing-child'; readonly code: number; readonly sweep: Sweep }
   /** The child is gone; --wait-all waits for every other descendant. */
@@ -139,11 +139,11 @@ export class Supervisor {
     } else if (stopRequest && this.config.termDelayMs !== null && this.config.termDelayMs > 0 && s.kind === 'running') {
       const ms = this.config.termDelayMs;
       this.note('signal', `${name} held for ${formatDuration(ms)} (--term-delay)`, { signal: name, action: 'delayed', target: this.describeTarget(), delay_ms: ms });
-      const timer = this.sys.setTimer(ms, () => {
+      const timer = this.timer(ms, () => {
         const now = this.state;
         if (now.kind === 'holding') this.releaseHeldSignal(now, 'delay over');
       });
-      this.state = { kind: 'holding', stopping: s.stopping, received: name, sig: to, action, timer };
+      this.state = { kind: 'holding', stopping: s.stopping, received: name, sig: to, action, timer, releaseAt: this.sys.now() + ms };
       return;
     }
     this.deliver(to, action, name, stopRequest);
@@ -156,7 +156,7 @@ export class Supervisor {
 
   /** Sends the held signal as it would have gone without --term-delay. */
   private releaseHeldSignal(s: Holding, why: string): void {
-    this.sys.clearTimer(s.timer);
+    this.cancel(s.timer);
     this.state = { kind: 'running', stopping: s.stopping };
     this.note('signal-detail', `releasing held ${formatSignal(s.sig)}: ${why}`, { signal: formatSignal(s.sig), action: 'released', target: null });
     this.deliver(s.sig, s.action, s.received, true);
@@ -243,7 +243,7 @@ export class Supervisor {
     const ms = this.config.killAfterMs;
     if (ms === null) return { killAfter: null, killAt: null };
     const killAt = this.sys.now() + ms;
-    return { killAt, killAfter: this.sys.setTimer(ms, () => this.expireKillAfter()) };
+    return { killAt, killAfter: this.timer(ms, () => this.expireKillAfter()) };
   }
 
   /** --kill-after ran out with the child still there: everything gets SIGKILL. */
@@ -252,7 +252,7 @@ export class Supervisor {
     if (s.kind !== 'running' && s.kind !== 'holding') return;
     if (s.stopping === null || s.stopping.killAt === null) return;
     // A stop request still held by --term-delay is moot: everything gets SIGKILL now.
-    if (s.kind === 'holding') this.sys.clearTimer(s.timer);
+    if (s.kind === 'holding') this.cancel(s.timer);
     const ms = this.config.killAfterMs ?? 0;
     this.state = { kind: 'killing-child', code: exitCodeForKillAfter(), sweep: this.armSweep() };
     this.signalGroup(SIGKILL);
@@ -290,6 +290,8 @@ export class Supervisor {
     const now = this.sys.now();
     if (this.childEnd !== null && (s.kind === 'running' || s.kind === 'holding' || s.kind === 'killing-child')) {
       this.onChildExit(s, this.childEnd);
+    } else if (s.kind === 'holding' && now >= s.releaseAt) {
+      this.releaseHeldSignal(s, 'delay over');
     } else if ((s.kind === 'running' || s.kind === 'holding') && s.stopping !== null && s.stopping.killAt !== null && now >= s.stopping.killAt) {
       this.expireKillAfter();
     } else if (s.kind === 'draining' && now >= s.deadlineAt) {
@@ -316,8 +318,8 @@ export class Supervisor {
       this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + this.config.drainMs, reason: 'child-exit' };
     }
     // A TERM still held by --term-delay is moot: the drain tells the rest to stop.
-    if (s.kind === 'holding') this.sys.clearTimer(s.timer);
-    if (s.kind !== 'killing-child' && s.stopping !== null && s.stopping.killAfter !== null) this.sys.clearTimer(s.stopping.killAfter);
+    if (s.kind === 'holding') this.cancel(s.timer);
+    if (s.kind !== 'killing-child' && s.stopping !== null && s.stopping.killAfter !== null) this.cancel(s.stopping.killAfter);
     const fields: Fields = end.kind === 'exited' ? { pid: this.childPid, code: end.code } : { pid: this.childPid, signal: formatSignal(end.signal) };
     const how = end.kind === 'exited' ? `exited with ${end.code}` : `was killed by ${formatSignal(end.signal)}`;
     this.note('child-exit', `child ${this.childPid} ${how}`, fields);
@@ -345,7 +347,7 @@ export class Supervisor {
     }
     const what = counts === null ? 'unknown number of' : String(counts.left);
     this.note('drain', `draining ${what} process(es) for up to ${formatDuration(ms)}${detail}`, { remaining: counts?.left ?? null, deadline: deadlineAt, signalled: counts?.told ?? null });
-    const deadline = this.sys.setTimer(ms, () => {
+    const deadline = this.timer(ms, () => {
       const now = this.state;
       if (now.kind === 'draining') this.endDrain(now);
     });
@@ -414,7 +416,7 @@ export class Supervisor {
 
   /** The drain's deadline: what is left gets SIGKILL, pass after pass. */
   private endDrain(s: Extract<State, { kind: 'draining' }>): void {
-    this.sys.clearTimer(s.deadline);
+    this.cancel(s.deadline);
     this.state = { kind: 'killing-rest', code: s.code, sweep: this.armSweep() };
     this.startKilling(`still running at the end of the ${formatDuration(this.config.drainMs)} drain`);
   }
@@ -429,8 +431,8 @@ export class Supervisor {
   /** The grace of a killing state and its first re-walk. */
   private armSweep(): Sweep {
     const graceAt = this.sys.now() + KILL_REAP_GRACE_MS;
-    const grace = this.sys.setTimer(KILL_REAP_GRACE_MS, () => this.endGrace());
-    const next = this.sys.setTimer(SWEEP_INTERVAL_MS, () => this.sweepAgain());
+    const grace = this.timer(KILL_REAP_GRACE_MS, () => this.endGrace());
+    const next = this.timer(SWEEP_INTERVAL_MS, () => this.sweepAgain());
     return { graceAt, grace, next };
   }
 
@@ -439,7 +441,7 @@ export class Supervisor {
     const s = this.state;
     if (s.kind !== 'killing-child' && s.kind !== 'killing-rest') return;
     const listed = this.sweep('again', '');
-    s.sweep.next = listed === 0 && s.kind === 'killing-rest' ? null : this.sys.setTimer(SWEEP_INTERVAL_MS, () => this.sweepAgain());
+    s.sweep.next = listed === 0 && s.kind === 'killing-rest' ? null : this.timer(SWEEP_INTERVAL_MS, () => this.sweepAgain());
   }
 
   /** The grace is over: one last pass, then the exit, whatever is left. */
@@ -521,10 +523,10 @@ export class Supervisor {
 
   /** Exits with the state's code; the state's timers are cancelled first. */
   private finish(s: ChildGone | Killing): void {
-    if (s.kind === 'draining') this.sys.clearTimer(s.deadline);
+    if (s.kind === 'draining') this.cancel(s.deadline);
     if (s.kind === 'killing-rest' || s.kind === 'killing-child') {
-      this.sys.clearTimer(s.sweep.grace);
-      if (s.sweep.next !== null) this.sys.clearTimer(s.sweep.next);
+      this.cancel(s.sweep.grace);
+      if (s.sweep.next !== null) this.cancel(s.sweep.next);
     }
     this.exitWith(s.code);
   }
@@ -535,6 +537,19 @@ export class Supervisor {
     const code = remapExitCode(base, this.config.remapExit);
     this.note('exit', `exiting with ${code}${code !== base ? ` (remapped from ${base})` : ''}`, { code });
     this.sys.exit(code);
+  }
+
+  /**
+   * A timer, or null when one cannot be made (out of memory): every deadline is also kept as a
+   * time that reap() checks on each wake-up (the loop's backstop is 1 s), so none is lost.
+   */
+  private timer(ms: number, fn: () => void): unknown {
+    try { return this.sys.setTimer(ms, fn); } catch { return null; }
+  }
+
+  private cancel(t: unknown): void {
+    if (t === null) return;
+    try { this.sys.clearTimer(t); } catch { /* it fires into a state that ignores it */ }
   }
 
   /** A log line that can never throw: out of memory it is dropped, and PID 1 goes on. */

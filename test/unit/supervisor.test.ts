@@ -664,3 +664,31 @@ describe('Supervisor: the group\'s record is a time', () => {
     expect(walks).toBe(0);
   });
 });
+
+describe('Supervisor: timers that cannot be made (out of memory)', () => {
+  it('a drain whose timers all throw still ends: deadline, killing passes and grace are checked on each reap', () => {
+    const { sys, sup } = setup(['--drain', '1s']);
+    sys.alive.push({ pid: 101, ppid: INIT, pgid: 101 });
+    sys.setTimer = () => { throw new RangeError('alloc failed'); };
+    sys.end(CHILD, exited(4));
+    expect(() => sup.reap()).not.toThrow();
+    sys.clock += 1000;
+    sup.reap();
+    expect(sys.kills).toEqual([[101, 15], [101, 9]]);
+    sys.clock += 2000;
+    sup.reap();
+    expect(sys.exitCode).toBe(4);
+  });
+
+  it('a TERM held by --term-delay is released on time without its timer', () => {
+    const { sys, sup } = setup(['--term-delay', '2s']);
+    sys.setTimer = () => { throw new RangeError('alloc failed'); };
+    sup.onSignal(15);
+    sys.clock += 1999;
+    sup.reap();
+    expect(sys.kills).toEqual([]);
+    sys.clock += 1;
+    sup.reap();
+    expect(sys.kills).toEqual([[-CHILD, 15]]);
+  });
+});
