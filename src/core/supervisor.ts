@@ -99,8 +99,8 @@ export class Supervisor {
    * a walk, so the forward costs no walk and a member re-parented mid-walk is not missed.
    */
   private groupToldAt: number | null = null;
-  /** How the child ended, once reaped (set before anything else happens). */
-  private childEnd: ChildEnd | null = null;
+  /** The child's wait status, once reaped: a number, kept before anything that could fail. */
+  private childStatus: number | null = null;
   /** A pidfd of the child, opened while it runs: after its reaping, the one safe handle on its group. */
   private readonly childHandle: number;
   /** The drain left processes it could not safely signal yet (no pidfd): walk again after each reaping. */
@@ -271,8 +271,7 @@ export class Supervisor {
       reaped = true;
       this.told.delete(r.pid);
       if (r.pid === this.childPid) {
-        const end = decodeWaitStatus(r.status);
-        if (end !== undefined) this.childEnd = end;
+        this.childStatus = r.status;
       } else if (this.log.enabled(reapEvent)) {
         // The hot path of a burst: build the line only when it will be written.
         this.note(reapEvent, `reaped pid ${r.pid}`, { pid: r.pid, status: r.status });
@@ -288,8 +287,9 @@ export class Supervisor {
   private moveOn(last: 'none' | 'no-children', reaped: boolean): void {
     const s = this.state;
     const now = this.sys.now();
-    if (this.childEnd !== null && (s.kind === 'running' || s.kind === 'holding' || s.kind === 'killing-child')) {
-      this.onChildExit(s, this.childEnd);
+    const end = this.childStatus === null ? undefined : decodeWaitStatus(this.childStatus);
+    if (end !== undefined && (s.kind === 'running' || s.kind === 'holding' || s.kind === 'killing-child')) {
+      this.onChildExit(s, end);
     } else if (s.kind === 'holding' && now >= s.releaseAt) {
       this.releaseHeldSignal(s, 'delay over');
     } else if ((s.kind === 'running' || s.kind === 'holding') && s.stopping !== null && s.stopping.killAt !== null && now >= s.stopping.killAt) {
@@ -337,7 +337,8 @@ export class Supervisor {
     const ms = this.config.drainMs;
     this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + ms, reason };
     if (ms === 0) { this.exitWith(code); return; }
-    const counts = this.tellUntold();
+    let counts: ReturnType<Supervisor['tellUntold']> = null;
+    try { counts = this.tellUntold(); } catch { this.unreached = true; }
     const deadlineAt = new Date(Date.now() + ms).toISOString();
     let detail = '';
     if (counts !== null) {
@@ -362,7 +363,7 @@ export class Supervisor {
   private tellUntold(): { left: number; told: number; stopping: number; unreached: number; notOurs: number } | null {
     this.walkFailed = false;
     const left = this.walk();
-    if (left === null) {
+    if (left === null || this.walkFailed) {
       if (!this.config.singleChild && !this.groupTold) {
         this.groupTold = true;
         this.signalGroup(SIGTERM);
@@ -423,7 +424,7 @@ export class Supervisor {
 
   /** The first killing pass; without /proc, PID 1 exits at once after it (its exit ends the rest of its namespace). */
   private startKilling(reason: string): void {
-    const listed = this.sweep('first', reason);
+    const listed = this.sweepSafely('first', reason);
     const s = this.state;
     if (listed === null && this.sys.isPid1 && s.kind === 'killing-rest') this.finish(s);
   }
@@ -440,7 +441,7 @@ export class Supervisor {
   private sweepAgain(): void {
     const s = this.state;
     if (s.kind !== 'killing-child' && s.kind !== 'killing-rest') return;
-    const listed = this.sweep('again', '');
+    const listed = this.sweepSafely('again', '');
     s.sweep.next = listed === 0 && s.kind === 'killing-rest' ? null : this.timer(SWEEP_INTERVAL_MS, () => this.sweepAgain());
   }
 
@@ -448,8 +449,13 @@ export class Supervisor {
   private endGrace(): void {
     const s = this.state;
     if (s.kind !== 'killing-child' && s.kind !== 'killing-rest') return;
-    this.sweep('last', '');
+    this.sweepSafely('last', '');
     this.finish(s);
+  }
+
+  /** A killing pass that cannot throw: out of memory it counts as one that listed something, so the passes go on. */
+  private sweepSafely(pass: 'first' | 'again' | 'last', reason: string): number | null {
+    try { return this.sweep(pass, reason); } catch { return -1; }
   }
 
   /**
@@ -459,7 +465,10 @@ export class Supervisor {
    * is all that can be named, and the line says so.
    */
   private sweep(pass: 'first' | 'again' | 'last', reason: string): number | null {
+    this.walkFailed = false;
     const left = this.walk();
+    // A walk that failed names nobody: the child's group can still be named.
+    if (this.walkFailed && !this.config.singleChild) this.signalGroup(SIGKILL);
     if (left === null) {
       const err = this.config.singleChild ? ESRCH : this.signalGroup(SIGKILL);
       if (pass === 'first') {
@@ -485,6 +494,10 @@ export class Supervisor {
       if (signalDescendant(this.sys, this.sys.ownPid, p, SIGKILL) === 'sent') pids.push(p.pid);
     }
     const event = pass === 'first' ? 'kill' : 'signal-detail';
+    if (this.walkFailed) {
+      if (pass === 'first') this.note('kill', `cannot list what is left (out of memory): SIGKILL to the child's group ${this.childPid} only: ${reason}`, { pids: [], reason });
+      return left.length;
+    }
     if ((pass === 'first' || pids.length + termed > 0) && this.log.enabled(event)) {
       const first = termed > 0 ? ` (SIGTERM first to ${termed} never told to stop)` : '';
       this.note(event, `SIGKILL to ${pids.length} process(es)${reason === '' ? '' : `: ${reason}`}${first}`, { pids, reason, signalled: termed });
@@ -499,7 +512,7 @@ export class Supervisor {
    * only reach another group if the whole group had ended and its id been reused meanwhile.
    */
   private signalGroup(sig: number): number {
-    if (this.childEnd === null) return this.sys.kill(-this.childPid, sig);
+    if (this.childStatus === null) return this.sys.kill(-this.childPid, sig);
     if (this.childHandle >= 0) {
       const err = this.sys.signalProcess(this.childHandle, sig, true);
       if (err !== EINVAL) return err;
