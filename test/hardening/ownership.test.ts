@@ -248,7 +248,10 @@ describe('the walk', () => {
   async function drainStart(n: number, told: boolean): Promise<number> {
     const r = new NsRun(true, ['--log-format', 'json', '-v', '--drain', '10s', '--', fanOut, String(n)]);
     await r.waitFor(/^READY/m, 60_000);
-    if (told) await r.signal('SIGTERM');
+    // The group's record is the clock tick of the stop signal, and a member born in that same
+    // tick counts as untold (it gets a second TERM, never none): fan-out forks hundreds per
+    // 10 ms tick, so the TERM waits out two ticks after the last fork.
+    if (told) { await new Promise((res) => setTimeout(res, 30)); await r.signal('SIGTERM'); }
     r.closeStdin();
     await r.waitFor(/"event":"drain"/, 60_000, 'stderr');
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; time: string; signalled?: number });
