@@ -29,13 +29,24 @@ export function parseStat(text: string): { pid: number; ppid: number; pgid: numb
   const end = text.lastIndexOf(')');
   if (end < 0) return null;
   const pid = parseInt(text, 10);
-  // fields[0] is field 3 (state): field n is fields[n - 3].
-  const fields = text.slice(end + 2).split(' ');
-  const ppid = Number(fields[1]);
-  const pgid = Number(fields[2]);
-  const threads = Number(fields[17]);
-  const start = Number(fields[19]);
-  return isNaN(pid) || isNaN(ppid) || isNaN(pgid) || isNaN(threads) || isNaN(start) || fields.length < 20 ? null : { pid, ppid, pgid, threads, start };
+  // Fields 3.. after the command, read by scanning for spaces: the walk parses one stat per
+  // process, and splitting all 50 fields into strings costs Duktape most of the walk.
+  const want = [4, 5, 20, 22];
+  const got: number[] = [];
+  let field = 3;
+  let at = end + 2;
+  for (let w = 0; w < want.length; w++) {
+    while (field < want[w]!) {
+      const space = text.indexOf(' ', at);
+      if (space < 0) return null;
+      at = space + 1;
+      field++;
+    }
+    const next = text.indexOf(' ', at);
+    got.push(Number(text.slice(at, next < 0 ? text.length : next)));
+  }
+  const [ppid, pgid, threads, start] = got as [number, number, number, number];
+  return isNaN(pid) || isNaN(ppid) || isNaN(pgid) || isNaN(threads) || isNaN(start) || text.slice(at).length === 0 ? null : { pid, ppid, pgid, threads, start };
 }
 
 /**

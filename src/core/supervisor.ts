@@ -90,7 +90,7 @@ export class Supervisor {
    * moment: the drain does not send them a second one, and a killing pass may SIGKILL them.
    * The start time keeps a later owner of the number out; reaping prunes an entry.
    */
-  private readonly told = new Map<number, number>();
+  private readonly told: Record<number, number> = {};
   /** The stop signal went to the child's whole group (no /proc: the drain's only record). */
   private groupTold = false;
   /**
@@ -208,7 +208,7 @@ export class Supervisor {
       if (!this.config.singleChild) this.signalGroup(sig);
     } else {
       for (const p of left) {
-        if (signalDescendant(this.sys, this.sys.ownPid, p, sig) === 'sent' && stop) this.told.set(p.pid, p.start);
+        if (signalDescendant(this.sys, this.sys.ownPid, p, sig) === 'sent' && stop) this.told[p.pid] = p.start;
       }
     }
     if (stop && s.kind === 'waiting-all') this.startDrain(s.code, 'the stop signal');
@@ -221,7 +221,7 @@ export class Supervisor {
       if (this.groupToldAt === null) this.groupToldAt = this.clockTicks();
     }
     const child = this.processInfo(this.childPid);
-    if (child !== null) this.told.set(this.childPid, child.start);
+    if (child !== null) this.told[this.childPid] = child.start;
   }
 
   /** The walk's clock now (null without /proc); a failure counts as no record. */
@@ -269,7 +269,7 @@ export class Supervisor {
       const r = this.sys.waitAny();
       if (r === 'none' || r === 'no-children') { last = r; break; }
       reaped = true;
-      this.told.delete(r.pid);
+      delete this.told[r.pid];
       if (r.pid === this.childPid) {
         this.childStatus = r.status;
       } else if (this.log.enabled(reapEvent)) {
@@ -374,13 +374,14 @@ export class Supervisor {
     let told = 0;
     let unreached = 0;
     let notOurs = 0;
+    let waited = 0;
     for (const p of left) {
-      if (stopping.has(p.pid)) { this.told.set(p.pid, p.start); continue; }
+      if (stopping[p.pid]) { this.told[p.pid] = p.start; waited++; continue; }
       const r = signalDescendant(this.sys, this.sys.ownPid, p, SIGTERM);
-      if (r === 'sent') { this.told.set(p.pid, p.start); told++; } else if (r === 'unsafe') unreached++; else if (r === 'not-ours') notOurs++;
+      if (r === 'sent') { this.told[p.pid] = p.start; told++; } else if (r === 'unsafe') unreached++; else if (r === 'not-ours') notOurs++;
     }
     this.unreached = unreached > 0 || this.walkFailed;
-    return { left: left.length, told, stopping: stopping.size, unreached, notOurs };
+    return { left: left.length, told, stopping: waited, unreached, notOurs };
   }
 
   /**
@@ -390,28 +391,30 @@ export class Supervisor {
    * every descendant of those (by the ppid links as they stand now: what a TERM handler started
    * after the forward, in any group or session). An orphan's link ends at tsinit.
    */
-  private listStopping(left: readonly Descendant[]): Set<number> {
-    const byPid = new Map<number, Descendant>();
-    for (const p of left) byPid.set(p.pid, p);
-    const stopping = new Set<number>();
+  private listStopping(left: readonly Descendant[]): Record<number, true> {
+    // Plain objects keyed by pid: on the static host a Map is a polyfill, several times slower
+    // per entry, and a drain handles thousands.
+    const byPid: Record<number, Descendant> = {};
+    for (const p of left) byPid[p.pid] = p;
+    const stopping: Record<number, true> = {};
     // Strictly before: one started in the same tick as the signal may have missed it.
     const groupAt = this.groupToldAt;
     for (const p of left) {
-      if (this.told.get(p.pid) === p.start || (groupAt !== null && p.pgid === this.childPid && p.start < groupAt)) stopping.add(p.pid);
+      if (this.told[p.pid] === p.start || (groupAt !== null && p.pgid === this.childPid && p.start < groupAt)) stopping[p.pid] = true;
     }
     for (const p of left) {
       // Up the chain until a stopping ancestor or the chain leaves the list (tsinit, or gone);
       // the step bound is a guard against a cycle a racy /proc walk could report.
       let cur = p;
-      for (let steps = 0; steps <= left.length && !stopping.has(cur.pid); steps++) {
-        const parent = byPid.get(cur.ppid);
+      for (let steps = 0; steps <= left.length && !stopping[cur.pid]; steps++) {
+        const parent = byPid[cur.ppid];
         if (parent === undefined) break;
-        if (stopping.has(parent.pid)) { stopping.add(p.pid); break; }
+        if (stopping[parent.pid]) { stopping[p.pid] = true; break; }
         cur = parent;
       }
     }
     // What is not below tsinit any more is pruned: a later owner of the number is not told.
-    if (!this.walkFailed) for (const pid of [...this.told.keys()]) if (!byPid.has(pid)) this.told.delete(pid);
+    if (!this.walkFailed) for (const pid in this.told) if (byPid[pid as unknown as number] === undefined) delete this.told[pid as unknown as number];
     return stopping;
   }
 
@@ -484,10 +487,10 @@ export class Supervisor {
     const stopping = this.listStopping(left);
     for (const p of left) {
       // Recorded now: once its told ancestor is killed, its link to it is gone.
-      if (stopping.has(p.pid)) this.told.set(p.pid, p.start);
+      if (stopping[p.pid]) this.told[p.pid] = p.start;
       else {
         if (signalDescendant(this.sys, this.sys.ownPid, p, SIGTERM) !== 'sent') continue;
-        this.told.set(p.pid, p.start);
+        this.told[p.pid] = p.start;
         termed++;
         if (pass !== 'last') continue;
       }
