@@ -5,9 +5,9 @@
 // on the running tsinit (prlimit --pid) may cost log lines and walks of /proc, never its life:
 // it keeps reaping, and exits with the child's status.
 //
-// The static host only (HOST from test/helpers/pid1.ts; the suite runs again with
-// TSINIT_BIN=dist/tsinit-node): the Node executable alone maps 117 MB, and V8 then reserves
-// its cage and code range. Measured with `prlimit --as=N dist/tsinit-node -- /bin/true`: below
+// The static host only: vitest.hardening.config.ts leaves this file out when the suite runs
+// again with TSINIT_BIN=dist/tsinit-node. The Node executable alone maps 117 MB, and V8 then
+// reserves its cage and code range. Measured with `prlimit --as=N dist/tsinit-node -- /bin/true`: below
 // 117 MB the kernel cannot load it (SIGSEGV), from 150 MB to 1100 MB V8 aborts at start-up with
 // "Fatal process out of memory" and a 20-line native stack trace (SIGTRAP, exit 133), from
 // 1200 MB it runs. With 3000 orphans and `prlimit --pid` at its VmSize (1.2 GB) + 64 kB, it died
@@ -17,7 +17,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HOST, killAll, runInit, signalNumber } from '../helpers/pid1.ts';
+import { killAll, runInit, signalNumber } from '../helpers/pid1.ts';
 import { childrenOf, statusKb, zombiesUnder } from '../helpers/proc.ts';
 import { hfixture, record, until, usePrivateInit } from './harness.ts';
 
@@ -115,7 +115,7 @@ function describeTally(t: Map<string, number>): string {
   return [...t].map(([k, n]) => `${n}× ${k}`).join('; ');
 }
 
-describe.runIf(HOST === 'static')('the static host under an address-space limit at start-up', () => {
+describe('the static host under an address-space limit at start-up', () => {
   let exit0 = '';
   beforeAll(() => {
     exit0 = join(init.dir, 'exit0');
@@ -161,7 +161,7 @@ describe.runIf(HOST === 'static')('the static host under an address-space limit 
   });
 });
 
-describe.runIf(HOST === 'static')('an address-space limit set on the running tsinit', () => {
+describe('an address-space limit set on the running tsinit', () => {
   /** Orphans that stay alive: the drain's walk of /proc lists and signals every one, and that takes memory. */
   const ORPHANS = 3000;
   /** Orphans that exit on their own after the limit: tsinit must still reap them. */
