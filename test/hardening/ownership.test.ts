@@ -136,13 +136,16 @@ describe.each([true, false])('pid 1: %s', (pid1) => {
   it('the child handles Ctrl-C and carries on, then starts a helper: when the child exits the helper gets its SIGTERM, not only a SIGKILL', async () => {
     const files = scratch();
     const helper = `trap "echo TERM >> ${files}/helper; exit 0" TERM; echo $$ > ${files}/helper.pid; while :; do sleep 0.05; done`;
-    const r = new NsRun(pid1, ['--drain', '2s', '--', 'sh', '-c', `trap "echo INT-HANDLED" INT; echo READY; read a; sh -c '${helper}' & read b; exit 0`]);
+    // Files, not reads of stdin, pace the child: a read that the INT interrupts returns at once,
+    // which would start the helper and end the child before the helper sets its trap.
+    const wait = (name: string) => `until [ -e ${files}/${name} ]; do sleep 0.05; done`;
+    const r = new NsRun(pid1, ['--drain', '2s', '--', 'sh', '-c', `trap "echo INT-HANDLED" INT; echo READY; ${wait('go')}; sh -c '${helper}' & ${wait('end')}; exit 0`]);
     await r.waitFor(/^READY/m);
     await r.signal('SIGINT');
     await r.waitFor(/INT-HANDLED/);
-    r.proc.stdin!.write('\n');
+    writeFileSync(`${files}/go`, '');
     await until('the helper runs', () => read(`${files}/helper.pid`) !== '');
-    r.closeStdin();
+    writeFileSync(`${files}/end`, '');
     expect(await r.status(), r.output).toBe(0);
     expect(read(`${files}/helper`)).toBe('TERM\n');
   });
@@ -183,21 +186,26 @@ describe.each([true, false])('pid 1: %s', (pid1) => {
   });
 });
 
-describe('a /proc of another pid namespace', () => {
+describe.each([true, false])('a /proc of another pid namespace, pid 1: %s', (pid1) => {
   it('is not read: tsinit warns once, signals no number from it, and the group still gets its SIGTERM', async () => {
     const files = scratch();
     // No --mount-proc: /proc is the host's. The leftover L (in the child's group) has a host pid;
     // a process inside the namespace (not below tsinit) is given that number as its pid here.
+    // Not PID 1: a shell is PID 1 of the namespace and tsinit its child (never exec'd into).
     const leftover = `trap "echo TERM >> ${files}/leftover; exit 0" TERM; echo READY-L; while :; do sleep 0.05; done`;
-    const r = new Run('unshare', ['--pid', '--fork', init.bin, '-v', '--drain', '2s', '--', 'sh', '-c', `sh -c '${leftover}' & read a; exit 0`], {});
+    const command = [init.bin, '-v', '--drain', '2s', '--', 'sh', '-c', `sh -c '${leftover}' & read a; exit 0`];
+    const r = new Run('unshare', ['--pid', '--fork', ...(pid1 ? command : ['sh', '-c', '"$@"; echo "EXIT $?" >&2', 'sh', ...command])], {});
     await r.waitFor(/^READY-L/m);
-    const unshare = r.proc.pid!;
     let tsinit = 0;
-    await until('tsinit below unshare', () => (tsinit = childrenOf(unshare)[0] ?? 0) !== 0);
+    await until('tsinit below unshare', () => {
+      const first = childrenOf(r.proc.pid!)[0] ?? 0;
+      tsinit = pid1 || first === 0 ? first : childrenOf(first)[0] ?? 0;
+      return tsinit !== 0;
+    });
     const l = descendantsOf(tsinit).find((p) => p.ppid !== tsinit && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').startsWith('sh\0-c\0trap'));
     expect(l).toBeDefined();
     // Inside: the pid that L has outside, for a process tsinit does not own.
-    execInside(tsinit, `echo ${l!.pid - 1} > /proc/sys/kernel/ns_last_pid; (trap "echo TERM >> ${files}/decoy" TERM; echo $$ > /dev/null; exec sh -c 'echo $$ > ${files}/decoy.pid; trap "echo TERM >> ${files}/decoy" TERM; while :; do sleep 0.05; done') > /dev/null 2>&1 &`);
+    execInside(tsinit, `echo ${l!.pid - 1} > /proc/sys/kernel/ns_last_pid; (exec sh -c 'echo $$ > ${files}/decoy.pid; trap "echo TERM >> ${files}/decoy" TERM; while :; do sleep 0.05; done') > /dev/null 2>&1 &`);
     await until('the decoy runs', () => read(`${files}/decoy.pid`) !== '');
     r.closeStdin();
     await r.exit();
@@ -205,6 +213,8 @@ describe('a /proc of another pid namespace', () => {
     expect(read(`${files}/decoy`), r.output).toBe('');
     expect(read(`${files}/leftover`), r.output).toBe('TERM\n');
     expect(r.stderr.match(/warning: \/proc shows another pid namespace/g), r.stderr).toHaveLength(1);
+    if (!pid1) expect(r.stderr).toMatch(/^EXIT 0$/m);
+    spawnSync('pkill', ['-KILL', '-f', `^sh -c echo \\$\\$ > ${files}/decoy.pid`]);
   });
 });
 
