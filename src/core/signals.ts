@@ -37,7 +37,10 @@ export const MAX_SIGNAL = 64;
  */
 export const FAULT_SIGNALS: ReadonlySet<number> = new Set([4, 5, 7, 8, 11]); // ILL TRAP BUS FPE SEGV
 
-/** Signals that stop the application: they arm --kill-after and mark a process as already told to stop. */
+/**
+ * Signals that usually stop an application: one of them releases a stop request --term-delay
+ * holds. Only the stop signal (--stop-signal) starts a shutdown (src/core/supervisor.ts).
+ */
 export const TERMINATING_SIGNALS: ReadonlySet<number> = new Set([SIGTERM, SIGINT, SIGQUIT]);
 
 /**
