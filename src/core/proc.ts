@@ -59,7 +59,7 @@ export function parseUptimeTicks(text: string): number | null {
 }
 
 /** What a /proc mount tells about tsinit's own pid namespace. */
-export type ProcView = 'ours' | 'absent' | 'foreign';
+export type ProcMount = 'ours' | 'absent' | 'foreign';
 
 /**
  * Whether /proc describes tsinit's own pid namespace: /proc/self/stat names tsinit by the pid
@@ -67,7 +67,7 @@ export type ProcView = 'ours' | 'absent' | 'foreign';
  * procfs, it names tsinit by its pid outside, and every number read there belongs to
  * another namespace: signalling those numbers here would hit other processes.
  */
-export function checkProcView(proc: ProcReader, ownPid: number): ProcView {
+export function checkProcView(proc: ProcReader, ownPid: number): ProcMount {
   const text = proc.readFile('/proc/self/stat');
   if (text === null) return 'absent';
   const info = parseStat(text);
@@ -166,4 +166,27 @@ export function signalDescendant(calls: ProcessCalls, ownPid: number, p: Descend
   } finally {
     calls.closeProcess(fd);
   }
+}
+
+/** What the supervisor reads from /proc (src/core/supervisor.ts System), each null when /proc is absent or not tsinit's. */
+export interface ProcView {
+  descendants(): Descendant[] | null;
+  processInfo(pid: number): ProcessInfo | null;
+  clockTicks(): number | null;
+}
+
+/** The /proc reads both hosts give the supervisor, over their reader; trusted: configureProc said /proc is tsinit's own. */
+export function createProcView(proc: ProcReader, ownPid: number, trusted: boolean): ProcView {
+  const read = (path: string): string | null => (trusted ? proc.readFile(path) : null);
+  return {
+    descendants: () => (trusted ? listDescendants(proc, ownPid) : null),
+    processInfo: (pid) => {
+      const text = read(`/proc/${pid}/stat`);
+      return text === null ? null : parseStat(text);
+    },
+    clockTicks: () => {
+      const text = read('/proc/uptime');
+      return text === null ? null : parseUptimeTicks(text);
+    },
+  };
 }

@@ -3,7 +3,7 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as libc from './libc.ts';
-import { listDescendants, parseStat, parseUptimeTicks, type ProcReader } from '../core/proc.ts';
+import { createProcView, type ProcReader } from '../core/proc.ts';
 import type { System } from '../core/supervisor.ts';
 
 /** /proc through node:fs, for the core's walk of the process tree. */
@@ -93,16 +93,8 @@ export function createSystem(exit: (code: number) => void, procTrusted: boolean)
     openProcess: libc.openProcess,
     signalProcess: libc.signalProcess,
     closeProcess: libc.closeProcess,
-    processInfo: (pid) => {
-      const text = procTrusted ? procReader.readFile(`/proc/${pid}/stat`) : null;
-      return text === null ? null : parseStat(text);
-    },
-    clockTicks: () => {
-      const text = procTrusted ? procReader.readFile('/proc/uptime') : null;
-      return text === null ? null : parseUptimeTicks(text);
-    },
     waitAny: libc.waitAny,
-    descendants: () => (procTrusted ? listDescendants(procReader, ownPid) : null),
+    ...createProcView(procReader, ownPid, procTrusted),
     ownPid,
     isPid1: ownPid === 1,
     setTimer: (ms, fn) => setTimeout(fn, ms),

@@ -1,7 +1,7 @@
 // The System the supervisor runs on in the static host: the bridge for signals, pidfds and
 // waitpid, /proc through open/read and opendir/readdir, timers from the loop. Reads only.
 
-import { listDescendants, parseStat, parseUptimeTicks, type ProcReader } from '../core/proc.ts';
+import { createProcView, type ProcReader } from '../core/proc.ts';
 import type { System } from '../core/supervisor.ts';
 import * as libc from './libc.ts';
 import type { Loop } from './loop.ts';
@@ -16,16 +16,8 @@ export function createSystem(loop: Loop, procTrusted: boolean): System {
     openProcess: libc.openProcess,
     signalProcess: libc.signalProcess,
     closeProcess: libc.closeProcess,
-    processInfo: (pid) => {
-      const text = procTrusted ? libc.readFile(`/proc/${pid}/stat`) : null;
-      return text === null ? null : parseStat(text);
-    },
-    clockTicks: () => {
-      const text = procTrusted ? libc.readFile('/proc/uptime') : null;
-      return text === null ? null : parseUptimeTicks(text);
-    },
     waitAny: libc.waitAny,
-    descendants: () => (procTrusted ? listDescendants(procReader, ownPid) : null),
+    ...createProcView(procReader, ownPid, procTrusted),
     ownPid,
     isPid1: ownPid === 1,
     setTimer: (ms, fn) => loop.setTimer(ms, fn),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkProcView, listDescendants, parseStat, parseUptimeTicks, signalDescendant, type Descendant, type ProcessCalls, type ProcessInfo, type ProcReader } from '../../src/core/proc.ts';
+import { checkProcView, createProcView, listDescendants, parseStat, parseUptimeTicks, signalDescendant, type Descendant, type ProcessCalls, type ProcessInfo, type ProcReader } from '../../src/core/proc.ts';
 
 describe('parseStat', () => {
   // A real line (sleep under tsinit as PID 1), and two whose command holds spaces and parentheses.
@@ -160,5 +160,24 @@ describe('signalDescendant', () => {
 describe('parseUptimeTicks', () => {
   it.each([['5077.42 9876.54\n', 507742], ['0.05 0.00\n', 5], ['garbage', null]] as const)('%j', (text, ticks) => {
     expect(parseUptimeTicks(text)).toBe(ticks);
+  });
+});
+
+describe('createProcView', () => {
+  const proc = fakeProc({ self: { ppid: 0, pgid: 1, tasks: { 1: [10] } }, 10: { ppid: 1, pgid: 10, tasks: { 10: [] } } });
+  const withUptime: ProcReader = { listDir: proc.listDir, readFile: (p) => (p === '/proc/uptime' ? '12.34 5.00\n' : proc.readFile(p)) };
+
+  it('reads the walk, one process and the clock from a /proc of tsinit\'s own', () => {
+    const view = createProcView(withUptime, 1, true);
+    expect(view.descendants()!.map((p) => p.pid)).toEqual([10]);
+    expect(view.processInfo(10)).toMatchObject({ pid: 10, ppid: 1, start: 1010 });
+    expect(view.clockTicks()).toBe(1234);
+  });
+
+  it('reads nothing from a /proc that is not (absent, or of another pid namespace)', () => {
+    const reads: string[] = [];
+    const view = createProcView({ listDir: (p) => { reads.push(p); return null; }, readFile: (p) => { reads.push(p); return null; } }, 1, false);
+    expect([view.descendants(), view.processInfo(10), view.clockTicks()]).toEqual([null, null, null]);
+    expect(reads).toEqual([]);
   });
 });
