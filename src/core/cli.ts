@@ -5,7 +5,7 @@
 // --help and the -v config line are all read from it.
 
 import { formatDuration, parseDuration } from './duration.ts';
-import type { LogFormat } from './log.ts';
+import { escapeControls, type LogFormat } from './log.ts';
 import { formatSignal, GLIBC_RESERVED_SIGNALS, parseSignal, SIGCHLD, SIGKILL, SIGSTOP } from './signals.ts';
 
 export interface Config {
@@ -273,9 +273,6 @@ function quoted(text: string): string {
   return `'${escapeControls(text.slice(0, cut))}...' (${text.length} characters)`;
 }
 
-function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 function accept<T>(value: T): Parsed<T> {
   return { ok: true, value };

@@ -73,16 +73,17 @@ export function formatLine(format: LogFormat, event: LogEvent, message: string, 
     return JSON.stringify({ time: now.toISOString(), level, event, ...fields, message });
   }
   const prefix = level === 'error' ? 'error: ' : level === 'warning' ? 'warning: ' : '';
-  return `tsinit: ${prefix}${escapeControls(message)}`;
+  return `tsinit: ${prefix}${escapeControls(message, 'n')}`;
 }
 
 /**
- * A text line's message with its control characters escaped (a newline as \n, the rest as
- * \xNN): a message carries user data (the command's argv), and an argument with a newline
- * must not start a `tsinit: error:` line of its own, nor an escape sequence drive the terminal.
+ * Text from the user (the command's argv, an option's value) as one line shows it: control
+ * characters (C0, DEL, C1) as \xNN, or a newline as \n with newline 'n', so that it can neither
+ * start a `tsinit: error:` line of its own nor drive the terminal with an escape sequence. The
+ * log and the usage errors (src/core/cli.ts) both use it.
  */
-function escapeControls(message: string): string {
-  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => (ch === '\n' ? '\\n' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
+export function escapeControls(text: string, newline: 'n' | 'x' = 'x'): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => (ch === '\n' && newline === 'n' ? '\\n' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /**
