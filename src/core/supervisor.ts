@@ -61,7 +61,7 @@ type State =
   /** The child is gone; --wait-all waits for every other descendant. */
   | { readonly kind: 'waiting-all'; readonly code: number }
   /** The child is gone; what is left has until the deadline to exit. */
-  | { readonly kind: 'draining'; readonly code: number; readonly deadline: unknown; readonly deadlineAt: number; readonly reason: string }
+  | { readonly kind: 'draining'; readonly code: number; readonly deadline: unknown; readonly deadlineAt: number }
   /** The child is gone; what is left is being killed, the exit waits for their reaping or the grace. */
   | { readonly kind: 'killing-rest'; readonly code: number; readonly sweep: Sweep }
   | { readonly kind: 'exiting' };
@@ -211,7 +211,7 @@ export class Supervisor {
         if (signalDescendant(this.sys, this.sys.ownPid, p, sig) === 'sent' && stop) this.told[p.pid] = p.start;
       }
     }
-    if (stop && s.kind === 'waiting-all') this.startDrain(s.code, 'the stop signal');
+    if (stop && s.kind === 'waiting-all') this.startDrain(s.code);
   }
 
   /** Remembers who is being told to stop now, so the drain does not tell them again: the child, and the group from this moment. */
@@ -220,8 +220,8 @@ export class Supervisor {
       this.groupTold = true;
       if (this.groupToldAt === null) this.groupToldAt = this.clockTicks();
     }
-    const child = this.processInfo(this.childPid);
-    if (child !== null) this.told[this.childPid] = child.start;
+    const start = this.startOf(this.childPid);
+    if (start !== null) this.told[this.childPid] = start;
   }
 
   /** The walk's clock now (null without /proc); a failure counts as no record. */
@@ -229,13 +229,9 @@ export class Supervisor {
     try { return this.sys.clockTicks(); } catch { return null; }
   }
 
-  private processInfo(pid: number): Descendant | null {
-    try {
-      const p = this.sys.processInfo(pid);
-      return p === null ? null : { ...p, parent: p.ppid };
-    } catch {
-      return null;
-    }
+  /** pid's start time now (null: gone, no /proc, or out of memory). */
+  private startOf(pid: number): number | null {
+    try { return this.sys.processInfo(pid)?.start ?? null; } catch { return null; }
   }
 
   /** --kill-after's timer and time, or none without the option. */
@@ -315,7 +311,7 @@ export class Supervisor {
       this.state = { kind: 'waiting-all', code };
     } else {
       // The state changes first: whatever fails below, the child is not waited for again.
-      this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + this.config.drainMs, reason: 'child-exit' };
+      this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + this.config.drainMs };
     }
     // A TERM still held by --term-delay is moot: the drain tells the rest to stop.
     if (s.kind === 'holding') this.cancel(s.timer);
@@ -326,16 +322,16 @@ export class Supervisor {
     const next = this.state;
     if (next.kind === 'killing-rest') this.startKilling('after --kill-after');
     else if (next.kind === 'waiting-all') this.note('drain', 'waiting for every other descendant to exit (--wait-all)', { remaining: this.walk()?.length ?? null, deadline: null });
-    else if (next.kind === 'draining') this.startDrain(code, 'child-exit');
+    else if (next.kind === 'draining') this.startDrain(code);
   }
 
   /**
    * The drain: SIGTERM to what is left (unless already stopping), then SIGKILL at the
    * deadline; code is the exit code to come.
    */
-  private startDrain(code: number, reason: string): void {
+  private startDrain(code: number): void {
     const ms = this.config.drainMs;
-    this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + ms, reason };
+    this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + ms };
     if (ms === 0) { this.exitWith(code); return; }
     let counts: ReturnType<Supervisor['tellUntold']> = null;
     try { counts = this.tellUntold(); } catch { this.unreached = true; }
