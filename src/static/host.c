@@ -8,16 +8,19 @@
  * one line, never a core dump: see main(). Built with -DPROGRAM_HEADER (the bytecode to run) or
  * -DTSINIT_COMPILER (a build-time tool: JavaScript on stdin, Duktape bytecode on stdout).
  */
+#define _GNU_SOURCE /* clone */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,6 +42,45 @@ static char **main_argv;
 #define RETP(expr) RET((uintptr_t) (expr))
 #define FN(name, body) static duk_ret_t b_##name(duk_context *ctx) { body; }
 
+/*
+ * The spawn, libc's part of it: a child that shares tsinit's memory and runs until it execs
+ * (clone with CLONE_VM|CLONE_VFORK, as musl's posix_spawn does), so tsinit's address space is
+ * never copied (a fork copied its page tables and every page either side touched after).
+ * The engine cannot run in such a child, so its steps are here, each one libc call: its own
+ * process group; the terminal's foreground if take_terminal; all 64 signals back to the
+ * default (the raw syscall: libc refuses 32-34; KILL and STOP fail harmlessly); an empty mask;
+ * execvp. A failed exec blocks every signal again (nothing may end the child before it reports)
+ * and leaves its errno in *err, memory the parent shares: the parent runs again only once the
+ * child has exec'd or exited. musl's posix_spawn would not do: it gives back the parent's mask
+ * without 32-34, and one of those pending would then end tsinit.
+ */
+struct spawn_args { char *const *argv; int take_terminal; int *err; };
+
+static int spawn_child(void *p) {
+  const struct spawn_args *a = p;
+  const unsigned long kernel_default[4] = { 0 }; /* the kernel's struct sigaction: SIG_DFL, no flags, empty mask */
+  sigset_t set;
+  setpgid(0, 0);
+  if (a->take_terminal) tcsetpgrp(0, getpid());
+  for (int sig = 1; sig < _NSIG; sig++) syscall(SYS_rt_sigaction, sig, kernel_default, NULL, _NSIG / 8);
+  memset(&set, 0, sizeof set);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, _NSIG / 8);
+  execvp(a->argv[0], a->argv);
+  int e = errno;
+  memset(&set, 0xff, sizeof set);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, _NSIG / 8);
+  *a->err = e != 0 ? e : EINVAL;
+  _exit(127);
+}
+
+/* The child's pid, or -1 (errno); *err is 0 unless the exec failed (its errno: the child exited 127, waitpid it). */
+static pid_t spawn(char *const *argv, int take_terminal, int *err) {
+  static char stack[16384] __attribute__((aligned(16))); /* execvp's path buffer is under 5 kB */
+  struct spawn_args a = { argv, take_terminal, err };
+  *err = 0;
+  return clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+}
+
 /* libc, one call each. A result of -1 (or NULL) means: read bridge.errno(). */
 FN(getpid, RET(getpid()))
 FN(getpgrp, RET(getpgrp()))
@@ -47,13 +89,10 @@ FN(waitpid, RET(waitpid((pid_t) I(0), (int *) P(1), I(2))))
 FN(prctl, RET(prctl(I(0), (unsigned long) L(1), 0UL, 0UL, 0UL)))
 FN(isatty, RET(isatty(I(0))))
 FN(tcgetpgrp, RET(tcgetpgrp(I(0))))
-FN(tcsetpgrp, RET(tcsetpgrp(I(0), (pid_t) I(1))))
-FN(setpgid, RET(setpgid((pid_t) I(0), (pid_t) I(1))))
 FN(fork, RET(fork()))
-FN(execvp, RET(execvp((const char *) P(0), (char *const *) P(1))))
+FN(spawn, RET(spawn((char *const *) P(0), I(1), (int *) P(2))))
 FN(_exit, _exit(I(0)))
 FN(exit, exit(I(0)))
-FN(pipe2, RET(pipe2((int *) P(0), I(1))))
 FN(write, RET(write(I(0), P(1), N(2))))
 FN(read, RET(read(I(0), P(1), N(2))))
 FN(poll, RET(poll((struct pollfd *) P(0), (nfds_t) N(1), I(2))))
@@ -62,10 +101,7 @@ FN(close, RET(close(I(0))))
 FN(opendir, RETP(opendir((const char *) P(0))))
 FN(readdir, RETP(readdir((DIR *) P(0))))
 FN(closedir, RET(closedir((DIR *) P(0))))
-FN(sigprocmask, RET(sigprocmask(I(0), (const sigset_t *) P(1), (sigset_t *) P(2))))
 FN(sigtimedwait, RET(sigtimedwait((const sigset_t *) P(0), (siginfo_t *) P(1), (const struct timespec *) P(2))))
-/* The raw syscall: musl's sigaction refuses 32-34, the kernel takes every signal but KILL and STOP. */
-FN(rt_sigaction, RET(syscall(SYS_rt_sigaction, I(0), P(1), P(2), _NSIG / 8)))
 FN(clock_gettime, RET(clock_gettime((clockid_t) I(0), (struct timespec *) P(1))))
 FN(strerror, RETP(strerror(I(0))))
 FN(pidfd_open, RET(syscall(SYS_pidfd_open, (pid_t) I(0), 0U)))
@@ -77,7 +113,7 @@ FN(free, free(P(0)); return 0)
  * Faults before the spawn. Until the child runs, a SIGSEGV or SIGBUS is tsinit's own, and under
  * an address-space limit (ulimit -v, RLIMIT_AS) it is how running out of memory shows: main()
  * catches both on a stack of their own and the handler writes one line and exits 1, never a core
- * dump. Once the child runs, the policy calls handFaultsToLoop: they are blocked again like every
+ * dump. Once the child runs, the policy calls childRuns: they are blocked again like every
  * signal, so a real fault takes its default action (the kernel forces it on a blocked fault) and
  * one sent by kill() waits for the loop, which forwards it. One sent by kill() while the handler
  * was in place (si_code <= 0: SI_USER, SI_QUEUE, SI_TKILL) is no fault of tsinit's: it is
@@ -118,7 +154,17 @@ static void catch_faults(void) {
   sigaddset(&fault_signals, SIGBUS);
 }
 
-static void hand_faults_to_loop(void) {
+/* Set once the child runs (child_runs): from then on the engine's allocator makes no new mapping.
+   It reuses its free blocks and the rest of its current mapping, then takes from malloc. Its pool
+   keeps what it holds for good, so it must not grow with a burst of garbage (a -v flood's log
+   lines, until the next collection): malloc gives such peaks back. */
+static int pool_closed;
+/* The part of the engine allocator's current mapping not handed out yet. */
+static char *mapped_next, *mapped_end;
+
+/* The child runs: faults go to the loop, and the engine's pool stops growing. */
+static void child_runs(void) {
+  pool_closed = 1;
   const struct sigaction dfl = { .sa_handler = SIG_DFL };
   sigprocmask(SIG_BLOCK, &fault_signals, NULL);
   sigaction(SIGSEGV, &dfl, NULL); /* back to default: /proc shows no caught signal, as before */
@@ -171,18 +217,18 @@ FN(cstring, const char *s = P(0); push_bytes(ctx, (const unsigned char *) s, str
 FN(argc, duk_push_int(ctx, main_argc); return 1)
 FN(argv, duk_push_number(ctx, (double) (uintptr_t) main_argv); return 1)
 FN(environ, duk_push_number(ctx, (double) (uintptr_t) environ); return 1)
-FN(handFaultsToLoop, (void) ctx; hand_faults_to_loop(); return 0)
+FN(childRuns, (void) ctx; child_runs(); return 0)
 
 #define F(name, nargs) { #name, b_##name, nargs }
 static const duk_function_list_entry functions[] = {
   F(getpid, 0), F(getpgrp, 0), F(kill, 2), F(waitpid, 3), F(prctl, 2), F(isatty, 1),
-  F(tcgetpgrp, 1), F(tcsetpgrp, 2), F(setpgid, 2), F(fork, 0), F(execvp, 2), F(_exit, 1),
-  F(exit, 1), F(pipe2, 2), F(write, 3), F(read, 3), F(poll, 3), F(open, 2), F(close, 1), F(opendir, 1),
-  F(readdir, 1), F(closedir, 1), F(sigprocmask, 3), F(sigtimedwait, 3), F(rt_sigaction, 3),
+  F(tcgetpgrp, 1), F(fork, 0), F(spawn, 3), F(_exit, 1),
+  F(exit, 1), F(write, 3), F(read, 3), F(poll, 3), F(open, 2), F(close, 1), F(opendir, 1),
+  F(readdir, 1), F(closedir, 1), F(sigtimedwait, 3),
   F(clock_gettime, 2), F(strerror, 1), F(pidfd_open, 1), F(pidfd_send_signal, 3), F(calloc, 2), F(free, 1),
   F(errno, 0), F(getU8, 2), F(getI32, 2), F(getU64, 2), F(setU8, 3), F(setI32, 3),
   F(setU64, 3), F(putString, 2), F(byteLength, 1), F(string, 2), F(cstring, 1), F(argc, 0),
-  F(argv, 0), F(environ, 0), F(handFaultsToLoop, 0),
+  F(argv, 0), F(environ, 0), F(childRuns, 0),
   { NULL, NULL, 0 }
 };
 
@@ -211,6 +257,101 @@ static const duk_number_list_entry constants[] = {
 #else
 #error "tsinit's static host is built for x86-64 and arm64"
 #endif
+
+/*
+ * The engine's allocator. musl's malloc maps small regions one by one (130 mmap and 42 munmap
+ * calls to start tsinit); Duktape allocates thousands of small blocks at start-up. Blocks of up
+ * to 2 kB come from size classes carved out of 64 kB mappings, reused through one free list
+ * per class and never returned to the kernel (tsinit's heap has a steady size: what a signal
+ * or a reap allocates is freed by the next). An 8-byte header before each block holds its
+ * class; larger blocks, and any block when a new mapping is refused (an address-space limit),
+ * go to malloc with the header LARGE. Untouched pages of a mapping cost no memory.
+ */
+static const unsigned short class_size[] = { /* whole blocks, header included: multiples of 16 */
+  16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 1024, 1280, 1536, 2048,
+};
+#define CLASSES (sizeof class_size / sizeof class_size[0])
+#define HEADER 8
+#define LARGE 0xff
+#define MAPPING (64u << 10)
+static void *free_list[CLASSES];
+
+/* The smallest class for each size in 16-byte units (header included), filled by main(). */
+static unsigned char class_of[2048 / 16 + 1];
+
+static void fill_class_table(void) {
+  unsigned c = 0;
+  for (unsigned units = 0; units < sizeof class_of; units++) {
+    while (class_size[c] < units * 16) c++;
+    class_of[units] = (unsigned char) c;
+  }
+}
+
+/* The smallest class that holds n bytes and the header, or LARGE. */
+static unsigned size_class(size_t n) {
+  if (n > class_size[CLASSES - 1] - HEADER) return LARGE;
+  return class_of[(n + HEADER + 15) / 16];
+}
+
+/* malloc's block, 16 bytes ahead (its alignment kept) with LARGE in the header. */
+static void *large_alloc(size_t n) {
+  if (n > SIZE_MAX - 16) return NULL;
+  unsigned char *p = malloc(n + 16);
+  if (p == NULL) return NULL;
+  p[16 - HEADER] = LARGE;
+  return p + 16;
+}
+
+static void *engine_alloc(void *udata, duk_size_t n) {
+  (void) udata;
+  unsigned c = size_class(n);
+  if (c == LARGE) return large_alloc(n);
+  unsigned char *b = free_list[c];
+  if (b != NULL) {
+    memcpy(&free_list[c], b, sizeof b);
+  } else {
+    if ((size_t) (mapped_end - mapped_next) < class_size[c]) {
+      if (pool_closed) return large_alloc(n);
+      void *m = mmap(NULL, MAPPING, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) return large_alloc(n);
+      mapped_next = m;
+      mapped_end = mapped_next + MAPPING;
+    }
+    b = (unsigned char *) mapped_next + HEADER;
+    mapped_next += class_size[c];
+  }
+  b[-HEADER] = (unsigned char) c;
+  return b;
+}
+
+static void engine_free(void *udata, void *ptr) {
+  (void) udata;
+  unsigned char *b = ptr;
+  if (b == NULL) return;
+  if (b[-HEADER] == LARGE) { free(b - 16); return; }
+  memcpy(b, &free_list[b[-HEADER]], sizeof b);
+  free_list[b[-HEADER]] = b;
+}
+
+static void *engine_realloc(void *udata, void *ptr, duk_size_t n) {
+  unsigned char *b = ptr;
+  if (b == NULL) return engine_alloc(udata, n);
+  if (n == 0) { engine_free(udata, b); return NULL; }
+  unsigned c = b[-HEADER];
+  if (c == LARGE && size_class(n) == LARGE) {
+    if (n > SIZE_MAX - 16) return NULL;
+    unsigned char *p = realloc(b - 16, n + 16);
+    return p == NULL ? NULL : p + 16;
+  }
+  if (c != LARGE && n <= (size_t) class_size[c] - HEADER) return b;
+  /* Another class. A LARGE block moves only to a smaller one: n bytes of it are kept. */
+  size_t keep = c == LARGE ? n : (size_t) class_size[c] - HEADER;
+  unsigned char *q = engine_alloc(udata, n);
+  if (q == NULL) return NULL;
+  memcpy(q, b, keep < n ? keep : n);
+  engine_free(udata, b);
+  return q;
+}
 
 /* An engine fault (out of memory, a broken invariant) ends the init: never a spin. */
 static void fatal(void *udata, const char *msg) {
@@ -302,7 +443,8 @@ int main(int argc, char **argv) {
   sigprocmask(SIG_UNBLOCK, &fault_signals, NULL);
   main_argc = argc;
   main_argv = argv;
-  duk_context *ctx = duk_create_heap(NULL, NULL, NULL, NULL, fatal);
+  fill_class_table();
+  duk_context *ctx = duk_create_heap(engine_alloc, engine_realloc, engine_free, NULL, fatal);
   if (ctx == NULL) return fail("out of memory: cannot create the JavaScript heap", "");
   if (duk_safe_call(ctx, run_program, NULL, 0, 1) != 0) {
     /* The program ends tsinit itself, errors included: this is an error its own report failed on. */

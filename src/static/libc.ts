@@ -10,16 +10,14 @@ import { SIGPIPE } from '../core/signals.ts';
 interface Bridge {
   getpid(): number; getpgrp(): number; kill(pid: number, sig: number): number;
   waitpid(pid: number, status: number, options: number): number; prctl(option: number, arg: number): number;
-  isatty(fd: number): number; tcgetpgrp(fd: number): number; tcsetpgrp(fd: number, pgrp: number): number;
-  setpgid(pid: number, pgid: number): number; fork(): number; execvp(file: number, argv: number): number;
-  _exit(code: number): never; exit(code: number): never; pipe2(fds: number, flags: number): number;
+  isatty(fd: number): number; tcgetpgrp(fd: number): number;
+  fork(): number; spawn(argv: number, takeTerminal: number, err: number): number;
+  _exit(code: number): never; exit(code: number): never;
   write(fd: number, buf: number, n: number): number; read(fd: number, buf: number, n: number): number;
   poll(fds: number, nfds: number, timeout: number): number;
   open(path: number, flags: number): number; close(fd: number): number;
   opendir(path: number): number; readdir(dir: number): number; closedir(dir: number): number;
-  sigprocmask(how: number, set: number, old: number): number;
   sigtimedwait(set: number, info: number, timeout: number): number;
-  rt_sigaction(sig: number, act: number, old: number): number;
   clock_gettime(clock: number, ts: number): number; strerror(err: number): number;
   pidfd_open(pid: number): number; pidfd_send_signal(fd: number, sig: number, flags: number): number;
   calloc(n: number, size: number): number; free(p: number): void;
@@ -29,7 +27,7 @@ interface Bridge {
   setI32(p: number, off: number, v: number): void; setU64(p: number, off: number, v: number): void;
   putString(p: number, s: string): number; byteLength(s: string): number;
   string(p: number, n: number): string; cstring(p: number): string;
-  argc(): number; argv(): number; environ(): number; handFaultsToLoop(): void;
+  argc(): number; argv(): number; environ(): number; childRuns(): void;
   readonly [constant: string]: unknown;
 }
 declare const bridge: Bridge;
@@ -103,9 +101,6 @@ const ALL_SIGNALS: number[] = [];
 for (let sig = 1; sig < NSIG; sig++) ALL_SIGNALS.push(sig);
 const allSet = allocSigset(ALL_SIGNALS);
 const pipeSet = allocSigset([SIGPIPE]);
-const emptySet = allocSigset([]);
-/** SIG_DFL, no flags, an empty mask: all zero bytes, in the kernel's layout too (libc's struct sigaction is the larger). */
-const defaultAction = allocScratch(constant('SIZEOF_sigaction'));
 
 export function getpid(): number { return bridge.getpid(); }
 export function getpgrp(): number { return bridge.getpgrp(); }
@@ -331,51 +326,19 @@ export function readTsinitEnv(): Record<string, string> {
  * close-on-exec pipe as the errno. Returns the pid, or the errno.
  */
 export function spawn(argIndex: number, takeTerminal: boolean): { pid: number } | { errno: number } {
-  const fds = bridge.calloc(2, 4);
   const errBuf = bridge.calloc(1, 4);
   try {
-    if (fds === 0 || errBuf === 0) return { errno: constant('ENOMEM') };
-    if (bridge.pipe2(fds, constant('O_CLOEXEC')) !== 0) return { errno: bridge.errno() };
-    const [readEnd, writeEnd] = [bridge.getI32(fds, 0), bridge.getI32(fds, 4)];
-    const argv = bridge.argv() + argIndex * PTR;
-    const pid = bridge.fork();
-    if (pid === 0) execChild(argv, takeTerminal, writeEnd, errBuf);
-    const forkErrno = bridge.errno();
-    bridge.close(writeEnd);
-    if (pid < 0) { bridge.close(readEnd); return { errno: forkErrno }; }
-    // The parent sets the group too, so a signal forwarded to -pid at once finds it.
-    bridge.setpgid(pid, pid);
-    let n: number;
-    do n = bridge.read(readEnd, errBuf, 4); while (n < 0 && bridge.errno() === EINTR);
-    bridge.close(readEnd);
-    if (n !== 4) return { pid };
+    if (errBuf === 0) return { errno: ENOMEM };
+    // The command is argv from argIndex on, the exact bytes; host.c's child sets it up and execs.
+    const pid = bridge.spawn(bridge.argv() + argIndex * PTR, takeTerminal ? 1 : 0, errBuf);
+    if (pid < 0) return { errno: bridge.errno() };
+    const err = bridge.getI32(errBuf, 0);
+    if (err === 0) return { pid };
     bridge.waitpid(pid, status, 0);
-    return { errno: bridge.getI32(errBuf, 0) };
+    return { errno: err };
   } finally {
-    bridge.free(fds);
     bridge.free(errBuf);
   }
-}
-
-function execChild(argv: number, takeTerminal: boolean, errPipe: number, errBuf: number): never {
-  let err = constant('EINVAL');
-  try {
-    bridge.setpgid(0, 0);
-    if (takeTerminal) bridge.tcsetpgrp(0, bridge.getpid());
-    // Dispositions tsinit inherited as ignored would survive exec: all 64 back to the default
-    // with the raw syscall (musl's sigaction refuses 32-34); KILL and STOP fail harmlessly.
-    for (let sig = 1; sig < NSIG; sig++) bridge.rt_sigaction(sig, defaultAction, 0);
-    bridge.sigprocmask(constant('SIG_SETMASK'), emptySet, 0);
-    bridge.execvp(bridge.getU64(argv, 0), argv);
-    err = bridge.errno();
-    // The exec failed: block again so nothing can end the child before it reports.
-    bridge.sigprocmask(constant('SIG_SETMASK'), allSet, 0);
-  } catch {
-    // err stays EINVAL: the parent reports a failure it can name.
-  }
-  bridge.setI32(errBuf, 0, err);
-  bridge.write(errPipe, errBuf, 4);
-  return bridge._exit(127);
 }
 
 /**
@@ -383,8 +346,8 @@ function execChild(argv: number, takeTerminal: boolean, errPipe: number, errBuf:
  * tsinit with one line (host.c), are blocked like every signal from here on, and one sent by
  * kill() meanwhile is raised again for the loop to forward.
  */
-export function handFaultsToLoop(): void {
-  bridge.handFaultsToLoop();
+export function childRuns(): void {
+  bridge.childRuns();
 }
 
 /** Ends tsinit now with code (the supervisor's last word, or a usage error). */

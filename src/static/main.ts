@@ -37,16 +37,21 @@ function main(): never {
 /** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
 function parseOrExit(): Config {
   const parsed = parseCli(libc.readArgs(), libc.readTsinitEnv());
-  if (parsed.kind === 'help') { libc.writeAll(1, formatHelp(), libc.WAIT_FOREVER); return libc.exit(0); }
-  if (parsed.kind === 'version') {
-    libc.writeAll(1, `tsinit version ${VERSION} - duktape ${libc.ENGINE_VERSION} musl static linux-${libc.ARCH}\n`, libc.WAIT_FOREVER);
-    return libc.exit(0);
-  }
+  if (parsed.kind === 'help') return printAndExit(formatHelp());
+  if (parsed.kind === 'version') return printAndExit(`tsinit version ${VERSION} - duktape ${libc.ENGINE_VERSION} musl static linux-${libc.ARCH}\n`);
   if (parsed.kind === 'usage-error') {
     writeStderr(`tsinit: error: ${parsed.message}\n`);
     return libc.exit(EXIT_USAGE);
   }
   return parsed.config;
+}
+
+/** --help and --version: exit 0 once the text is written, 1 with one line if it could not be (out of memory, a closed stdout). */
+function printAndExit(text: string): never {
+  const r = libc.writeAll(1, text, libc.WAIT_FOREVER);
+  if (r.errno === 0) return libc.exit(0);
+  writeStderr(`tsinit: error: cannot write to stdout: ${libc.describeErrno(r.errno)}\n`);
+  return libc.exit(EXIT_FAILURE);
 }
 
 /** Spawns the command; a failure ends tsinit with the core's exit code for its errno. */
@@ -57,7 +62,7 @@ function spawnOrExit(config: Config, log: Logger): number {
   if ('errno' in result) return exitSpawnFailed(config, log, result.errno);
   // The child runs: from here on nothing may end tsinit, a failed log line included, and a fault
   // signal is the loop's to forward (until now a fault ended tsinit with one line).
-  libc.handFaultsToLoop();
+  libc.childRuns();
   try {
     log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
   } catch (e) {
