@@ -83,7 +83,18 @@ export function formatLine(format: LogFormat, event: LogEvent, message: string, 
  * log and the usage errors (src/core/cli.ts) both use it.
  */
 export function escapeControls(text: string, newline: 'n' | 'x' = 'x'): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => (ch === '\n' && newline === 'n' ? '\\n' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  // The replacers are made once: a function made per call is, in Duktape, a cycle (it and its
+  // prototype) that only a full collection frees, garbage on every line of a flood's log.
+  if (!CONTROL.test(text)) return text;
+  return text.replace(CONTROLS, newline === 'n' ? escapeWithNewline : escapeHex);
+}
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+function escapeHex(ch: string): string {
+  return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+function escapeWithNewline(ch: string): string {
+  return ch === '\n' ? '\\n' : escapeHex(ch);
 }
 
 /**

@@ -9,6 +9,8 @@ import * as libc from './libc.ts';
 
 /** How long the loop sleeps at most: the reaper runs on every wake-up, this is the backstop. */
 const BACKSTOP_MS = 1000;
+/** The most signals one wake-up takes before it reaps and runs the timers. */
+const SIGNAL_BATCH = 64;
 
 interface Timer { id: number; at: number; fn: () => void }
 
@@ -60,11 +62,16 @@ export class Loop {
     const now = libc.monotonicMs();
     // Indexed loops: a lowered for-of makes an iterator with a closure, garbage on every turn.
     for (let i = 0; i < this.timers.length; i++) wait = Math.min(wait, Math.max(0, this.timers[i]!.at - now));
-    const sig = libc.waitSignal(Math.ceil(wait));
+    let sig = libc.waitSignal(Math.ceil(wait));
+    // A flood: every signal already pending is taken before the one reap (up to a batch, so
+    // that a flood that never ends still leaves room for reaping and the timers).
     // No closure per wake-up: in Duktape every function object and its prototype form a
     // cycle that reference counting cannot free, garbage left for the next full collection.
-    if (sig !== 0 && sig !== SIGCHLD) {
-      try { h.onSignal(sig); } catch (e) { h.onError(e); }
+    for (let taken = 1; sig !== 0; taken++) {
+      if (sig !== SIGCHLD) {
+        try { h.onSignal(sig); } catch (e) { h.onError(e); }
+      }
+      sig = taken < SIGNAL_BATCH ? libc.waitSignal(0) : 0;
     }
     try { h.reap(); } catch (e) { h.onError(e); }
     this.runDueTimers(h);
