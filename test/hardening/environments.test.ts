@@ -4,12 +4,12 @@
 // the kernel's limit and over it (E2BIG). Each asserts exact outcomes, not "it did not crash".
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded } from '../helpers/expect.ts';
-import { cleanEnv, fixture, HOST, killAll, Pid1Run, runPid1, runToEnd, signalNumber } from '../helpers/pid1.ts';
-import { descendantsOf, fdsOf, statusLine, zombiesUnder } from '../helpers/proc.ts';
+import { cleanEnv, DirectRun, fixture, HOST, killAll, Pid1Run, runPid1, runToEnd, signalNumber, TIMER_SLACK_MS } from '../helpers/pid1.ts';
+import { descendantsOf, fdsOf, isRunning, readStat, statusLine, zombiesUnder } from '../helpers/proc.ts';
 import { fixtureFor65534, hfixture, record, until, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
@@ -34,6 +34,9 @@ describe('NODE_OPTIONS meant for the application', () => {
     expect(normalize(withIt.stderr)).toBe(normalize(without.stderr));
   });
 });
+
+/** How long the SIGKILL passes after a drain's deadline go on at most (README, the drain: "a 2 s grace"). */
+const KILL_GRACE_MS = 2000;
 
 /** tsinit as PID 1 of a pid namespace whose mount namespace has no /proc at all. */
 function runWithoutProc(args: string[]): Pid1Run {
@@ -66,8 +69,57 @@ describe('no /proc', () => {
     expect(r.stderr).toMatch(/warning: no process of the child's group left to SIGKILL \(no \/proc: the rest ends with PID 1\): still running at the end of the 1s drain/);
     expect(r.stderr).not.toMatch(/kill -1/);
     expect(ms).toBeGreaterThanOrEqual(950); // the TERM-proof process held it until the drain's end
-    expect(ms).toBeLessThan(1000 + 4000);
+    expect(ms).toBeLessThan(1000 + TIMER_SLACK_MS);
     record('no /proc', `orphans reaped (zombies 0), USR2 and RTMIN+3 forwarded; TERM-proof leftover outside the group ended with PID 1 at the 1 s drain: exit 4 after ${ms.toFixed(0)} ms`);
+  });
+
+  it('subreaper mode: at the 1 s deadline the group\'s TERM-proof member is SIGKILLed; a setsid daemon outside the group cannot be named and outlives tsinit, never signalled (no kill(-1))', async () => {
+    const files = mkdtempSync(join(init.dir, 'noproc-'));
+    const script = `[ -e /proc/self ] && { echo "PROC IS THERE"; exit 99; }
+      (trap '' TERM; exec sleep 100) & echo "MEMBER $!"
+      setsid sh -c 'trap "echo TERM >> ${files}/daemon" TERM; while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 & echo "DAEMON $!"
+      read x; exit 4`;
+    // unshare without --fork execs the shell, which execs tsinit: the process spawned is tsinit, not PID 1.
+    const r = new DirectRun('unshare', ['--mount', 'sh', '-c', 'umount -l /proc && exec "$@"', 'sh', init.bin, '--drain', '1s', '--', 'sh', '-c', script], {});
+    const member = Number((await r.waitFor(/^MEMBER (\d+)$/m))[1]);
+    const daemon = Number((await r.waitFor(/^DAEMON (\d+)$/m))[1]);
+    try {
+      await until('the daemon runs below tsinit', () => readStat(daemon)?.pgrp === daemon);
+      const t0 = performance.now();
+      r.closeStdin();
+      const e = await r.exit();
+      const ms = performance.now() - t0;
+      expect(e.code, r.output).toBe(4);
+      // The member ignores TERM: only the deadline's SIGKILL to the group ends it.
+      expect(isRunning(member), `the group's member ${member} outlived the drain\n${r.output}`).toBe(false);
+      // Not PID 1, tsinit cannot see when the group is empty: its SIGKILL passes run to the end
+      // of their 2 s grace (README, the drain), then it exits.
+      expect(ms).toBeGreaterThanOrEqual(1000 + KILL_GRACE_MS - 50);
+      expect(ms).toBeLessThan(1000 + KILL_GRACE_MS + TIMER_SLACK_MS);
+      // The daemon in its own session: nothing names it without /proc, and nothing reached it.
+      expect(isRunning(daemon)).toBe(true);
+      expect(existsSync(join(files, 'daemon')) ? readFileSync(join(files, 'daemon'), 'latin1') : '').toBe('');
+      record('no /proc, subreaper', `TERM-proof group member SIGKILLed at the 1 s deadline, exit 4 after the 2 s grace: ${ms.toFixed(0)} ms; setsid daemon untouched`);
+    } finally {
+      try { process.kill(-daemon, 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
+  it('the group already got the stop signal: the drain sends it no second TERM; the deadline\'s SIGKILL ends the rest', async () => {
+    // The main child takes 0.5 s to exit after its TERM, so a second TERM from the drain would
+    // reach the member apart from the first and be counted on its own.
+    const member = 'sh -c \'trap "echo MEMBER TERM" TERM; echo MEMBER READY; while :; do sleep 0.1; done\' &';
+    const script = `[ -e /proc/self ] && { echo "PROC IS THERE"; exit 99; }
+      trap 'sleep 0.5; exit 3' TERM
+      ${member}
+      while :; do sleep 0.1; done`;
+    const r = runWithoutProc(['--drain', '1s', '--', 'sh', '-c', script]);
+    await r.waitFor(/^MEMBER READY$/m);
+    const pid = await r.initPid();
+    process.kill(pid, 'SIGTERM');
+    const e = await r.exit();
+    expect(e.code, r.output).toBe(3);
+    expect((r.stdout.match(/^MEMBER TERM$/gm) ?? []).length, r.output).toBe(1);
   });
 
   it('argv: the static host passes the bytes it was given exactly; the Node host falls back to its decoding (U+FFFD); the environment stays exact', () => {
