@@ -76,7 +76,7 @@ describe('no /proc', () => {
   it('subreaper mode: at the 1 s deadline the group\'s TERM-proof member is SIGKILLed; a setsid daemon outside the group cannot be named and outlives tsinit, never signalled (no kill(-1))', async () => {
     const files = mkdtempSync(join(init.dir, 'noproc-'));
     const script = `[ -e /proc/self ] && { echo "PROC IS THERE"; exit 99; }
-      (trap '' TERM; exec sleep 100) & echo "MEMBER $!"
+      (trap '' TERM; exec sleep 100) </dev/null >/dev/null 2>&1 & echo "MEMBER $!"
       setsid sh -c 'trap "echo TERM >> ${files}/daemon" TERM; while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 & echo "DAEMON $!"
       read x; exit 4`;
     // unshare without --fork execs the shell, which execs tsinit: the process spawned is tsinit, not PID 1.
@@ -101,7 +101,7 @@ describe('no /proc', () => {
       expect(existsSync(join(files, 'daemon')) ? readFileSync(join(files, 'daemon'), 'latin1') : '').toBe('');
       record('no /proc, subreaper', `TERM-proof group member SIGKILLed at the 1 s deadline, exit 4 after the 2 s grace: ${ms.toFixed(0)} ms; setsid daemon untouched`);
     } finally {
-      try { process.kill(-daemon, 'SIGKILL'); } catch { /* gone */ }
+      for (const p of [-daemon, member]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
     }
   });
 

@@ -37,7 +37,7 @@ describe('a signal that arrives before the child exists', () => {
     if (process.arch !== 'x64') throw new Error('this test reads x86-64 registers in gdb');
     // The shell waits for a line, gdb attaches, and the shell execs tsinit: gdb is then waiting
     // at tsinit's spawn (static: fork; Node: posix_spawn's clone3 with CLONE_VFORK, not a thread).
-    const r = new Run('sh', ['-c', 'read x; exec "$0" "$@"', init.bin, '--', 'sleep', '30'], {});
+    const r = new Run('sh', ['-c', 'read x; exec "$0" "$@"', init.bin, '--', 'sleep', '10'], {});
     const pid = r.proc.pid!;
     await until('the shell waits for its line', () => stateOf(pid) === 'S');
     const spawnCall = HOST === 'static'
