@@ -193,7 +193,7 @@ describe('an unprivileged user (uid 65534) in its own user and pid namespace', (
 });
 
 describe('a nearly empty environment', () => {
-  it('no PATH: glibc searches /bin:/usr/bin, never the working directory; the child gets the empty environment', async () => {
+  it('no PATH: /bin and /usr/bin are searched, /sbin and the working directory never; the child gets the empty environment', async () => {
     const dir = join(init.dir, 'cwd-only');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'only-here'), '#!/bin/sh\necho HERE\n');
@@ -207,13 +207,28 @@ describe('a nearly empty environment', () => {
     expect(sbin.stderr).toBe("tsinit: error: command not found: 'sysctl': No such file or directory (ENOENT)\n");
     const cwd = await runToEnd(['--', 'only-here'], { init: init.bin, env: {}, pid1: false, cwd: dir });
     expect(cwd.code).toBe(127);
-    // An empty PATH is one empty entry, which glibc (like every shell) reads as "the working directory".
+    // An empty PATH is one empty entry, which musl and glibc (like every shell) read as "the working directory".
     const empty = await runToEnd(['--', 'only-here'], { init: init.bin, env: { PATH: '' }, pid1: false, cwd: dir });
     expect(empty.code).toBe(0);
     expect(empty.stdout).toBe('HERE\n');
     // As PID 1 the same holds (unshare finds tsinit by its absolute path).
     const pid1 = await runToEnd(['--', 'sh', '-c', 'exit 5'], { init: init.bin, env: {} });
     expect(pid1.code).toBe(5);
+  });
+
+  it('no PATH: the static build also searches /usr/local/bin (musl\'s default /usr/local/bin:/bin:/usr/bin), the Node build does not (glibc\'s /bin:/usr/bin)', () => {
+    const dir = join(init.dir, 'usr-local-bin');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'only-in-local'), '#!/bin/sh\necho HERE\n');
+    chmodSync(join(dir, 'only-in-local'), 0o755);
+    // A mount namespace of its own puts the script in /usr/local/bin for this run only.
+    const out = spawnSync('unshare', ['--mount', 'sh', '-c',
+      'mount --bind "$1" /usr/local/bin && [ -x /usr/local/bin/only-in-local ] || exit 99; exec env -i "$2" -- only-in-local', 'sh', dir, init.bin], { encoding: 'latin1' });
+    if (HOST === 'static') {
+      expect({ code: out.status, stdout: out.stdout, stderr: out.stderr }).toEqual({ code: 0, stdout: 'HERE\n', stderr: '' });
+    } else {
+      expect({ code: out.status, stdout: out.stdout, stderr: out.stderr }).toEqual({ code: 127, stdout: '', stderr: "tsinit: error: command not found: 'only-in-local': No such file or directory (ENOENT)\n" });
+    }
   });
 });
 

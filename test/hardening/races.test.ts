@@ -4,7 +4,7 @@
 // never wakes tsinit (gdb hides it) still ends in the reaping, by the one-second backstop.
 // x86-64 only (gdb reads its registers), both hosts.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOST, killAll, Run, runDirect, signalNumber, TIMER_SLACK_MS } from '../helpers/pid1.ts';
@@ -61,6 +61,48 @@ describe('a signal that arrives before the child exists', () => {
       expect(e.code, `${r.output}\n--- gdb:\n${out}`).toBe(128 + signalNumber('SIGUSR2'));
     } finally {
       gdb.stop();
+    }
+  });
+});
+
+/** A pids cgroup of our own (v1 layout here, v2 elsewhere), and its removal; a missing controller fails the test. */
+function makePidsCgroup(): { dir: string; remove(): void } {
+  const v1 = '/sys/fs/cgroup/pids';
+  const base = existsSync(join(v1, 'cgroup.procs')) ? v1 : '/sys/fs/cgroup';
+  if (base !== v1 && !readFileSync(join(base, 'cgroup.controllers'), 'latin1').includes('pids')) throw new Error('no pids cgroup controller on this machine');
+  const dir = join(base, `tsinit-races-${process.pid}-${Date.now()}`);
+  mkdirSync(dir);
+  return { dir, remove: () => { try { rmdirSync(dir); } catch { /* still busy: the test already failed */ } } };
+}
+
+describe('tsinit itself fails before its child: exit 1', () => {
+  it('the kernel refuses the child\'s process (a pids cgroup filled at that very call): one error line, exit 1', async () => {
+    if (process.arch !== 'x64') throw new Error('this test reads x86-64 registers in gdb');
+    const cg = makePidsCgroup();
+    try {
+      const r = new Run('sh', ['-c', 'read x; exec "$0" "$@"', init.bin, '--', 'true'], {});
+      const pid = r.proc.pid!;
+      await until('the shell waits for its line', () => stateOf(pid) === 'S');
+      // At the spawn's system call tsinit (with its threads) moves into the cgroup, whose limit
+      // becomes what it already holds: the new process is refused (EAGAIN), as in a full container.
+      const fill = join(init.dir, 'fill.sh');
+      writeFileSync(fill, `echo ${pid} > ${cg.dir}/cgroup.procs && cat ${cg.dir}/pids.current > ${cg.dir}/pids.max && echo FILLED\n`);
+      const spawnCall = HOST === 'static'
+        ? ['catch syscall fork clone']
+        : ['catch syscall clone3', 'condition 1 (*(unsigned long long *)$rdi & 0x4000) != 0'];
+      const gdb = gdbOn(pid, [...spawnCall, 'commands 1', `shell sh ${fill}`, 'detach', 'quit', 'end', 'echo ATTACHED\\n', 'continue'], init.dir, 'fill');
+      try {
+        await gdb.ready;
+        r.proc.stdin!.write('go\n');
+        const out = await gdb.done;
+        expect(out, out).toMatch(/^FILLED$/m);
+        const e = await r.exit();
+        expect({ code: e.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 1, stdout: '', stderr: "tsinit: error: cannot run 'true': Resource temporarily unavailable (EAGAIN)\n" });
+      } finally {
+        gdb.stop();
+      }
+    } finally {
+      cg.remove();
     }
   });
 });
