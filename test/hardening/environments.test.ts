@@ -2,9 +2,9 @@
 // a read-only root, an unprivileged user (uid 65534) in its own user and pid namespace, an
 // empty environment (no PATH), bytes that are not UTF-8, 100 KB values, and argument lists at
 // the kernel's limit and over it (E2BIG). Each asserts exact outcomes, not "it did not crash".
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded } from '../helpers/expect.ts';
@@ -129,6 +129,53 @@ describe('no /proc', () => {
     // The static host spawns from main()'s own argv; Node has only its decoded strings without /proc.
     const arg = HOST === 'static' ? [0x61, 0xff, 0x62] : [0x61, 0xef, 0xbf, 0xbd, 0x62];
     expect(out.stdout.equals(Buffer.from([...arg, 0x7c, 0xff])), out.stdout.toString('hex')).toBe(true);
+  });
+});
+
+describe('roots with the properties of Alpine and distroless/static, made here (no image pulled)', () => {
+  /**
+   * A root holding only tsinit (as /tsinit) and extra files, run as PID 1 with chroot in a new
+   * pid and mount namespace (its /proc mounted inside): the child is sigtally, which prints
+   * READY, answers SIGPWR with its tally and exits 7 when stdin ends.
+   */
+  async function runInRoot(root: string, app: string): Promise<{ code: number | null; stdout: string; stderr: string; usr2: number }> {
+    copyFileSync(init.bin, join(root, 'tsinit'));
+    chmodSync(join(root, 'tsinit'), 0o755);
+    mkdirSync(join(root, 'proc'), { recursive: true });
+    const r = new Pid1Run('unshare', ['--pid', '--fork', '--mount', 'sh', '-c', 'mount -t proc proc "$0/proc" && exec chroot "$0" /tsinit -- "$1" 7', root, app], {});
+    if (HOST === 'node') return { ...(await r.exit()), stdout: r.stdout, stderr: r.stderr, usr2: 0 };
+    await r.waitFor(/^READY \d+$/m);
+    const pid = await r.initPid();
+    process.kill(pid, 'SIGUSR2');
+    await until('the child tallied SIGUSR2', () => {
+      process.kill(pid, 'SIGPWR');
+      return /^MARK .*"12": 1/m.test(r.stdout);
+    });
+    r.closeStdin();
+    const e = await r.exit();
+    return { ...e, stdout: r.stdout, stderr: r.stderr, usr2: 1 };
+  }
+
+  it('musl only (Alpine\'s userland: musl\'s loader and a program linked against it, no glibc): the static build runs it, forwards and exits with its status; the Node build cannot start', async () => {
+    const root = mkdtempSync(join(init.dir, 'musl-root-'));
+    mkdirSync(join(root, 'lib'));
+    copyFileSync('/usr/lib/x86_64-linux-musl/libc.so', join(root, 'lib/ld-musl-x86_64.so.1'));
+    chmodSync(join(root, 'lib/ld-musl-x86_64.so.1'), 0o755);
+    execFileSync('musl-gcc', ['-O2', '-Wall', '-Werror', '-o', join(root, 'app'), hfixture('sigtally.c')]);
+    expect(readFileSync(join(root, 'app')).includes(Buffer.from('/lib/ld-musl-x86_64.so.1'))).toBe(true);
+    expect(existsSync(join(root, 'lib64')) || existsSync(join(root, 'lib/x86_64-linux-gnu'))).toBe(false);
+    const out = await runInRoot(root, '/app');
+    if (HOST === 'static') expect({ code: out.code, stderr: out.stderr, usr2: out.usr2 }).toEqual({ code: 7, stderr: '', usr2: 1 });
+    else expect(out.code, out.stderr).toBe(127); // chroot: no glibc loader for the Node executable
+  });
+
+  it('no shell and no libc (distroless/static: a static program and nothing else): the static build runs it, forwards and exits with its status', async () => {
+    const root = mkdtempSync(join(init.dir, 'static-root-'));
+    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(root, 'app'), hfixture('sigtally.c')]);
+    const out = await runInRoot(root, '/app');
+    expect(existsSync(join(root, 'bin/sh'))).toBe(false);
+    if (HOST === 'static') expect({ code: out.code, stderr: out.stderr, usr2: out.usr2 }).toEqual({ code: 7, stderr: '', usr2: 1 });
+    else expect(out.code, out.stderr).toBe(127);
   });
 });
 
