@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatSignal } from '../src/core/signals.ts';
 import { expectErrorLine, expectForwarded, expectNotForwarded, grandchildPid, settle } from './helpers/expect.ts';
 import { cleanEnv, fixture, HOST, killAll, runInit, runPid1, runToEnd, signalNumber, TSINIT } from './helpers/pid1.ts';
-import { childrenOf, fdsOf, inMask, stateOf, until } from './helpers/proc.ts';
+import { childrenOf, fdsOf, inMask, readStat, stateOf, until } from './helpers/proc.ts';
 
 afterEach(killAll);
 
@@ -210,15 +210,23 @@ describe.each(MODES)('forwarding $name', ({ pid1 }) => {
 });
 
 describe.each(MODES)('reaping $name', ({ pid1 }) => {
-  it('reaps every orphan left behind, and logs it at -vv', async () => {
-    const r = runInit(['-vv', '--', 'sh', '-c', 'for i in $(seq 50); do sh -c "sleep 0.2 &"; done; echo READY; exec sleep 100'], { pid1 });
+  it('every orphan is re-parented to tsinit and reaped by it, and logged at -vv', async () => {
+    const r = runInit(['-vv', '--', 'sh', '-c', 'for i in $(seq 50); do sh -c "sleep 1 & echo ORPHAN \\$!"; done; echo READY; exec sleep 100'], { pid1 });
     await r.waitFor(/READY/);
     const init = await r.initPid();
-    // Only the main child (sleep 100) may remain below tsinit: no orphan, no zombie.
+    // Their parents exited at once: the 50 sleeps are tsinit's children now, beside the main child.
+    const orphans = [...r.stdout.matchAll(/^ORPHAN (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(orphans).toHaveLength(50);
+    await until('orphans re-parented to tsinit', () => childrenOf(init).length === 51);
+    // Not PID 1 the pids printed are the host's: each one's parent is tsinit.
+    if (!pid1) for (const o of orphans) expect(readStat(o)?.ppid ?? init, `orphan ${o}`).toBe(init);
+    // Only the main child (sleep 100) may remain below tsinit: no orphan, no zombie; not PID 1,
+    // only tsinit could have reaped a child of tsinit.
     await until('orphans reaped', () => {
       const kids = childrenOf(init);
       return kids.length === 1 && stateOf(kids[0]!) !== 'Z';
     });
+    if (!pid1) for (const o of orphans) expect(readStat(o), `orphan ${o}`).toBeNull();
     // The log lines travel through a pipe: wait for them rather than count what arrived so far.
     await until('50 reaps logged', () => (r.stderr.match(/reaped pid/g) ?? []).length >= 50);
     await r.signal('SIGTERM');

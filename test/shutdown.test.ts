@@ -3,8 +3,8 @@
 // the behaviour is observable end to end (a container sets options through its environment).
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded, expectNotForwarded, grandchildPid, reportedSignals, reports, settle } from './helpers/expect.ts';
-import { cleanEnv, fixture, killAll, runPid1, stopHandlerApp, TIMER_SLACK_MS } from './helpers/pid1.ts';
-import { until } from './helpers/proc.ts';
+import { cleanEnv, fixture, killAll, runInit, runPid1, stopHandlerApp, TIMER_SLACK_MS } from './helpers/pid1.ts';
+import { isRunning, until } from './helpers/proc.ts';
 
 afterEach(killAll);
 
@@ -66,6 +66,21 @@ describe('--drain', () => {
     expect(e.code).toBe(4);
     expect(r.stdout).toContain('ORPHAN READY');
     expect(r.stdout).not.toContain('orphan: got TERM');
+  });
+
+  it.each([['as PID 1', true], ['not PID 1 (subreaper)', false]] as const)('without --drain, the default 5 s drain runs to its deadline and SIGKILLs what ignores TERM (%s)', async (_name, pid1) => {
+    // The leftover prints its pid as tsinit sees it: in subreaper mode that is the host's, and
+    // what the SIGKILL did is visible after tsinit exits (as PID 1 the kernel ends it anyway).
+    const r = runInit(['--', 'sh', '-c', `setsid sh -c 'trap "" TERM; echo "STUBBORN $$"; exec sleep 100' </dev/null 2>&1 & sleep 0.3; exit 6`], { pid1 });
+    const stubborn = Number((await r.waitFor(/^STUBBORN (\d+)$/m))[1]);
+    const t0 = Date.now();
+    const e = await r.exit();
+    const elapsed = Date.now() - t0;
+    expect(e.code).toBe(6);
+    // 0.3 s of the child, then the 5 s drain.
+    expect(elapsed).toBeGreaterThanOrEqual(5000);
+    expect(elapsed).toBeLessThan(300 + 5000 + TIMER_SLACK_MS);
+    if (!pid1) expect(isRunning(stubborn), `${stubborn} outlived the drain's SIGKILL`).toBe(false);
   });
 
   it('SIGKILLs what ignores TERM at the deadline and still exits with the main child status', async () => {
@@ -147,15 +162,17 @@ describe('--term-delay', () => {
     await r.exit();
   });
 
-  it('SIGINT during the delay releases the held TERM and is forwarded itself', async () => {
+  it.each(['SIGINT', 'SIGQUIT'])('%s during the delay releases the held TERM and is forwarded itself', async (sig) => {
     const r = runPid1(['-v', '--term-delay', '30s', '--', fixture('signals.py')]);
     await r.waitFor(/READY/);
     await r.signal('SIGTERM');
-    // INT only once TERM is held: sent together, INT (the lower number) could be handled first.
+    // The other one only once TERM is held: sent together, the lower number could be handled first.
     await r.waitFor(/^tsinit: SIGTERM held for 30s/m, undefined, 'stderr');
-    await r.signal('SIGINT');
+    const t0 = Date.now();
+    await r.signal(sig);
+    await expectForwarded(r, sig, ['child'], 2000);
     await expectForwarded(r, 'SIGTERM', ['child'], 2000);
-    await expectForwarded(r, 'SIGINT', ['child'], 2000);
+    expect(Date.now() - t0).toBeLessThan(TIMER_SLACK_MS);
     r.closeStdin();
     await r.exit();
   });
@@ -175,11 +192,30 @@ describe('--wait-all', () => {
     expect(e.code).toBe(3);
   });
 
-  it('without it, the daemon is drained (TERM) when the main child exits', async () => {
-    const r = runPid1(['--', ...DOUBLE_FORK]);
+  it('without it, the daemon gets the drain\'s TERM when the main child exits (its own record)', async () => {
+    const r = runPid1(['--', 'sh', '-c', `(sh -c 'trap "echo daemon: got TERM; exit 0" TERM; echo DAEMON; for i in $(seq 50); do sleep 0.1; done; echo daemon: done' &); sleep 0.3; exit 3`]);
     const e = await r.exit();
+    expect(r.stdout, r.output).toContain('DAEMON');
+    expect(r.stdout, r.output).toContain('daemon: got TERM');
     expect(r.stdout).not.toContain('daemon: done');
     expect(e.code).toBe(3);
+  });
+
+  it('signals go to each remaining descendant one by one, also in sessions of their own', async () => {
+    const daemon = (n: number): string => `setsid sh -c 'trap "echo d${n}: got USR2" USR2; trap "echo d${n}: got TERM; exit 0" TERM; echo D${n}; while :; do sleep 0.1; done' &`;
+    const r = runPid1(['-v', '--wait-all', '--', 'sh', '-c', `${daemon(1)} ${daemon(2)} sleep 0.3; exit 5`]);
+    await r.waitFor(/^tsinit: waiting for every other descendant to exit \(--wait-all\)$/m, undefined, 'stderr');
+    await r.waitFor(/^D1$/m);
+    await r.waitFor(/^D2$/m);
+    // Two sessions, two groups: no group signal reaches both; each one gets its own.
+    await r.signal('SIGUSR2');
+    await r.waitFor(/^d1: got USR2$/m);
+    await r.waitFor(/^d2: got USR2$/m);
+    await r.signal('SIGTERM');
+    const e = await r.exit();
+    expect(r.stdout).toMatch(/^d1: got TERM$/m);
+    expect(r.stdout).toMatch(/^d2: got TERM$/m);
+    expect(e.code).toBe(5);
   });
 
   it('a terminating signal while waiting starts the drain', async () => {

@@ -3,8 +3,9 @@
 // fails the run loudly, in CI and out. After it, with WRITE_RESULTS=1, the rows the test
 // files saved become docker/RESULTS.md (the checked-in table comes from such a run).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isUpToDate } from '../helpers/build.ts';
 import { HOST, INIT_HOST, ROOT, STATE_DIR, buildAll, collectRows, dockerEngine, dockerOk, makeBaseContext, renderTables } from './docker.ts';
 
 const TSINIT = resolve(ROOT, 'dist/tsinit');
@@ -44,7 +45,8 @@ async function buildImages(host: string): Promise<void> {
 
 export async function setup(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the docker suite needs root: docker/engine.sh installs docker.io and runs dockerd');
-  if (!existsSync(TSINIT)) {
+  // Rebuilt when src/ is newer, as test/release does: the images must carry what the sources say.
+  if (!isUpToDate(TSINIT)) {
     timed('npm run build', () => execFileSync(resolve(ROOT, 'node_modules/.bin/node'), ['build.mjs'], { cwd: ROOT, stdio: 'inherit' }));
   }
   // stdio inherited: a failing apt-get or dockerd shows its own words in the run's output.

@@ -2,14 +2,14 @@
 // a read-only root, an unprivileged user (uid 65534) in its own user and pid namespace, an
 // empty environment (no PATH), bytes that are not UTF-8, 100 KB values, and argument lists at
 // the kernel's limit and over it (E2BIG). Each asserts exact outcomes, not "it did not crash".
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded } from '../helpers/expect.ts';
-import { cleanEnv, fixture, HOST, killAll, Pid1Run, runPid1, runToEnd, signalNumber } from '../helpers/pid1.ts';
-import { descendantsOf, fdsOf, statusLine, zombiesUnder } from '../helpers/proc.ts';
+import { cleanEnv, DirectRun, fixture, HOST, killAll, Pid1Run, runPid1, runToEnd, signalNumber, TIMER_SLACK_MS } from '../helpers/pid1.ts';
+import { descendantsOf, fdsOf, isRunning, readStat, statusLine, zombiesUnder } from '../helpers/proc.ts';
 import { fixtureFor65534, hfixture, record, until, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
@@ -34,6 +34,9 @@ describe('NODE_OPTIONS meant for the application', () => {
     expect(normalize(withIt.stderr)).toBe(normalize(without.stderr));
   });
 });
+
+/** How long the SIGKILL passes after a drain's deadline go on at most (README, the drain: "a 2 s grace"). */
+const KILL_GRACE_MS = 2000;
 
 /** tsinit as PID 1 of a pid namespace whose mount namespace has no /proc at all. */
 function runWithoutProc(args: string[]): Pid1Run {
@@ -66,8 +69,57 @@ describe('no /proc', () => {
     expect(r.stderr).toMatch(/warning: no process of the child's group left to SIGKILL \(no \/proc: the rest ends with PID 1\): still running at the end of the 1s drain/);
     expect(r.stderr).not.toMatch(/kill -1/);
     expect(ms).toBeGreaterThanOrEqual(950); // the TERM-proof process held it until the drain's end
-    expect(ms).toBeLessThan(1000 + 4000);
+    expect(ms).toBeLessThan(1000 + TIMER_SLACK_MS);
     record('no /proc', `orphans reaped (zombies 0), USR2 and RTMIN+3 forwarded; TERM-proof leftover outside the group ended with PID 1 at the 1 s drain: exit 4 after ${ms.toFixed(0)} ms`);
+  });
+
+  it('subreaper mode: at the 1 s deadline the group\'s TERM-proof member is SIGKILLed; a setsid daemon outside the group cannot be named and outlives tsinit, never signalled (no kill(-1))', async () => {
+    const files = mkdtempSync(join(init.dir, 'noproc-'));
+    const script = `[ -e /proc/self ] && { echo "PROC IS THERE"; exit 99; }
+      (trap '' TERM; exec sleep 100) </dev/null >/dev/null 2>&1 & echo "MEMBER $!"
+      setsid sh -c 'trap "echo TERM >> ${files}/daemon" TERM; while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 & echo "DAEMON $!"
+      read x; exit 4`;
+    // unshare without --fork execs the shell, which execs tsinit: the process spawned is tsinit, not PID 1.
+    const r = new DirectRun('unshare', ['--mount', 'sh', '-c', 'umount -l /proc && exec "$@"', 'sh', init.bin, '--drain', '1s', '--', 'sh', '-c', script], {});
+    const member = Number((await r.waitFor(/^MEMBER (\d+)$/m))[1]);
+    const daemon = Number((await r.waitFor(/^DAEMON (\d+)$/m))[1]);
+    try {
+      await until('the daemon runs below tsinit', () => readStat(daemon)?.pgrp === daemon);
+      const t0 = performance.now();
+      r.closeStdin();
+      const e = await r.exit();
+      const ms = performance.now() - t0;
+      expect(e.code, r.output).toBe(4);
+      // The member ignores TERM: only the deadline's SIGKILL to the group ends it.
+      expect(isRunning(member), `the group's member ${member} outlived the drain\n${r.output}`).toBe(false);
+      // Not PID 1, tsinit cannot see when the group is empty: its SIGKILL passes run to the end
+      // of their 2 s grace (README, the drain), then it exits.
+      expect(ms).toBeGreaterThanOrEqual(1000 + KILL_GRACE_MS - 50);
+      expect(ms).toBeLessThan(1000 + KILL_GRACE_MS + TIMER_SLACK_MS);
+      // The daemon in its own session: nothing names it without /proc, and nothing reached it.
+      expect(isRunning(daemon)).toBe(true);
+      expect(existsSync(join(files, 'daemon')) ? readFileSync(join(files, 'daemon'), 'latin1') : '').toBe('');
+      record('no /proc, subreaper', `TERM-proof group member SIGKILLed at the 1 s deadline, exit 4 after the 2 s grace: ${ms.toFixed(0)} ms; setsid daemon untouched`);
+    } finally {
+      for (const p of [-daemon, member]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
+  it('the group already got the stop signal: the drain sends it no second TERM; the deadline\'s SIGKILL ends the rest', async () => {
+    // The main child takes 0.5 s to exit after its TERM, so a second TERM from the drain would
+    // reach the member apart from the first and be counted on its own.
+    const member = 'sh -c \'trap "echo MEMBER TERM" TERM; echo MEMBER READY; while :; do sleep 0.1; done\' &';
+    const script = `[ -e /proc/self ] && { echo "PROC IS THERE"; exit 99; }
+      trap 'sleep 0.5; exit 3' TERM
+      ${member}
+      while :; do sleep 0.1; done`;
+    const r = runWithoutProc(['--drain', '1s', '--', 'sh', '-c', script]);
+    await r.waitFor(/^MEMBER READY$/m);
+    const pid = await r.initPid();
+    process.kill(pid, 'SIGTERM');
+    const e = await r.exit();
+    expect(e.code, r.output).toBe(3);
+    expect((r.stdout.match(/^MEMBER TERM$/gm) ?? []).length, r.output).toBe(1);
   });
 
   it('argv: the static host passes the bytes it was given exactly; the Node host falls back to its decoding (U+FFFD); the environment stays exact', () => {
@@ -77,6 +129,53 @@ describe('no /proc', () => {
     // The static host spawns from main()'s own argv; Node has only its decoded strings without /proc.
     const arg = HOST === 'static' ? [0x61, 0xff, 0x62] : [0x61, 0xef, 0xbf, 0xbd, 0x62];
     expect(out.stdout.equals(Buffer.from([...arg, 0x7c, 0xff])), out.stdout.toString('hex')).toBe(true);
+  });
+});
+
+describe('roots with the properties of Alpine and distroless/static, made here (no image pulled)', () => {
+  /**
+   * A root holding only tsinit (as /tsinit) and extra files, run as PID 1 with chroot in a new
+   * pid and mount namespace (its /proc mounted inside): the child is sigtally, which prints
+   * READY, answers SIGPWR with its tally and exits 7 when stdin ends.
+   */
+  async function runInRoot(root: string, app: string): Promise<{ code: number | null; stdout: string; stderr: string; usr2: number }> {
+    copyFileSync(init.bin, join(root, 'tsinit'));
+    chmodSync(join(root, 'tsinit'), 0o755);
+    mkdirSync(join(root, 'proc'), { recursive: true });
+    const r = new Pid1Run('unshare', ['--pid', '--fork', '--mount', 'sh', '-c', 'mount -t proc proc "$0/proc" && exec chroot "$0" /tsinit -- "$1" 7', root, app], {});
+    if (HOST === 'node') return { ...(await r.exit()), stdout: r.stdout, stderr: r.stderr, usr2: 0 };
+    await r.waitFor(/^READY \d+$/m);
+    const pid = await r.initPid();
+    process.kill(pid, 'SIGUSR2');
+    await until('the child tallied SIGUSR2', () => {
+      process.kill(pid, 'SIGPWR');
+      return /^MARK .*"12": 1/m.test(r.stdout);
+    });
+    r.closeStdin();
+    const e = await r.exit();
+    return { ...e, stdout: r.stdout, stderr: r.stderr, usr2: 1 };
+  }
+
+  it('musl only (Alpine\'s userland: musl\'s loader and a program linked against it, no glibc): the static build runs it, forwards and exits with its status; the Node build cannot start', async () => {
+    const root = mkdtempSync(join(init.dir, 'musl-root-'));
+    mkdirSync(join(root, 'lib'));
+    copyFileSync('/usr/lib/x86_64-linux-musl/libc.so', join(root, 'lib/ld-musl-x86_64.so.1'));
+    chmodSync(join(root, 'lib/ld-musl-x86_64.so.1'), 0o755);
+    execFileSync('musl-gcc', ['-O2', '-Wall', '-Werror', '-o', join(root, 'app'), hfixture('sigtally.c')]);
+    expect(readFileSync(join(root, 'app')).includes(Buffer.from('/lib/ld-musl-x86_64.so.1'))).toBe(true);
+    expect(existsSync(join(root, 'lib64')) || existsSync(join(root, 'lib/x86_64-linux-gnu'))).toBe(false);
+    const out = await runInRoot(root, '/app');
+    if (HOST === 'static') expect({ code: out.code, stderr: out.stderr, usr2: out.usr2 }).toEqual({ code: 7, stderr: '', usr2: 1 });
+    else expect(out.code, out.stderr).toBe(127); // chroot: no glibc loader for the Node executable
+  });
+
+  it('no shell and no libc (distroless/static: a static program and nothing else): the static build runs it, forwards and exits with its status', async () => {
+    const root = mkdtempSync(join(init.dir, 'static-root-'));
+    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(root, 'app'), hfixture('sigtally.c')]);
+    const out = await runInRoot(root, '/app');
+    expect(existsSync(join(root, 'bin/sh'))).toBe(false);
+    if (HOST === 'static') expect({ code: out.code, stderr: out.stderr, usr2: out.usr2 }).toEqual({ code: 7, stderr: '', usr2: 1 });
+    else expect(out.code, out.stderr).toBe(127);
   });
 });
 
@@ -141,7 +240,7 @@ describe('an unprivileged user (uid 65534) in its own user and pid namespace', (
 });
 
 describe('a nearly empty environment', () => {
-  it('no PATH: glibc searches /bin:/usr/bin, never the working directory; the child gets the empty environment', async () => {
+  it('no PATH: /bin and /usr/bin are searched, /sbin and the working directory never; the child gets the empty environment', async () => {
     const dir = join(init.dir, 'cwd-only');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'only-here'), '#!/bin/sh\necho HERE\n');
@@ -155,13 +254,28 @@ describe('a nearly empty environment', () => {
     expect(sbin.stderr).toBe("tsinit: error: command not found: 'sysctl': No such file or directory (ENOENT)\n");
     const cwd = await runToEnd(['--', 'only-here'], { init: init.bin, env: {}, pid1: false, cwd: dir });
     expect(cwd.code).toBe(127);
-    // An empty PATH is one empty entry, which glibc (like every shell) reads as "the working directory".
+    // An empty PATH is one empty entry, which musl and glibc (like every shell) read as "the working directory".
     const empty = await runToEnd(['--', 'only-here'], { init: init.bin, env: { PATH: '' }, pid1: false, cwd: dir });
     expect(empty.code).toBe(0);
     expect(empty.stdout).toBe('HERE\n');
     // As PID 1 the same holds (unshare finds tsinit by its absolute path).
     const pid1 = await runToEnd(['--', 'sh', '-c', 'exit 5'], { init: init.bin, env: {} });
     expect(pid1.code).toBe(5);
+  });
+
+  it('no PATH: the static build also searches /usr/local/bin (musl\'s default /usr/local/bin:/bin:/usr/bin), the Node build does not (glibc\'s /bin:/usr/bin)', () => {
+    const dir = join(init.dir, 'usr-local-bin');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'only-in-local'), '#!/bin/sh\necho HERE\n');
+    chmodSync(join(dir, 'only-in-local'), 0o755);
+    // A mount namespace of its own puts the script in /usr/local/bin for this run only.
+    const out = spawnSync('unshare', ['--mount', 'sh', '-c',
+      'mount --bind "$1" /usr/local/bin && [ -x /usr/local/bin/only-in-local ] || exit 99; exec env -i "$2" -- only-in-local', 'sh', dir, init.bin], { encoding: 'latin1' });
+    if (HOST === 'static') {
+      expect({ code: out.status, stdout: out.stdout, stderr: out.stderr }).toEqual({ code: 0, stdout: 'HERE\n', stderr: '' });
+    } else {
+      expect({ code: out.status, stdout: out.stdout, stderr: out.stderr }).toEqual({ code: 127, stdout: '', stderr: "tsinit: error: command not found: 'only-in-local': No such file or directory (ENOENT)\n" });
+    }
   });
 });
 

@@ -18,7 +18,7 @@ afterEach(killAll);
 const SIGCHLD = signalNumber('SIGCHLD');
 const SIGCONT = signalNumber('SIGCONT');
 const SIGSTOP = signalNumber('SIGSTOP');
-/** sigcount.py's marker: kept out of the flood, so its MARK line proves the flood is behind us. */
+/** sigtally's marker: kept out of the flood, so its MARK line proves the flood is behind us. */
 const SIGPWR = signalNumber('SIGPWR');
 const SIGUSR2 = signalNumber('SIGUSR2');
 
@@ -31,9 +31,45 @@ const FLOOD_KINDS = [
 ];
 const FORWARDED_KINDS = FLOOD_KINDS.filter((s) => s !== SIGCHLD);
 
+/** sigtally's counts so far, from its last MARK line (or its COUNTS line), by signal number. */
+function lastTally(out: string, tag: 'MARK' | 'COUNTS' = 'MARK'): Record<string, number> {
+  const all = [...out.matchAll(new RegExp(`^${tag} (\\{.*\\})$`, 'gm'))];
+  return all.length === 0 ? {} : JSON.parse(all[all.length - 1]![1]!) as Record<string, number>;
+}
+
+/**
+ * Waits until the child's own tally (sigtally) shows sig more often than `before` times,
+ * asking for a tally (SIGPWR, merged while pending) on each poll: the child's record, not
+ * tsinit's log, says the signal arrived.
+ */
+async function untilTallied(r: Pid1Run, pid: number, sig: number, before: number): Promise<void> {
+  await until(() => `${formatSignal(sig)} reaches the child (tally ${lastTally(r.stdout)[String(sig)] ?? 0}, before ${before})\n${signalReport([pid], sig)}`, () => {
+    if ((lastTally(r.stdout)[String(sig)] ?? 0) > before) return true;
+    process.kill(pid, SIGPWR);
+    return false;
+  }, 10_000);
+}
+
+/**
+ * How much an init may grow through the flood or the 100 000 orphans, per host, from what each
+ * recorded here (`[hardening]` lines; 2 runs static, 3 runs Node, on the 2 shared cores).
+ * Static: anonymous memory and VmRSS +0 kB in every run (the heap is allocated once and
+ * reused); bounds 512 kB and 1 MB, which a leak of 52 bytes per flooded signal or 6 per orphan
+ * would pass. Node: anonymous +748 to +764 kB (flood) and +864 to +900 kB (orphans), VmRSS
+ * +3.1 to +3.5 MB (flood; V8's code and heap pages touched again) and +1.2 to +1.7 MB
+ * (orphans), +4 to +88 kB from 20 000 to 100 000 orphans; bounds 3 MB and 6 MB: V8's heap is a
+ * sawtooth with the optimizing tiers off (over 300 000 orphans it was seen 2.1 MB up at 50 000
+ * before a full GC brought it down), and 3 MB is above that tooth, 3x the largest figure here.
+ */
+const GROWTH_KB = HOST === 'static' ? { anon: 512, rss: 1024 } : { anon: 3 * 1024, rss: 6 * 1024 };
+
 describe('a flood of 10 000 signals', () => {
-  it('standard, realtime, job-control, fault and SIGCHLD, with STOP/CONT of tsinit itself: it lives, forwards every kind, exits with the exact status', async () => {
-    const r = runPid1(['-v', '--', hfixture('sigcount.py'), '37'], { init: init.bin });
+  beforeAll(() => {
+    execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-o', join(init.dir, 'sigtally'), hfixture('sigtally.c')]);
+  });
+
+  it('standard, realtime, job-control, fault and SIGCHLD, with STOP/CONT of tsinit itself: it lives, every realtime signal the kernel took reaches the child, every kind is forwarded afterwards, exact status', async () => {
+    const r = runPid1(['--', join(init.dir, 'sigtally'), '37'], { init: init.bin });
     await r.waitFor(/^READY \d+$/m);
     const pid = await r.initPid();
     const rssBefore = await restingRssKb(pid);
@@ -46,66 +82,111 @@ describe('a flood of 10 000 signals', () => {
       if (flood.length % 1000 === 500) flood.push(SIGSTOP, SIGCONT);
       else flood.push(FLOOD_KINDS[Math.floor(rand() * FLOOD_KINDS.length)]!);
     }
+    expect(flood.length).toBe(10_000);
     const t0 = performance.now();
+    /** What the kernel took for tsinit, by signal: a realtime one refused with EAGAIN (RLIMIT_SIGPENDING full) is not counted. */
+    const taken = new Map<number, number>();
     let refused = 0;
     for (const sig of flood) {
       try {
         process.kill(pid, sig);
+        taken.set(sig, (taken.get(sig) ?? 0) + 1);
       } catch {
-        refused++; // EAGAIN: the realtime queue (RLIMIT_SIGPENDING) is full
+        refused++;
       }
     }
     const sentMs = performance.now() - t0;
     // Standard signals merge while pending (both hosts); the Node host's libuv also queues
     // caught signals in a 64 KB pipe (4096 deliveries) and drops what arrives while it is full.
-    // So the marker is sent again until it gets through: tsinit must be
-    // forwarding again once it has caught up, whatever was lost in between.
+    // So the marker is sent again until it gets through: tsinit must be forwarding again once
+    // it has caught up, whatever was lost in between.
     let markers = 0;
     await until('the marker SIGPWR is forwarded after the flood', () => {
-      if (/^MARK \d+$/m.test(r.stdout)) return true;
+      if (/^MARK \{/m.test(r.stdout)) return true;
       if (markers++ % 10 === 0) process.kill(pid, SIGPWR); // every 200 ms
       return false;
     }, 30_000);
-    const mark = r.stdout.match(/^MARK (\d+)$/m)!;
     const settledMs = performance.now() - t0;
-    const forwarded = (r.stderr.match(/ forwarded to /g) ?? []).length;
-    const kindsThrough = FORWARDED_KINDS.filter((sig) => r.stderr.includes(`${formatSignal(sig)} forwarded`)).length;
-    // What the flood dropped is gone; what counts is that every kind is forwarded again now.
+    // Realtime signals queue in the kernel and are dequeued after every standard one, the
+    // marker included: wait until neither tsinit nor the child holds one.
+    const child = descendantsOf(pid)[0]!.pid;
+    await until('no signal pending in tsinit or the child', () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n), 60_000);
+    // Every kind is forwarded afterwards: the child's own tally goes up by one for each.
     for (const sig of FORWARDED_KINDS) {
-      const line = new RegExp(`^tsinit: ${formatSignal(sig).replace('+', '\\+')} forwarded`, 'gm');
-      const before = (r.stderr.match(line) ?? []).length;
+      process.kill(pid, SIGPWR);
+      const before = lastTally(r.stdout)[String(sig)] ?? 0;
       process.kill(pid, sig);
-      await until(`${formatSignal(sig)} forwarded after the flood`, () => (r.stderr.match(line) ?? []).length > before, 10_000);
+      taken.set(sig, (taken.get(sig) ?? 0) + 1);
+      await untilTallied(r, pid, sig, before);
     }
 
     expect(isRunning(pid), r.output).toBe(true);
     expect(zombiesUnder(pid)).toEqual([]);
     const rssAfter = statusKb(pid, 'VmRSS');
     const anonAfter = statusKb(pid, 'RssAnon');
-    // Realtime signals queue in the kernel (the static build takes them one by one; none is
-    // dropped) and are dequeued after every standard one, the marker included: wait until
-    // neither tsinit nor the child holds one. A signal still on its way when the child exits
-    // would kill it: Python puts its handlers back to the default during finalization.
-    const child = descendantsOf(pid)[0]!.pid;
     await until('no signal pending in tsinit or the child', () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n), 60_000);
     r.closeStdin();
     const counts = JSON.parse((await r.waitFor(/^COUNTS (.*)$/m))[1]!) as Record<string, number>;
     expect((await r.exit()).code).toBe(37);
+    const realtime = FORWARDED_KINDS.filter((s) => s >= signalNumber('SIGRTMIN'));
+    const got = Object.fromEntries(realtime.map((s) => [s, counts[String(s)] ?? 0]));
+    const sent = Object.fromEntries(realtime.map((s) => [s, taken.get(s) ?? 0]));
+    if (HOST === 'static') {
+      // The static build takes realtime signals one by one with sigtimedwait and forwards each:
+      // what the kernel queued for tsinit reaches the child, exactly.
+      expect(got).toEqual(sent);
+    } else {
+      // The Node build: libuv's pipe drops the excess of a flood this fast (README, Known
+      // limits); the few-thousand burst below is exact on both builds. None is ever doubled.
+      for (const s of realtime) expect(got[s], `signal ${s}`).toBeLessThanOrEqual(sent[s]!);
+    }
     for (const sig of FORWARDED_KINDS) expect(counts[String(sig)] ?? 0, `signal ${sig} never reached the child`).toBeGreaterThanOrEqual(1);
     expect(counts[String(SIGCHLD)]).toBeUndefined(); // SIGCHLD is tsinit's own cue, never forwarded
-    expect(r.stderr).not.toMatch(/internal error|error:/);
-    record('signal flood', `10000 sent in ${sentMs.toFixed(0)} ms (${refused} refused by the kernel); tsinit forwarded ${forwarded} (the rest merged while pending${HOST === 'node' ? ' or dropped by libuv\'s full signal pipe' : ''}), ${kindsThrough} of ${FORWARDED_KINDS.length} kinds got through during the flood; the marker got through after ${settledMs.toFixed(0)} ms (${Math.ceil(markers / 10)} sent), then each kind once more, all forwarded; child counted ${mark[1]} before the marker; RSS ${rssBefore} -> ${rssAfter} kB (anonymous ${anonBefore} -> ${anonAfter} kB); zombies 0; exit 37`);
-    // The heap is what could leak; the rest of VmRSS is the executable's own code pages,
-    // handed back after start-up and touched again by the flood (file-backed, reclaimable).
-    expect(anonAfter - anonBefore).toBeLessThan(6 * 1024);
-    expect(rssAfter - rssBefore).toBeLessThan(16 * 1024);
+    expect(r.stderr).toBe('');
+    const rtSent = realtime.reduce((a, s) => a + sent[s]!, 0);
+    const rtGot = realtime.reduce((a, s) => a + got[s]!, 0);
+    record('signal flood', `10000 sent in ${sentMs.toFixed(0)} ms (${refused} refused by the kernel); realtime: ${rtSent} taken by the kernel, ${rtGot} counted by the child; the marker got through after ${settledMs.toFixed(0)} ms (${Math.ceil(markers / 10)} sent), then each kind once more, all tallied by the child; RSS ${rssBefore} -> ${rssAfter} kB (anonymous ${anonBefore} -> ${anonAfter} kB); zombies 0; exit 37`);
+    // The heap is what could leak; the rest of VmRSS is the executable's own code pages.
+    expect(anonAfter - anonBefore).toBeLessThan(GROWTH_KB.anon);
+    expect(rssAfter - rssBefore).toBeLessThan(GROWTH_KB.rss);
+  }, 120_000);
+
+  it('3000 realtime signals in one burst (below the Node build\'s 4096-delivery pipe): the child counts each one, on both builds', async () => {
+    const r = runPid1(['--', join(init.dir, 'sigtally'), '0'], { init: init.bin });
+    await r.waitFor(/^READY \d+$/m);
+    const pid = await r.initPid();
+    const kinds = range(signalNumber('SIGRTMIN'), signalNumber('SIGRTMAX'));
+    const rand = prng(3000);
+    const taken = new Map<number, number>();
+    let sent = 0;
+    for (let i = 0; i < 3000; i++) {
+      const sig = kinds[Math.floor(rand() * kinds.length)]!;
+      try {
+        process.kill(pid, sig);
+        taken.set(sig, (taken.get(sig) ?? 0) + 1);
+        sent++;
+      } catch { /* EAGAIN: the kernel refused it; not counted */ }
+    }
+    const child = descendantsOf(pid)[0]!.pid;
+    await until('no signal pending in tsinit or the child', () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n), 60_000);
+    // The last one may be between tsinit's dequeue and its forward: the tally must reach the total.
+    await until(() => `the child tallied ${Object.values(lastTally(r.stdout)).reduce((a, b) => a + b, 0)} of ${sent}`, () => {
+      process.kill(pid, SIGPWR);
+      return Object.values(lastTally(r.stdout)).reduce((a, b) => a + b, 0) >= sent;
+    }, 30_000);
+    r.closeStdin();
+    await r.exit();
+    const counts = lastTally(r.stdout, 'COUNTS');
+    expect(sent).toBeGreaterThan(2900);
+    expect(counts).toEqual(Object.fromEntries([...taken].map(([s, n]) => [String(s), n])));
+    record('3000 realtime signals', `${sent} taken by the kernel, ${Object.values(counts).reduce((a, b) => a + b, 0)} counted by the child`);
   }, 90_000);
 });
 
 describe('100 000 orphans', () => {
   // orphan-burst makes each orphan with clone(CLONE_VM): ~0.1 ms where a fork takes 1-5 ms on
   // this VM (100 000 forked by dash took 490 s). 100 000 reaps: a leak of 64 bytes each would
-  // cross the 6 MB bound on anonymous memory below.
+  // cross either host's bound on anonymous memory (GROWTH_KB).
   beforeAll(() => {
     execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(init.dir, 'orphan-burst'), hfixture('orphan-burst.c')]);
   });
@@ -131,17 +212,15 @@ describe('100 000 orphans', () => {
     // Each burst was whole: 5000 live orphans, children of PID 1, before the SIGKILL.
     const counts = [...r.stdout.matchAll(/^BURST \d+ (\d+)$/gm)].map((m) => Number(m[1]));
     expect(counts).toEqual(Array(20).fill(5000));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(100_000);
     r.closeStdin();
     expect((await r.exit()).code).toBe(23);
     expect(r.stderr).toBe('');
-    // With V8's optimizing tiers off (the baked --no-opt), the heap is a sawtooth, not a slope:
-    // measured over 300 000 orphans, anonymous memory 9.6 -> 11.7 (50 000) -> 14.7 (200 000)
-    // -> 12.7 MB (250 000) after a full GC. The rest of VmRSS is the executable's own code
-    // pages, given back after start-up and touched again. A leak would climb past both bounds.
+    // A leak would climb past the host's bounds (GROWTH_KB: the figures measured, the margin).
     const figures = `RSS ${rssBefore} -> ${rss20k} (20 000) -> ${rssAfter} kB (100 000), anonymous ${anonBefore} -> ${anonAfter} kB`;
-    expect(anonAfter - anonBefore, figures).toBeLessThan(6 * 1024);
-    expect(rssAfter - rss20k, figures).toBeLessThan(4 * 1024);
-    expect(rssAfter - rssBefore, figures).toBeLessThan(10 * 1024);
+    expect(anonAfter - anonBefore, figures).toBeLessThan(GROWTH_KB.anon);
+    expect(rssAfter - rss20k, figures).toBeLessThan(GROWTH_KB.anon);
+    expect(rssAfter - rssBefore, figures).toBeLessThan(GROWTH_KB.rss);
     record('100 000 orphans', `${(ms / 1000).toFixed(1)} s for 20 bursts of 5000; zombies 0; RSS ${rssBefore} -> ${rss20k} (20 000) -> ${rssAfter} kB (100 000), anonymous ${anonBefore} -> ${anonAfter} kB, peak ${hwm} kB; exit 23`);
   }, 900_000);
 });

@@ -129,6 +129,9 @@ describe('the static host under an address-space limit at start-up', () => {
     // The range holds both ends of the promise: one line and exit 1 at the floor, a run at the top.
     expect(runLimited(execFloorKb(init.bin), ['--', exit0], pid1).code).toBe(1);
     expect(ran(runLimited(LIMITS_KB.at(-1)!, ['--', exit0], pid1))).toBe(true);
+    // Among the limits some fail inside the engine itself (README: "An engine fault (out of
+    // memory) is one line and exit 1"): Duktape's fatal handler in host.c says so and why.
+    expect([...tally.keys()], describeTally(tally)).toContainEqual(expect.stringMatching(/^exit 1 "tsinit: error: fatal engine error: uncaught: 'alloc failed'"$/));
     record(`RLIMIT_AS sweep, tsinit -- exit0, ${name}`, `floor ${execFloorKb(init.bin)} kB; runs from ${firstRun} kB; ${describeTally(tally)}`);
   }, 300_000);
 

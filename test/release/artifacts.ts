@@ -2,8 +2,9 @@
 // sources are newer (one `node build.mjs --release`), and reading an ELF header. Builds nothing
 // else and never skips: a failed build fails the suite with the build's own message.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { newestInput } from '../helpers/build.ts';
 import { ROOT } from '../helpers/pid1.ts';
 
 export const PKG = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
@@ -16,21 +17,6 @@ export const ARM64_BIN = resolve(ROOT, 'dist/tsinit-linux-arm64');
 export const RELEASE_EXECUTABLES = ['tsinit-linux-arm64', 'tsinit-linux-x64', 'tsinit-node-linux-arm64', 'tsinit-node-linux-x64'];
 export const RELEASE_FILES = ['SHA256SUMS', ...RELEASE_EXECUTABLES.flatMap((f) => [f, `${f}.tar.gz`])].sort();
 export const ELF_MACHINE = { 'linux-x64': 62, 'linux-arm64': 183 } as const;
-
-/** Newest mtime among the inputs of a build: src/**, build.mjs, package.json. */
-function newestInput(): number {
-  let newest = 0;
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = resolve(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else newest = Math.max(newest, statSync(p).mtimeMs);
-    }
-  };
-  walk(resolve(ROOT, 'src'));
-  for (const f of ['build.mjs', 'package.json']) newest = Math.max(newest, statSync(resolve(ROOT, f)).mtimeMs);
-  return newest;
-}
 
 /** Runs `node build.mjs --release` unless dist/release is complete and newer than every input. */
 export function ensureRelease(): void {

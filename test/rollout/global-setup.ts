@@ -4,9 +4,10 @@
 // run of another checkout rebuilding tsinit-test at the same time cannot change what runs here.
 // A missing prerequisite fails the run.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HOST, ROOT, STATE_DIR, dockerOk } from '../docker/docker.ts';
+import { isUpToDate } from '../helpers/build.ts';
 import { IMAGE } from './driver.ts';
 import { ensureHaproxy } from './haproxy.ts';
 
@@ -29,7 +30,8 @@ export async function buildImage(): Promise<void> {
 
 export async function setup(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the rollout suite needs root: it installs haproxy and docker.io and runs dockerd');
-  if (!existsSync(resolve(ROOT, 'dist/tsinit'))) {
+  // Rebuilt when src/ is newer, as test/release does: the image must carry what the sources say.
+  if (!isUpToDate(resolve(ROOT, 'dist/tsinit'))) {
     execFileSync(resolve(ROOT, 'node_modules/.bin/node'), ['build.mjs'], { cwd: ROOT, stdio: 'inherit' });
   }
   execFileSync(resolve(ROOT, 'docker/engine.sh'), ['up'], { stdio: 'inherit', timeout: 900_000 });

@@ -1,7 +1,7 @@
 // One policy, two hosts: the core (src/core) decides and runs unchanged on V8 and on Duktape;
 // each host (src/node, src/static) reaches the system through its own libc file only.
 // This test holds those lines by reading the sources; the core's unit tests also run inside
-// the static engine (test/unit/duktape.test.ts), which catches what a pattern cannot.
+// the static engine (test/static/engine.test.ts), which catches what a pattern cannot.
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';

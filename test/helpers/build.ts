@@ -1,0 +1,26 @@
+// Whether a built executable is what the sources say now: suites that reuse dist/ (docker,
+// rollout, release) rebuild when any input of the build is newer than the file, so a run never
+// tests an executable that an edit of src/ has left behind.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ROOT } from './pid1.ts';
+
+/** Newest mtime among the inputs of a build: src/**, build.mjs, package.json. */
+export function newestInput(): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = resolve(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  walk(resolve(ROOT, 'src'));
+  for (const f of ['build.mjs', 'package.json']) newest = Math.max(newest, statSync(resolve(ROOT, f)).mtimeMs);
+  return newest;
+}
+
+/** True when file exists and is newer than every input of the build. */
+export function isUpToDate(file: string): boolean {
+  return existsSync(file) && statSync(file).mtimeMs > newestInput();
+}
