@@ -56,6 +56,13 @@ export const BAKED_EXEC_ARGV = [
   '--no-maglev',
   '--no-sparkplug',
   '--v8-pool-size=1',
+  // V8 seeds its string hashes at random per process, and the code cache (x64) records tables
+  // hashed with the build's seed: two builds of one commit differed in ~29 000 bytes. A fixed
+  // seed makes the release reproducible (test/release/reproducible.test.ts) and the cache is
+  // still accepted; baked, because a cache made under other flags is rejected at every start.
+  // What it gives up, hash-flooding resistance, guards against keys an attacker chooses: the
+  // init's strings are its own options and environment.
+  '--hash-seed=1',
 ];
 
 // The npm bin runs on whatever Node is on PATH. On one without node:ffi the bundle would die
