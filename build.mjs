@@ -81,6 +81,8 @@ async function main(args) {
     process.exit(2);
   }
   mkdirSync('dist', { recursive: true });
+  // Before a minute of building: the release's own tools, installed or named in one line.
+  if (flags.has('--release')) step('release tools', () => requireReleaseTools());
   step('type-check', () => execFileSync('node_modules/.bin/tsc', ['-p', '.'], { stdio: 'inherit' }));
   if (flags.has('--npm')) {
     mkdirSync('dist/npm', { recursive: true });
@@ -340,6 +342,18 @@ export const RELEASE_NAMES = {
   'tsinit-node-linux-arm64': TARGETS['linux-arm64'].output,
 };
 
+/** What release.mjs runs: buildah from `.ci/install release`, the rest from dpkg, Node and the base system. */
+const RELEASE_TOOLS = { buildah: '.ci/install release installs it', 'dpkg-deb': 'it comes with dpkg', npm: 'it comes with Node', tar: 'GNU tar', git: 'the release is dated at the commit' };
+
+/** Installs what is missing (.ci/install release), then fails naming the first tool not on PATH. */
+function requireReleaseTools() {
+  install('release');
+  const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
+  for (const [tool, why] of Object.entries(RELEASE_TOOLS)) {
+    if (!dirs.some((d) => existsSync(`${d}/${tool}`))) throw new Error(`${tool} is not on PATH (${why})`);
+  }
+}
+
 /** The date every release file carries: SOURCE_DATE_EPOCH, else the commit's, else now. */
 export function releaseEpoch() {
   let epoch = process.env.SOURCE_DATE_EPOCH;
@@ -362,7 +376,6 @@ export async function writeRelease(dir = 'dist/release') {
     chmodSync(`${dir}/${name}`, 0o755);
     tarOne(output, `${dir}/${name}.tar.gz`, epoch);
   }
-  install('release');
   const stage = resolve('build/release');
   const binaries = Object.fromEntries(Object.entries(STATIC_TARGETS).map(([t, s]) => [t, s.output]));
   const digest = writeOciImage({ version: pkg.version, epoch, binaries, out: `${dir}/${OCI_ARCHIVE}`, stage: `${stage}/oci` });

@@ -5,7 +5,7 @@
 // Installing them on Docker, Podman and in the minbase image is packages.engines.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { Pod } from 'kubernetes-models/v1/Pod';
@@ -155,5 +155,20 @@ describe('the guide\'s Pod with tsinit from an image volume', () => {
     const parsed = parseCli([...c.command.slice(1), ...c.args]);
     expect(parsed.kind).toBe('run');
     if (parsed.kind === 'run') expect(parsed.config.command).toEqual(c.args);
+  });
+});
+
+describe('a release tool missing', () => {
+  it('`build.mjs --release` stops before building, with one line naming the tool, exit 1', () => {
+    // This machine's commands, buildah left out: what a machine without it has on PATH.
+    const bin = resolve(scratch, 'no-buildah');
+    mkdirSync(bin);
+    for (const dir of ['/usr/bin', '/usr/sbin']) {
+      for (const f of readdirSync(dir)) if (f !== 'buildah') try { symlinkSync(resolve(dir, f), resolve(bin, f)); } catch { /* in both */ }
+    }
+    const r = spawnSync(process.execPath, ['build.mjs', '--release'], { cwd: ROOT, encoding: 'utf8', env: { PATH: bin, HOME: scratch } });
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('build: release tools failed: buildah is not on PATH (.ci/install release installs it)\n');
+    expect(r.status).toBe(1);
   });
 });
