@@ -11,6 +11,7 @@ import { delimiter, dirname, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, runPid1, runToEnd } from '../helpers/pid1.ts';
 import { ensureRelease, NPM_TARBALLS, PKG, RELEASE } from './artifacts.ts';
+import { guideSnippet } from './guide.ts';
 
 const scratch = mkdtempSync(resolve(tmpdir(), 'tsinit-npm-static-'));
 const SYSTEM_NODE = '/usr/bin/node';
@@ -39,8 +40,13 @@ beforeAll(() => {
   ensureRelease();
   const v = execFileSync(SYSTEM_NODE, ['--version'], { encoding: 'utf8' }).trim();
   if (v.startsWith('v26.')) throw new Error(`${SYSTEM_NODE} is ${v}: the test needs the machine's older Node`);
+  // The guide's command (docker/guides/README.md), run offline: the files it names are the release's.
+  const [npm, install, ...files] = guideSnippet('npm-static').trim().split(/\s+/);
+  expect([npm, install]).toEqual(['npm', 'install']);
+  const tarballs = files.map((f) => f.replace(/^\.\//, '').replaceAll('0.1.0', PKG.version));
+  expect(tarballs).toEqual([NPM_TARBALLS.main, NPM_TARBALLS['linux-x64']]);
   for (const [name, node] of Object.entries(NODES) as [NodeName, string][]) {
-    const r = npmInstall(node, [NPM_TARBALLS.main, NPM_TARBALLS['linux-x64']]);
+    const r = npmInstall(node, tarballs);
     if (r.status !== 0) throw new Error(`npm install on ${name} failed: ${r.stderr}`);
     installed[name] = r.prefix;
   }
