@@ -193,7 +193,7 @@ describe('docker/guides/README.md', () => {
       expect(text, name).toBe(readFileSync(resolve(GUIDES, name), 'utf8'));
     }
     // The packages section's snippets are run by packages.engines.test.ts and npm-static.test.ts.
-    expect([...SNIPPETS.keys()].sort()).toEqual(['Dockerfile', 'Dockerfile.copy-from', 'Dockerfile.node', 'Dockerfile.scratch', 'build-run', 'daemon.json', 'deb', 'dockerd',
+    expect([...SNIPPETS.keys()].sort()).toEqual(['Dockerfile', 'Dockerfile.copy-from', 'Dockerfile.node', 'Dockerfile.npm', 'Dockerfile.scratch', 'build-run', 'daemon.json', 'deb', 'dockerd',
       'error-libatomic', 'error-no-glibc', 'every-image', 'every-image-output', 'image-load', 'k8s-pod.yaml', 'ldd-node', 'node-options', 'node-slim',
       'npm-static', 'pod-image-volume', 'podman-image-mount', 'run-init', 'run-init-busybox', 'scratch-run', 'unpack', 'unpack-output']);
   });

@@ -5,14 +5,14 @@
 // Pod under `podman kube play`; the .deb in the plain minbase image (dpkg -i, --version, man,
 // dpkg -r). Engines: docker/engine.sh and docker/podman.sh (TSINIT_DOCKER_DIR, TSINIT_PODMAN_DIR).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, docker, dockerOk, HOST, sleep, type Result } from '../docker/docker.ts';
 import { podman } from '../podman/podman.ts';
 import { ROOT } from '../helpers/pid1.ts';
-import { DEBS, ensureRelease, OCI_ARCHIVE, PKG, RELEASE } from './artifacts.ts';
+import { DEBS, ensureRelease, NPM_TARBALLS, OCI_ARCHIVE, PKG, RELEASE } from './artifacts.ts';
 import { guideSnippet } from './guide.ts';
 
 const V = PKG.version;
@@ -45,12 +45,13 @@ beforeAll(async () => {
   // The guide's base image: the plain minbase is what debian:bookworm-slim is made from.
   await dockerOk(['tag', 'tsinit-minbase', 'debian:bookworm-slim']);
   await podmanOk(['tag', 'localhost/tsinit-debian', 'localhost/debian:bookworm-slim']);
-  for (const name of ['app', 'tsinit-copy-from']) await docker(['rm', '-f', name]);
+  for (const name of ['app', 'tsinit-copy-from', 'tsinit-npm']) await docker(['rm', '-f', name]);
   await podman.cli(['rm', '-f', '-t', '0', 'app']);
   await podman.cli(['pod', 'rm', '-f', '-t', '0', 'app']);
 }, 900_000);
 afterAll(async () => {
   await docker(['rm', '-f', 'tsinit-copy-from']);
+  await docker(['rm', '-f', 'tsinit-npm']);
   await podman.cli(['rm', '-f', '-t', '0', 'app']);
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -112,6 +113,32 @@ describe('the OCI image in Podman', () => {
     expect(r.stderr.trim()).toBe(`Error: ${quoted}`);
     await podman.cli(['pod', 'rm', '-f', '-t', '0', 'app']);
   });
+});
+
+describe('the npm package tsinit in a Node 20 image', () => {
+  it('the guide\'s Dockerfile.npm installs it with Node 20\'s npm; PID 1 is the static tsinit, docker stop reaches the app, exit 0', async () => {
+    // node:20-bookworm-slim's stand-in: the minbase with this machine's Node 20 and its npm.
+    const standin = mkdtempSync(resolve(scratch, 'node20-'));
+    copyFileSync('/usr/bin/node', resolve(standin, 'node'));
+    cpSync(resolve(realpathSync('/usr/bin/npm'), '../..'), resolve(standin, 'npm'), { recursive: true });
+    writeFileSync(resolve(standin, 'Dockerfile'), 'FROM tsinit-minbase\nCOPY node /usr/local/bin/node\nCOPY npm /usr/local/lib/node_modules/npm\nRUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm\n');
+    await dockerOk(['build', '-q', '-t', 'node:20-bookworm-slim', standin], { timeoutMs: 300_000 });
+    expect((await dockerOk(['run', '--rm', 'node:20-bookworm-slim', 'node', '--version'])).stdout).toMatch(/^v20\./);
+    const ctx = mkdtempSync(resolve(scratch, 'npm-'));
+    writeFileSync(resolve(ctx, 'Dockerfile'), ofRelease(guideSnippet('Dockerfile.npm')));
+    copyFileSync(resolve(ROOT, 'docker/guides/server.js'), resolve(ctx, 'server.js'));
+    for (const t of [NPM_TARBALLS.main, NPM_TARBALLS['linux-x64']]) copyFileSync(resolve(RELEASE, t), resolve(ctx, t));
+    await dockerOk(['build', '-q', '-t', 'tsinit-npm', ctx], { timeoutMs: 300_000 });
+    await dockerOk(['run', '-d', '--name', 'tsinit-npm', 'tsinit-npm']);
+    expect(await pid1Comm((a) => docker(a), 'tsinit-npm')).toBe('tsinit\n');
+    const file = await dockerOk(['exec', 'tsinit-npm', 'sh', '-c', 'cmp "$(readlink -f "$(command -v tsinit)")" /usr/local/lib/node_modules/@tsinit/linux-x64/tsinit && echo SAME']);
+    expect(file.stdout).toBe('SAME\n');
+    await until('the app', async () => ((await docker(['logs', 'tsinit-npm'])).stdout.includes('app: serving') ? true : undefined));
+    const stop = await dockerOk(['stop', 'tsinit-npm']);
+    expect(stop.ms).toBeLessThan(2000);
+    expect((await dockerOk(['inspect', '-f', '{{.State.ExitCode}}', 'tsinit-npm'])).stdout).toBe('0\n');
+    expect((await dockerOk(['logs', 'tsinit-npm'])).stdout).toMatch(/app: got SIGTERM\n$/);
+  }, 600_000);
 });
 
 describe('the .deb in the plain minbase image', () => {
