@@ -8,7 +8,8 @@
 // Every file is made from SOURCE_DATE_EPOCH (the commit's date): two runs give the same bytes.
 // A tool missing is installed by `.ci/install release` or the step fails with one line.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -161,7 +162,10 @@ export function writeDebs({ version, epoch, binaries, man, dir, stage }) {
     put('usr/share/doc/tsinit/copyright', DEB_COPYRIGHT);
     // Static on purpose: an init copied into images must not need their libraries.
     put('usr/share/lintian/overrides/tsinit', 'tsinit: statically-linked-binary [usr/bin/tsinit]\n');
-    const kb = Math.ceil(readdirRecursive(`${root}/usr`).reduce((n, f) => n + statSync(f).size, 0) / 1024);
+    const files = readdirRecursive(`${root}/usr`).sort();
+    const kb = Math.ceil(files.reduce((n, f) => n + statSync(f).size, 0) / 1024);
+    // dpkg --verify and debsums read it (dh_md5sums writes it in Debian's own packages).
+    put('DEBIAN/md5sums', files.map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${f.slice(root.length + 1)}\n`).join(''));
     put('DEBIAN/control', [
       'Package: tsinit',
       `Version: ${version}`,

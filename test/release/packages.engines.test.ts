@@ -151,7 +151,7 @@ describe('the .deb in the plain minbase image', () => {
       'set -e', LIST,
       'list >/dev/shm/before',
       `dpkg -i /release/${DEBS['linux-x64']} >/dev/null`,
-      'command -v tsinit', 'tsinit --version',
+      'command -v tsinit', 'tsinit --version', 'dpkg --verify tsinit',
       'dpkg -r tsinit >/dev/null',
       'list >/dev/shm/after',
       'diff /dev/shm/before /dev/shm/after && echo SAME',
