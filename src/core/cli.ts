@@ -142,6 +142,41 @@ export function formatHelp(): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The man page tsinit.1 (roff, man macros) that the .deb packages ship: the same rows and the
+ * same closing lines as --help, so the two cannot disagree. date is YYYY-MM-DD.
+ */
+export function formatManPage(version: string, date: string): string {
+  const help = formatHelp().split('\n');
+  const at = (prefix: string): string => help.find((l) => l.startsWith(prefix))!;
+  // roff: a backslash is \e, a dash is \- (a minus, as typed), a line may not start with . or '.
+  const roff = (text: string): string => text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/, '\\&$1');
+  const lines = [
+    `.TH TSINIT 1 "${date}" "tsinit ${version}" "User Commands"`,
+    '.SH NAME',
+    'tsinit \\- a container init (PID 1): forwards signals, reaps zombies, drains cleanly',
+    '.SH SYNOPSIS',
+    '.B tsinit',
+    '[\\fIoptions\\fR] [\\fB\\-\\-\\fR] \\fIcommand\\fR [\\fIargs\\fR...]',
+    '.SH DESCRIPTION',
+    roff(`${help[2]} ${help[3]}`),
+    '.PP',
+    roff('Use it as the entrypoint of a container image: ENTRYPOINT ["/usr/bin/tsinit", "--"]. Every option has a twin environment variable, given in brackets; the command line wins over it.'),
+    '.SH OPTIONS',
+  ];
+  for (const o of OPTIONS) {
+    if ('noop' in o) continue;
+    const value = 'key' in o && o.value !== undefined ? ` \\fI${roff(o.value)}\\fR` : '';
+    const names = [o.short ? `\\fB\\-${o.short}\\fR` : '', `\\fB\\-\\-${roff(o.long)}\\fR${value}`].filter((n) => n !== '').join(', ');
+    lines.push('.TP', names, roff(o.help) + ('key' in o ? ` [${o.env}]` : ''));
+  }
+  const noops = OPTIONS.filter((o): o is Noop => 'noop' in o).map((o) => `\\fB\\-${o.short}\\fR`);
+  lines.push('.TP', noops.join(', '), 'Accepted for tini compatibility (both behaviours are always on).');
+  lines.push('.SH VALUES', roff(at('DURATION:')));
+  lines.push('.SH EXIT STATUS', roff(help.slice(help.indexOf(at('Exit codes:'))).filter((l) => l !== '').join(' ').replace(/^Exit codes: /, '')));
+  return lines.join('\n') + '\n';
+}
+
 /** For -v logs: the effective settings in one line. */
 export function describeConfig(cfg: Config): string {
   return SETTINGS.map((o) => describeSetting(cfg, o)).filter((s) => s !== '').join(' ');

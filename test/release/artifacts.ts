@@ -8,14 +8,24 @@ import { newestInput } from '../helpers/build.ts';
 import { ROOT } from '../helpers/pid1.ts';
 
 export const PKG = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
-  name: string; version: string; bin: Record<string, string>; files: string[]; devDependencies: Record<string, string>;
+  name: string; version: string; description: string; devDependencies: Record<string, string>;
 };
 export const NODE_VERSION = PKG.devDependencies['node-linux-x64']!;
 export const RELEASE = resolve(ROOT, 'dist/release');
 export const ARM64_BIN = resolve(ROOT, 'dist/tsinit-linux-arm64');
 /** The executables of a release: the static ones (tsinit-*) and the Node ones (tsinit-node-*). */
 export const RELEASE_EXECUTABLES = ['tsinit-linux-arm64', 'tsinit-linux-x64', 'tsinit-node-linux-arm64', 'tsinit-node-linux-x64'];
-export const RELEASE_FILES = ['SHA256SUMS', ...RELEASE_EXECUTABLES.flatMap((f) => [f, `${f}.tar.gz`])].sort();
+/** The packages beside them: the OCI image archive, a .deb per architecture, the npm tarballs. */
+export const OCI_ARCHIVE = 'tsinit-oci.tar';
+export const DEBS = { 'linux-x64': `tsinit_${PKG.version}_amd64.deb`, 'linux-arm64': `tsinit_${PKG.version}_arm64.deb` } as const;
+export const NPM_TARBALLS = {
+  main: `tsinit-${PKG.version}.tgz`,
+  'linux-x64': `tsinit-linux-x64-${PKG.version}.tgz`,
+  'linux-arm64': `tsinit-linux-arm64-${PKG.version}.tgz`,
+  node: `tsinit-node-${PKG.version}.tgz`,
+} as const;
+export const RELEASE_FILES = ['SHA256SUMS', OCI_ARCHIVE, ...Object.values(DEBS), ...Object.values(NPM_TARBALLS),
+  ...RELEASE_EXECUTABLES.flatMap((f) => [f, `${f}.tar.gz`])].sort();
 export const ELF_MACHINE = { 'linux-x64': 62, 'linux-arm64': 183 } as const;
 
 /** Runs `node build.mjs --release` unless dist/release is complete and newer than every input. */

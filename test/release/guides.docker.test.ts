@@ -94,7 +94,7 @@ function makeContexts(): void {
   }
   for (const f of readdirSync(GUIDES)) if (f !== 'README.md') copyFileSync(resolve(GUIDES, f), resolve(CTX, f));
   for (const f of ['tsinit-linux-x64.tar.gz', 'tsinit-linux-arm64.tar.gz', 'SHA256SUMS']) place(resolve(RELEASE, f), resolve(CTX, f));
-  execFileSync('npm', ['pack', '--loglevel=warn', '--pack-destination', CTX], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  place(resolve(RELEASE, `tsinit-node-${PKG.version}.tgz`), resolve(CTX, `tsinit-node-${PKG.version}.tgz`));
   place(resolve(RELEASE, 'tsinit-node-linux-x64.tar.gz'), resolve(NODE_CTX, 'tsinit-node-linux-x64.tar.gz'));
   place(realpathSync(process.execPath), resolve(STANDIN_CTX, 'node'));
   const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
@@ -192,9 +192,10 @@ describe('docker/guides/README.md', () => {
       if (!/^(Dockerfile|k8s|daemon)/.test(name)) continue;
       expect(text, name).toBe(readFileSync(resolve(GUIDES, name), 'utf8'));
     }
-    expect([...SNIPPETS.keys()].sort()).toEqual(['Dockerfile', 'Dockerfile.node', 'Dockerfile.scratch', 'build-run', 'daemon.json', 'dockerd',
-      'error-libatomic', 'error-no-glibc', 'every-image', 'every-image-output', 'k8s-pod.yaml', 'ldd-node', 'node-options', 'node-slim',
-      'run-init', 'run-init-busybox', 'scratch-run', 'unpack', 'unpack-output']);
+    // The packages section's snippets are run by packages.engines.test.ts and npm-static.test.ts.
+    expect([...SNIPPETS.keys()].sort()).toEqual(['Dockerfile', 'Dockerfile.copy-from', 'Dockerfile.node', 'Dockerfile.npm', 'Dockerfile.scratch', 'build-run', 'daemon.json', 'deb', 'dockerd',
+      'error-libatomic', 'error-no-glibc', 'every-image', 'every-image-output', 'image-load', 'k8s-pod.yaml', 'ldd-node', 'node-options', 'node-slim',
+      'npm-static', 'pod-image-volume', 'podman-image-mount', 'run-init', 'run-init-busybox', 'scratch-run', 'unpack', 'unpack-output']);
   });
 
   it('the stand-ins are what the guide says: no libatomic in the slim ones, no C library in busybox, only accounts in distroless', async () => {
@@ -472,12 +473,12 @@ describe('the Node build', () => {
   }, 120_000);
 });
 
-describe('the npm package in a Node 26 image', () => {
-  it('is about 25 kB packed (the bundle, package.json and the README npm always adds)', () => {
+describe('the npm package @tsinit/node in a Node 26 image', () => {
+  it('is about 14 kB packed (the bundle and package.json)', () => {
     const tgz = readdirSync(CTX).filter((f) => /^tsinit-.*\.tgz$/.test(f));
-    expect(tgz).toEqual([`tsinit-${PKG.version}.tgz`]);
+    expect(tgz).toEqual([`tsinit-node-${PKG.version}.tgz`]);
     const size = statSync(resolve(CTX, tgz[0]!)).size;
-    expect(size).toBeGreaterThan(17_000);
+    expect(size).toBeGreaterThan(10_000);
     expect(size).toBeLessThan(40_000);
   });
 

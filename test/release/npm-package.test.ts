@@ -1,14 +1,15 @@
-// The npm package (`npm pack`, bin `tsinit`): the bundle alone, for images that already have
-// Node 26. Packed and installed into a temp folder like a user would, then run as PID 1 on the
-// pinned Node. What differs from the executable is pinned here: NODE_OPTIONS applies to it.
+// The npm package @tsinit/node (bin `tsinit`), the Node-host build: the bundle alone, for images
+// that already have Node 26. The release's tarball installed into a temp folder like a user
+// would, then run as PID 1 on the pinned Node. What differs from the executable is pinned here:
+// NODE_OPTIONS applies to it. (The `tsinit` package, the static executable, is npm-static.test.ts.)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectForwarded } from '../helpers/expect.ts';
-import { fixture, killAll, ROOT, runPid1, runToEnd, TSINIT } from '../helpers/pid1.ts';
-import { NODE_VERSION, PKG } from './artifacts.ts';
+import { fixture, killAll, runPid1, runToEnd, TSINIT } from '../helpers/pid1.ts';
+import { ensureRelease, NODE_VERSION, NPM_TARBALLS, PKG, RELEASE } from './artifacts.ts';
 
 const scratch = mkdtempSync(resolve(tmpdir(), 'tsinit-npm-'));
 const PREFIX = resolve(scratch, 'prefix');
@@ -22,9 +23,8 @@ const env26 = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ PATH
 
 beforeAll(() => {
   if (!process.version.startsWith('v26.')) throw new Error(`the tests must run on the pinned Node 26 (got ${process.version}): use npm run`);
-  // npm pack runs prepack (node build.mjs --npm), then packs what "files" lets through.
-  execFileSync('npm', ['pack', '--loglevel=warn', '--pack-destination', scratch], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  tarball = resolve(scratch, readdirSync(scratch).find((f) => f.endsWith('.tgz'))!);
+  ensureRelease();
+  tarball = resolve(RELEASE, NPM_TARBALLS.node);
   mkdirSync(PREFIX);
   execFileSync('npm', ['install', '--prefix', PREFIX, '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOME: scratch } });
   writeFileSync(PRELOAD, 'process.stderr.write(`PRELOAD pid=${process.pid}\\n`);\n');
@@ -32,22 +32,23 @@ beforeAll(() => {
 afterEach(killAll);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-describe('npm pack', () => {
-  it('packs the bin, package.json and docs only: no node_modules, no executable, a few tens of KB', () => {
+describe('the @tsinit/node tarball', () => {
+  it('holds the bin and package.json only: no node_modules, no executable, a few tens of KB', () => {
     const entries = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' }).trim().split('\n')
       .map((l) => ({ size: Number(l.split(/\s+/)[2]), path: l.split(/\s+/).at(-1)! }));
     const paths = entries.map((e) => e.path).sort();
     expect(paths).toContain('package/package.json');
-    expect(paths).toContain(`package/${PKG.bin.tsinit}`);
-    for (const p of paths) expect(p).toMatch(/^package\/(package\.json|README\.md|LICENSE|dist\/npm\/tsinit\.cjs)$/);
-    const bin = entries.find((e) => e.path === `package/${PKG.bin.tsinit}`)!;
+    expect(paths).toEqual(['package/package.json', 'package/tsinit.cjs']);
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ name: '@tsinit/node', version: PKG.version, bin: { tsinit: 'tsinit.cjs' }, engines: { node: '>=26.9.0' } });
+    const bin = entries.find((e) => e.path === 'package/tsinit.cjs')!;
     expect(bin.size).toBeGreaterThan(10_000);
     expect(bin.size).toBeLessThan(100_000);
     expect(statSync(tarball).size).toBeLessThan(100_000);
   });
 
   it('installs a tsinit command: the bundle with a #!/usr/bin/env node line, executable', () => {
-    expect(readlinkSync(BIN)).toBe('../tsinit/dist/npm/tsinit.cjs');
+    expect(readlinkSync(BIN)).toBe('../@tsinit/node/tsinit.cjs');
     const text = readFileSync(BIN, 'utf8');
     expect(text.split('\n')[0]).toBe('#!/usr/bin/env node');
     expect(statSync(BIN).mode & 0o111).toBe(0o111);

@@ -22,7 +22,7 @@ const NAMES = Object.keys(ARCH) as (keyof typeof ARCH)[];
 const SIZE = (name: string): [number, number] => (name.startsWith('node-') ? [100e6, 130e6] : [200e3, 500e3]);
 
 describe('dist/release', () => {
-  it('holds exactly the four executables, their tarballs and SHA256SUMS', () => {
+  it('holds exactly the four executables, their tarballs, the OCI archive, the .debs, the npm tarballs and SHA256SUMS', () => {
     expect(readdirSync(RELEASE).sort()).toEqual(RELEASE_FILES);
   });
 
