@@ -33,10 +33,15 @@ function gdbOn(pid: number, cmds: string[], dir: string, name: string): { ready:
 }
 
 describe('a signal that arrives before the child exists', () => {
-  it('held at the system call that makes the child, SIGUSR2 reaches tsinit first and the child right after the spawn: it dies of it (exit 140)', async () => {
+  // SIGUSR2; and 32, 33, 34 (glibc's SIGRTMIN is 34), the numbers musl keeps for itself: musl's
+  // posix_spawn gives its caller the mask back without them, and one pending then killed tsinit
+  // (the reason the static host's spawn is its own clone). The Node host runs on glibc, which
+  // keeps 32 and 33 for its threads: they are never a signal for it to forward.
+  const early: [string, number][] = [['SIGUSR2', signalNumber('SIGUSR2')], ...(HOST === 'static' ? [['32', 32], ['33', 33]] as [string, number][] : []), ['34', 34]];
+  it.each(early)('held at the system call that makes the child, %s reaches tsinit first and the child right after the spawn: it dies of it (exit 128 + its number)', async (_name, sig) => {
     if (process.arch !== 'x64') throw new Error('this test reads x86-64 registers in gdb');
     // The shell waits for a line, gdb attaches, and the shell execs tsinit: gdb is then waiting
-    // at tsinit's spawn (static: fork; Node: posix_spawn's clone3 with CLONE_VFORK, not a thread).
+    // at tsinit's spawn (static: clone with CLONE_VM|CLONE_VFORK; Node: posix_spawn's clone3 with CLONE_VFORK, not a thread).
     const r = new Run('sh', ['-c', 'read x; exec "$0" "$@"', init.bin, '--', 'sleep', '10'], {});
     const pid = r.proc.pid!;
     await until('the shell waits for its line', () => stateOf(pid) === 'S');
@@ -47,7 +52,7 @@ describe('a signal that arrives before the child exists', () => {
       ...spawnCall,
       'commands 1',
       // tsinit is at the entry of the call: no child yet. The signal is queued for tsinit now.
-      `python import os; os.kill(gdb.selected_inferior().pid, ${signalNumber('SIGUSR2')}); print("SENT children=" + open("/proc/%d/task/%d/children" % (gdb.selected_inferior().pid, gdb.selected_inferior().pid)).read().strip() + ".")`,
+      `python import os; os.kill(gdb.selected_inferior().pid, ${sig}); print("SENT children=" + open("/proc/%d/task/%d/children" % (gdb.selected_inferior().pid, gdb.selected_inferior().pid)).read().strip() + ".")`,
       'detach', 'quit', 'end',
       'echo ATTACHED\\n',
       'continue',
@@ -58,7 +63,7 @@ describe('a signal that arrives before the child exists', () => {
       const out = await gdb.done;
       expect(out, out).toMatch(/^SENT children=\.$/m);
       const e = await r.exit();
-      expect(e.code, `${r.output}\n--- gdb:\n${out}`).toBe(128 + signalNumber('SIGUSR2'));
+      expect(e.code, `${r.output}\n--- gdb:\n${out}`).toBe(128 + sig);
     } finally {
       gdb.stop();
     }
