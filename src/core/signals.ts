@@ -63,9 +63,11 @@ export function formatSignal(sig: number): string {
   if (sig >= 1 && sig <= 31) return STANDARD_NAMES[sig]!;
   if (sig === SIGRTMIN) return 'SIGRTMIN';
   if (sig === SIGRTMAX) return 'SIGRTMAX';
-  if (sig > SIGRTMIN && sig < SIGRTMAX) return `SIGRTMIN+${sig - SIGRTMIN}`;
+  if (sig > SIGRTMIN && sig < SIGRTMAX) return REALTIME_NAMES[sig] ?? (REALTIME_NAMES[sig] = `SIGRTMIN+${sig - SIGRTMIN}`);
   return `SIG${sig}`;
 }
+/** SIGRTMIN+n, made once each: a flood of realtime signals names each one it forwards. */
+const REALTIME_NAMES: string[] = [];
 
 /**
  * Parses `TERM`, `SIGTERM`, `sigterm`, `15`, `RTMIN`, `RTMIN+3`, `SIGRTMAX-1`.

@@ -123,7 +123,7 @@ export class Supervisor {
   onSignal(sig: number): void {
     const s = this.state;
     if (s.kind === 'exiting') return;
-    const rewritten = this.config.rewrite.get(sig);
+    const rewritten = this.config.rewrite.size === 0 ? undefined : this.config.rewrite.get(sig);
     const to = rewritten ?? sig;
     const name = formatSignal(sig);
     if (to === 0) {
@@ -170,23 +170,23 @@ export class Supervisor {
 
   /** Sends sig where it belongs now; received is the name of what tsinit was sent. */
   private deliver(sig: number, action: Action, received: string, stop: boolean): void {
-    const target = this.describeTarget();
-    // The hot path of a flood: build the line only when it will be written (on the static
-    // host every object made here is work for an interpreter and its allocator).
+    // The hot path of a flood: build the line (and the target's name) only when it will be
+    // written (on the static host every string made here is work for an interpreter).
     if (this.log.enabled('signal')) {
+      const target = this.describeTarget();
       const fields = { signal: received, action, target, ...(action === 'rewritten' ? { to: formatSignal(sig) } : {}) };
       this.note('signal', `${received} ${action}${action === 'rewritten' ? ` as ${formatSignal(sig)}` : ''} to ${target}`, fields);
     }
     const s = this.state;
     switch (s.kind) {
-      case 'running': case 'holding': case 'killing-child': this.signalChild(s, sig, target, stop); return;
+      case 'running': case 'holding': case 'killing-child': this.signalChild(s, sig, stop); return;
       case 'waiting-all': case 'draining': case 'killing-rest': this.signalDescendants(s, sig, stop); return;
       case 'exiting': return;
     }
   }
 
   /** The child runs: sig goes to it, or to its group. The stop signal begins the shutdown. */
-  private signalChild(s: ChildRunning, sig: number, target: string, stop: boolean): void {
+  private signalChild(s: ChildRunning, sig: number, stop: boolean): void {
     // After --kill-after's SIGKILL the shutdown is past telling anyone to stop.
     const stopping = stop && s.kind !== 'killing-child';
     // Recorded before the signal goes: a process that joins the group in between is not
@@ -196,7 +196,7 @@ export class Supervisor {
     const pid = this.config.singleChild ? this.childPid : -this.childPid;
     const err = this.sys.kill(pid, sig);
     // ESRCH is expected: the child (or its whole group) may end between the signal and this call.
-    if (err !== 0) this.note('signal-detail', `kill(${pid}, ${formatSignal(sig)}): errno ${err}`, { signal: formatSignal(sig), action: 'failed', target, errno: err });
+    if (err !== 0) this.note('signal-detail', `kill(${pid}, ${formatSignal(sig)}): errno ${err}`, { signal: formatSignal(sig), action: 'failed', target: this.describeTarget(), errno: err });
     if (stopping && s.stopping === null) this.state = { ...s, stopping: this.armKillAfter() } as ChildRunning;
   }
 

@@ -166,8 +166,12 @@ export function monotonicMs(): number {
 }
 
 /** The scratch timespec set to ms (whole milliseconds, at least 0). */
+/** A timespec of zero, for the polls of a flood (sigtimedwait that does not wait). */
+const zeroTimespec = allocScratch(constant('SIZEOF_timespec'));
+
 function setTimespec(ms: number): number {
-  const whole = Math.max(0, Math.floor(ms));
+  if (ms <= 0) return zeroTimespec;
+  const whole = Math.floor(ms);
   bridge.setU64(timespec, TV_SEC, Math.floor(whole / 1000));
   bridge.setU64(timespec, TV_NSEC, (whole % 1000) * 1e6);
   return timespec;
