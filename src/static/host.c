@@ -50,11 +50,11 @@ static char **main_argv;
  * process group; the terminal's foreground if take_terminal; all 64 signals back to the
  * default (the raw syscall: libc refuses 32-34; KILL and STOP fail harmlessly); an empty mask;
  * execvp. A failed exec blocks every signal again (nothing may end the child before it reports)
- * and leaves its errno in *err, memory the parent shares: the parent runs again only once the
- * child has exec'd or exited. musl's posix_spawn would not do: it gives back the parent's mask
- * without 32-34, and one of those pending would then end tsinit.
+ * and writes its errno to a close-on-exec pipe: not to the memory both share, for qemu-user
+ * (an arm64 image on an x86 host) runs this clone as a plain fork. musl's posix_spawn would not
+ * do: it gives back the parent's mask without 32-34, and one of those pending would end tsinit.
  */
-struct spawn_args { char *const *argv; int take_terminal; int *err; };
+struct spawn_args { char *const *argv; int take_terminal; int report; };
 
 static int spawn_child(void *p) {
   const struct spawn_args *a = p;
@@ -66,19 +66,31 @@ static int spawn_child(void *p) {
   memset(&set, 0, sizeof set);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, _NSIG / 8);
   execvp(a->argv[0], a->argv);
-  int e = errno;
+  int e = errno != 0 ? errno : EINVAL;
   memset(&set, 0xff, sizeof set);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, _NSIG / 8);
-  *a->err = e != 0 ? e : EINVAL;
+  (void) !write(a->report, &e, sizeof e);
   _exit(127);
 }
 
 /* The child's pid, or -1 (errno); *err is 0 unless the exec failed (its errno: the child exited 127, waitpid it). */
 static pid_t spawn(char *const *argv, int take_terminal, int *err) {
   static char stack[16384] __attribute__((aligned(16))); /* execvp's path buffer is under 5 kB */
-  struct spawn_args a = { argv, take_terminal, err };
+  int fds[2];
   *err = 0;
-  return clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  struct spawn_args a = { argv, take_terminal, fds[1] };
+  pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  int saved = errno;
+  close(fds[1]);
+  if (pid > 0) {
+    ssize_t n;
+    do n = read(fds[0], err, sizeof *err); while (n < 0 && errno == EINTR);
+    if (n != (ssize_t) sizeof *err) *err = 0;
+  }
+  close(fds[0]);
+  errno = saved;
+  return pid;
 }
 
 /* libc, one call each. A result of -1 (or NULL) means: read bridge.errno(). */

@@ -58,21 +58,34 @@ const CLOCK_MONOTONIC = constant('CLOCK_MONOTONIC');
 const TV_SEC = constant('OFFSETOF_timespec_tv_sec');
 const TV_NSEC = constant('OFFSETOF_timespec_tv_nsec');
 
-/** size zeroed bytes of native memory, kept for good; before the spawn, none is an error that ends tsinit. */
+/**
+ * size zeroed bytes of native memory, kept for good, carved from one block (one calloc at
+ * start instead of one per buffer); before the spawn, none is an error that ends tsinit.
+ */
 function allocScratch(size: number): number {
-  const p = bridge.calloc(1, size);
-  if (p === 0) throw new Error('out of memory');
-  return p;
+  const at = scratchUsed;
+  scratchUsed += Math.ceil(size / 16) * 16;
+  if (scratchUsed > SCRATCH_SIZE) throw new Error(`scratch memory: ${scratchUsed} > ${SCRATCH_SIZE} bytes`);
+  return scratch + at;
 }
+/** What allocScratch hands out: two 4 kB buffers, a 1 kB one and a few structs (more throws at load: every test of the static host would fail). */
+const SCRATCH_SIZE = 10240;
+const scratch = bridge.calloc(1, SCRATCH_SIZE);
+if (scratch === 0) throw new Error('out of memory');
+let scratchUsed = 0;
 
 /** Native scratch memory, allocated once: waitpid's status word, a timespec, siginfo, paths, reads. */
 const status = allocScratch(8);
 const timespec = allocScratch(constant('SIZEOF_timespec'));
 const siginfo = allocScratch(constant('SIZEOF_siginfo_t'));
-const READ_SIZE = 65536;
+/** A page: seq_file hands out a page at a time, and a /proc/<pid>/stat record is well under one. */
+const READ_SIZE = 4096;
 const readBuf = allocScratch(READ_SIZE);
 const PATH_SIZE = 4096;
 const pathBuf = allocScratch(PATH_SIZE);
+/** writeAll's buffer for a text shorter than this (every log line but the longest). */
+const LINE_SIZE = 1024;
+const lineBuf = allocScratch(LINE_SIZE);
 /** One struct pollfd asking for POLLOUT (a short: its low byte, little-endian as above). */
 const pollfd = allocScratch(constant('SIZEOF_pollfd'));
 const POLLFD_FD = constant('OFFSETOF_pollfd_fd');
@@ -84,23 +97,25 @@ bridge.setU8(pollfd, constant('OFFSETOF_pollfd_events'), constant('POLLOUT'));
 const PIPE_BUF = constant('PIPE_BUF');
 
 /**
- * A sigset with the given signals, bits set by hand: libc's sigaddset refuses the numbers it
+ * A sigset with the signals first..last, bits set by hand: libc's sigaddset refuses the numbers it
  * keeps for itself (32-34 in musl), and an init must take those too. Linux's layout: bit
  * (sig-1) of little-endian 64-bit words (x86-64 and arm64).
  */
-function allocSigset(signals: readonly number[]): number {
+function allocSigset(first: number, last: number): number {
   const set = allocScratch(SIGSET);
-  for (const sig of signals) {
+  // The bytes are built here and written once each: a bridge call per signal was 128 of them
+  // at every start.
+  const bytes: number[] = [];
+  for (let sig = first; sig <= last; sig++) {
     const bit = sig - 1;
     const byte = Math.floor(bit / 8);
-    bridge.setU8(set, byte, bridge.getU8(set, byte) | (1 << (bit % 8)));
+    bytes[byte] = (bytes[byte] ?? 0) | (1 << (bit % 8));
   }
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== undefined) bridge.setU8(set, i, bytes[i]!);
   return set;
 }
-const ALL_SIGNALS: number[] = [];
-for (let sig = 1; sig < NSIG; sig++) ALL_SIGNALS.push(sig);
-const allSet = allocSigset(ALL_SIGNALS);
-const pipeSet = allocSigset([SIGPIPE]);
+const allSet = allocSigset(1, NSIG - 1);
+const pipeSet = allocSigset(SIGPIPE, SIGPIPE);
 
 export function getpid(): number { return bridge.getpid(); }
 export function getpgrp(): number { return bridge.getpgrp(); }
@@ -200,7 +215,8 @@ export const WAIT_FOREVER = -1;
  */
 export function writeAll(fd: number, text: string, waitMs: number): WriteResult {
   const n = bridge.byteLength(text);
-  const buf = bridge.calloc(1, n + 1);
+  // A line fits the scratch buffer: an error line needs no allocation, out of memory included.
+  const buf = n < LINE_SIZE ? lineBuf : bridge.calloc(1, n + 1);
   if (buf === 0) return { errno: ENOMEM, written: 0 };
   const deadline = waitMs < 0 ? Infinity : monotonicMs() + waitMs;
   try {
@@ -220,7 +236,7 @@ export function writeAll(fd: number, text: string, waitMs: number): WriteResult 
     }
     return { errno: 0, written: n };
   } finally {
-    bridge.free(buf);
+    if (buf !== lineBuf) bridge.free(buf);
   }
 }
 
