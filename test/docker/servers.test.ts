@@ -133,10 +133,11 @@ const STOP_CASES: StopCase[] = ALL_VERSIONS.flatMap((v) => (Object.keys(SERVERS)
 
 interface StopOutcome { stopS: number; exit: number; client: string; workers: number[]; finished: number[]; logs: string }
 
-async function runStop(s: { v: Version; server: Server }, spec: { runArgs: string[]; cmd: string[] } | { image: string }): Promise<StopOutcome> {
+/** workers: how many the command starts (the recommended Dockerfiles run 4). */
+async function runStop(s: { v: Version; server: Server; workers?: number }, spec: { runArgs: string[]; cmd: string[] } | { image: string }): Promise<StopOutcome> {
   const ct = 'image' in spec ? await Container.run(spec.image) : await Container.run(image(s.v), spec);
   try {
-    const workers = await waitWorkers(ct, s.server, SERVERS[s.server].workers);
+    const workers = await waitWorkers(ct, s.server, s.workers ?? SERVERS[s.server].workers);
     const client = slowRequest(ct);
     await ct.waitLog(/slow: started/, 30_000);
     const stopS = await ct.stop();
@@ -155,8 +156,25 @@ const requestCell = (client: string) => client.replace(/^client: /, '').replace(
 const rows: (Row & { order: number })[] = [];
 afterAll(async () => {
   await removeAll();
-  saveRows('3-servers', rows.sort((a, b) => a.order - b.order).map(({ table, cells }) => ({ table, cells })));
+  const sorted = rows.sort((a, b) => a.order - b.order).map(({ table, cells }) => ({ table, cells }));
+  saveRows('3-servers', [...sorted, ...byRelease(sorted)]);
 });
+
+const STOP_TABLE = 'Servers: `docker stop` while a 2 s request is in flight';
+/** The stop rows again, one line per server, form and init, one column per release: the
+ * in-flight request and the exit code, side by side (— where the release lacks the server). */
+function byRelease(stopRows: Row[]): Row[] {
+  const stops = stopRows.filter((r) => r.table === STOP_TABLE);
+  const keys = [...new Set(stops.map((r) => `${r.cells.server}|${r.cells.form}|${r.cells.init}`))];
+  return keys.map((k) => {
+    const [server, form, init] = k.split('|') as [string, string, string];
+    const cell = (v: string) => {
+      const r = stops.find((x) => x.cells.release === v && `${x.cells.server}|${x.cells.form}|${x.cells.init}` === k);
+      return r === undefined ? '—' : `${r.cells['in-flight request']}, exit ${r.cells.exit}${r.cells['workers shut down gracefully']!.startsWith('0/') ? ', no graceful shutdown' : ''}`;
+    };
+    return { table: 'Servers by release: `docker stop` mid-request, the request and the exit code', cells: { server, form, init, ...Object.fromEntries(ALL_VERSIONS.map((v) => [v, cell(v)])) } };
+  });
+}
 
 describe('the images hold the releases they are named for', () => {
   it.each(ALL_VERSIONS)('%s', async (v) => {
@@ -176,7 +194,7 @@ describe('docker stop with a slow request in flight', () => {
     const graceful = o.finished.filter((p) => o.workers.includes(p));
     rows.push({
       order: 1000 + STOP_CASES.indexOf(c),
-      table: 'Servers: `docker stop` while a 2 s request is in flight',
+      table: STOP_TABLE,
       cells: {
         release: c.v, server: SERVERS[c.server].label, init: c.mode === 'none' ? 'none' : c.mode === 'tini' ? 'tini' : `\`${c.mode}\``, form: c.form,
         'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': requestCell(o.client),
@@ -434,7 +452,7 @@ describe('Gunicorn HUP under -c beside tini and no init: who kills the old worke
     rows.push({
       order: 3000 + ALL_VERSIONS.indexOf(v),
       table: `Gunicorn (2 UvicornWorkers) HUP, exec form, a 2 s request in flight: runs with "terminated due to signal 15" (of ${RUNS})`,
-      cells: { release: v, '`tsinit -c`': String(withTerm('tsinit -c')), 'tini (Debian, static)': String(withTerm('tini')), 'no init': String(withTerm('none')), 'request 200, both workers replaced': `${runs.filter((r) => /status=200/.test(r.client) && r.after.length === 2).length}/${runs.length}` },
+      cells: { release: v, '`tsinit -c`': String(withTerm('tsinit -c')), 'tini (Debian)': String(withTerm('tini')), 'no init': String(withTerm('none')), 'request 200, both workers replaced': `${runs.filter((r) => /status=200/.test(r.client) && r.after.length === 2).length}/${runs.length}` },
     });
     for (const r of runs) {
       const detail = `${v} ${r.init}: ${r.client}; workers ${r.before} → ${r.after}; killed by TERM ${r.killed}\n${r.logs}`;
@@ -457,14 +475,15 @@ describe('Gunicorn HUP under -c beside tini and no init: who kills the old worke
 describe('the recommended Dockerfiles (docker/servers), on each release', () => {
   // prettier-ignore
   const RECOMMENDED = ALL_VERSIONS.flatMap((v) => [
-    { v, file: 'uvicorn',         server: 'uvicorn' as Server },
-    { v, file: 'uvicorn-workers', server: 'uvicorn --workers 2' as Server },
-    { v, file: 'gunicorn',        server: 'gunicorn -k uvicorn' as Server },
+    { v, file: 'uvicorn',         server: 'uvicorn' as Server,             workers: 1 },
+    { v, file: 'uvicorn-workers', server: 'uvicorn --workers 2' as Server, workers: 4 },
+    { v, file: 'gunicorn',        server: 'gunicorn -k uvicorn' as Server, workers: 4 },
   ]);
   it.each(RECOMMENDED.map((r) => [`${r.v} | ${r.file}`, r] as const))('docker/servers/%s.Dockerfile: docker stop mid-request → 200, graceful, exit 0', async (name, r) => {
     const o = await runStop(r, { image: `tsinit-servers-${r.file}-${r.v}` });
     const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers} finished ${o.finished}\n${o.logs}`;
-    rows.push({ order: 4000 + RECOMMENDED.indexOf(r), table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request', cells: { release: r.v, Dockerfile: `docker/servers/${r.file}.Dockerfile`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': requestCell(o.client), 'workers shut down gracefully': `${o.finished.length}/${o.workers.length}` } });
+    rows.push({ order: 4000 + RECOMMENDED.indexOf(r), table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request', cells: { release: r.v, Dockerfile: `docker/servers/${r.file}.Dockerfile`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': requestCell(o.client), 'workers shut down gracefully': `${o.workers.filter((p) => o.finished.includes(p)).length}/${o.workers.length}` } });
+    expect(o.workers.length, detail).toBe(r.workers);
     expect(o.client, detail).toMatch(/status=200/);
     expect(o.exit, detail).toBe(0);
     expect(o.workers.filter((p) => !o.finished.includes(p)), detail).toEqual([]);
