@@ -1,6 +1,7 @@
 // Zero failed requests through a rolling restart: every case of test/rollout/driver.ts run on
 // the real engine behind HAProxy under the same load and the same termination sequence. With
-// tsinit --term-delay above P no request fails, in exec and shell form; without a delay the
+// tsinit --term-delay above P, or the kubelet's native preStop.sleep (the driver waits, then
+// SIGTERM), no request fails, in exec and shell form; without a delay the
 // requests routed to a replica that already stopped listening fail, and the test asserts that
 // they do (the window is real, not hidden by retries). CI runs a subset once each;
 // ROLLOUT_FULL=1 runs every case ROLLOUT_RUNS (3) times and writes docker/ROLLOUT.md,
