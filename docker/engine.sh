@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The Docker engine the docker suite runs on: offline, all its state under one folder. It
 # installs docker.io, debootstrap and tini from Debian, starts dockerd in the background and
-# builds the base images from Debian's archive: tsinit-debian (minbase + Python and the
-# servers), tsinit-minbase (what debian:bookworm-slim holds) and tsinit-busybox (Debian's
-# static busybox and its applet links). It touches only the daemons it started (by pidfile)
+# builds the base images from Debian's archive: tsinit-debian-SUITE for bookworm (oldstable),
+# trixie (stable) and forky (testing), each minbase + Python and that release's Uvicorn,
+# Gunicorn and FastAPI; tsinit-debian (the bookworm one: the guides' and Podman's base),
+# tsinit-minbase (what debian:bookworm-slim holds) and tsinit-busybox (Debian's static busybox
+# and its applet links). It touches only the daemons it started (by pidfile)
 # and the folder it owns, because the machine runs other engines and test runs. Needs root.
 #
 #   docker/engine.sh up        daemon + base image (idempotent; < 2 s when already up)
@@ -29,9 +31,15 @@ export DOCKER_BUILDKIT=0
 # Everything the tests run inside the Debian image: Python and the servers (python:*-slim is
 # minbase + Python), ps, and Debian's static tini for the comparison cases. Not libatomic1:
 # minbase lacks it, and the static tsinit must not need it (the Node build does).
+# The same list in every suite: neither trixie nor forky ships python3-uvicorn-worker (the
+# `uvicorn-worker` package), so Gunicorn's UvicornWorker is uvicorn.workers in each.
 BASE_PACKAGES="procps,python3,python3-uvicorn,uvicorn,gunicorn,python3-fastapi,tini"
 # The image and the cached tarball are named by this list, so changing it rebuilds both.
 BASE_TAG="$(printf %s "$BASE_PACKAGES" | md5sum | cut -c1-12)"
+# The releases the server images are made of: oldstable (gunicorn 20.1, uvicorn 0.17.6), stable
+# (gunicorn 23.0, uvicorn 0.32) and testing (gunicorn 26.2, uvicorn 0.53). TSINIT_SUITES narrows
+# the list for a run that needs fewer (the rollout suite needs forky alone).
+SUITES="${TSINIT_SUITES:-bookworm trixie forky}"
 
 log() { printf 'engine.sh: %s\n' "$*" >&2; }
 die() { printf 'engine.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -100,13 +108,22 @@ start_daemon() {
   die "dockerd in $d did not answer within 30 s (log: $d/dockerd.log)"
 }
 
-# rootfs_tarball [NAME [PACKAGES]]: a debootstrap minbase root filesystem plus PACKAGES (comma-
-# separated; default: the Python image's) as a tarball, cached in the state folder (~35 s to
-# make when the machine is quiet). A lock on the cache folder: the docker and podman suites may
-# both ask for it at the same time.
+# debootstrap_script SUITE: the script to pass for SUITE. Bookworm's debootstrap has no
+# script for forky (testing after trixie); sid's resolves the same way for any suite.
+debootstrap_script() {
+  if [ -e "/usr/share/debootstrap/scripts/$1" ]; then printf '%s\n' "/usr/share/debootstrap/scripts/$1"
+  else printf '%s\n' /usr/share/debootstrap/scripts/sid; fi
+}
+
+# rootfs_tarball [NAME [PACKAGES [SUITE]]]: a debootstrap minbase root filesystem of SUITE
+# (default bookworm) plus PACKAGES (comma-separated; default: the Python image's) as a tarball,
+# cached in the state folder (~35 s to make when the machine is quiet, a minute for trixie and
+# forky). A lock on the cache folder: the docker and podman suites may both ask for it at the
+# same time. A failed debootstrap ends the set-up with one line naming the suite and, when the
+# archive lacks one, the package: never an image of another release in its place.
 rootfs_tarball() {
-  local name="${1:-minbase-$BASE_TAG}" include="${2-$BASE_PACKAGES}"
-  local tar="$DIR/cache/debian-bookworm-$name.tar"
+  local name="${1:-minbase-$BASE_TAG}" include="${2-$BASE_PACKAGES}" suite="${3:-bookworm}"
+  local tar="$DIR/cache/debian-$suite-$name.tar"
   mkdir -p "$DIR/cache"
   exec 9>"$DIR/cache/.lock"
   flock 9
@@ -116,9 +133,14 @@ rootfs_tarball() {
     local rootfs; rootfs="$(mktemp -d "$DIR/cache/rootfs.XXXXXX")"
     chmod 755 "$rootfs"
     local mirror; mirror="$(debian_mirror)"
-    log "debootstrap bookworm minbase${include:+ + $include}"
-    debootstrap --variant=minbase ${include:+--include="$include"} bookworm "$rootfs" "$mirror" \
-      >"$rootfs.log" 2>&1 || { tail -n 30 "$rootfs.log" >&2; rm -rf "$rootfs"; die "debootstrap failed (log: $rootfs.log)"; }
+    log "debootstrap $suite minbase${include:+ + $include}"
+    if ! debootstrap --variant=minbase ${include:+--include="$include"} "$suite" "$rootfs" "$mirror" \
+      "$(debootstrap_script "$suite")" >"$rootfs.log" 2>&1; then
+      rm -rf "$rootfs"
+      local missing; missing="$(sed -n "s/^E: Couldn't find these debs: //p" "$rootfs.log" | head -n 1)"
+      [ -z "$missing" ] || die "debootstrap $suite: package not in the archive: $missing (log: $rootfs.log)"
+      die "debootstrap $suite failed: $(grep '^E: ' "$rootfs.log" | tail -n 1 || tail -n 1 "$rootfs.log") (log: $rootfs.log)"
+    fi
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar --numeric-owner -C "$rootfs" -cf "$rootfs.tar" .
     mv "$rootfs.tar" "$tar"
@@ -157,11 +179,18 @@ import_image() {
   DOCKER_HOST="$host" "$DOCKER" import -c 'CMD ["sh"]' -c "LABEL tsinit.packages=$label" "$tar" "$tag" >/dev/null
 }
 
-# ensure_images DOCKER_HOST: the three base images in that daemon.
+# ensure_images DOCKER_HOST: the base images in that daemon. Each tarball in its own command
+# substitution under set -e: a failed debootstrap ends the set-up here with its line.
 ensure_images() {
-  local host="$1"
-  import_image "$host" tsinit-debian "$BASE_TAG" "$(rootfs_tarball "minbase-$BASE_TAG" "$BASE_PACKAGES")"
-  import_image "$host" tsinit-minbase plain "$(rootfs_tarball minbase-plain "")"
+  local host="$1" suite tar
+  for suite in $SUITES; do
+    tar="$(rootfs_tarball "minbase-$BASE_TAG" "$BASE_PACKAGES" "$suite")"
+    import_image "$host" "tsinit-debian-$suite" "$suite-$BASE_TAG" "$tar"
+  done
+  tar="$(rootfs_tarball "minbase-$BASE_TAG" "$BASE_PACKAGES" bookworm)"
+  import_image "$host" tsinit-debian "$BASE_TAG" "$tar"
+  tar="$(rootfs_tarball minbase-plain "")"
+  import_image "$host" tsinit-minbase plain "$tar"
   import_image "$host" tsinit-busybox "$(stat -c %Y /bin/busybox)" "$(busybox_tarball)"
 }
 

@@ -2,8 +2,10 @@
 // says. Three checks, offline: the `yaml` parser (errors and warnings fail); the API schemas
 // compiled into kubernetes-models (types, formats, required fields); TypeScript's excess
 // property check against kubernetes-models' interfaces (a misspelt field, which the schemas
-// let through, fails tsc). Then the guide's rules: tsinit as it parses the command, the grace
-// period, readiness probes, no preStop hook, Services that select their Deployment.
+// let through, fails tsc). Then the guide's rules: tsinit as it parses the command, a hold
+// past P (tsinit --term-delay, or the kubelet's own preStop.sleep; never an exec hook that needs
+// a shell or a sleep binary), the grace period, readiness probes, Services that select their
+// Deployment.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -57,7 +59,7 @@ const ALL = FILES.flatMap((file) => parseDocs(readFileSync(resolve(GUIDES, file)
 
 describe('the Kubernetes manifests in docker/guides', () => {
   it('are the ones the guide shows', () => {
-    expect(FILES).toEqual(['k8s-gunicorn.yaml', 'k8s-pod.yaml', 'k8s-uvicorn.yaml']);
+    expect(FILES).toEqual(['k8s-gunicorn.yaml', 'k8s-pod.yaml', 'k8s-uvicorn-prestop-sleep.yaml', 'k8s-uvicorn.yaml']);
   });
 
   it.each(ALL.map((x) => [x.name, x] as const))('%s is a known kind that passes the API schema', (_, { doc }) => {
@@ -81,18 +83,25 @@ describe('the Kubernetes manifests in docker/guides', () => {
   });
 
   const deployments = ALL.filter((x) => x.doc.kind === 'Deployment');
-  it.each(deployments.map((x) => [x.file, x] as const))('%s: tsinit --term-delay, no preStop, a readiness probe, a grace period that covers the shutdown', (file, { doc }) => {
+  it.each(deployments.map((x) => [x.file, x] as const))('%s: tsinit, one hold past P (--term-delay or the kubelet\'s preStop.sleep), a readiness probe, a grace period that covers the shutdown', (file, { doc }) => {
     const d = doc as unknown as IDeployment;
     const pod = d.spec!.template.spec!;
     const c = pod.containers[0]!;
-    expect(JSON.stringify(doc)).not.toMatch(/preStop/);
+    // No exec (or httpGet) preStop hook: the only one allowed is the kubelet's sleep.
+    expect(Object.keys(c.lifecycle?.preStop ?? {}).filter((k) => k !== 'sleep'), 'a preStop hook other than sleep').toEqual([]);
     expect(c.command![0]).toMatch(/\/tsinit$/);
     // The kubelet runs command + args; tsinit reads its options up to `--`.
     const parsed = parseCli([...c.command!.slice(1), ...(c.args ?? [])], {});
     if (parsed.kind !== 'run') throw new Error(`tsinit rejects ${file}'s command: ${JSON.stringify(parsed)}`);
     const { termDelayMs, killAfterMs, drainMs, singleChild, command } = parsed.config;
     expect(command).toEqual(c.args);
-    expect(termDelayMs).toBeGreaterThanOrEqual(3000);
+    // One hold, not two: --term-delay, or the kubelet's sleep before it sends SIGTERM.
+    const preStopSleepMs = c.lifecycle?.preStop?.sleep === undefined ? null : c.lifecycle.preStop.sleep.seconds * 1000;
+    expect([termDelayMs, preStopSleepMs].filter((x) => x !== null), 'exactly one of --term-delay and preStop.sleep').toHaveLength(1);
+    const holdMs = (termDelayMs ?? preStopSleepMs)!;
+    expect(holdMs).toBeGreaterThanOrEqual(3000);
+    // Uvicorn >= 0.29 exits 143 after a clean stop (it re-raises the TERM): the guide maps it to 0.
+    if (c.args?.[0] === 'uvicorn') expect([...parsed.config.remapExit]).toEqual([143]);
     // The server's own bound: Gunicorn's --graceful-timeout, else tsinit's --kill-after.
     const args = c.args ?? [];
     const gi = args.indexOf('--graceful-timeout');
@@ -100,7 +109,7 @@ describe('the Kubernetes manifests in docker/guides', () => {
     expect(serverBoundMs, 'a bound on the server\'s own shutdown').not.toBeNull();
     if (args[0] === 'gunicorn') expect(singleChild, 'gunicorn: -c, the master manages its workers').toBe(true);
     const grace = pod.terminationGracePeriodSeconds! * 1000;
-    expect(grace).toBeGreaterThanOrEqual(termDelayMs! + serverBoundMs! + drainMs + 5000);
+    expect(grace).toBeGreaterThanOrEqual(holdMs + serverBoundMs! + drainMs + 5000);
     expect(c.readinessProbe?.httpGet?.port).toBe(c.ports![0]!.name);
     expect(d.spec!.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
     // Its Service selects these pods and sends to the named port.

@@ -21,11 +21,26 @@ async function timedAsync<T>(what: string, f: () => Promise<T>): Promise<T> {
   try { return await f(); } finally { timings[what] = (performance.now() - t) / 1000; }
 }
 
-/** tsinit-test on host: the base image plus dist/tsinit and docker/apps (docker/Dockerfile.base). */
-async function buildBase(host: string): Promise<void> {
-  const ctx = resolve(STATE_DIR, 'ctx');
+/** The Debian releases of docker/engine.sh's server images (tsinit-debian-SUITE). */
+const SUITES = ['bookworm', 'trixie', 'forky'] as const;
+
+/** tsinit-test on host: the trixie image plus dist/tsinit and docker/apps (docker/Dockerfile.base);
+ * with suites, also tsinit-test-SUITE from each release's image, for the server cases. */
+async function buildBase(host: string, suites: readonly string[] = []): Promise<void> {
+  const ctx = resolve(STATE_DIR, `ctx-${host === HOST ? 'shared' : 'init'}`);
   makeBaseContext(ctx);
   await dockerOk(['build', '-q', '-t', 'tsinit-test', ctx], { host, timeoutMs: 300_000 });
+  for (const suite of suites) {
+    await dockerOk(['build', '-q', '--build-arg', `BASE=tsinit-debian-${suite}`, '-t', `tsinit-test-${suite}`, ctx], { host, timeoutMs: 300_000 });
+  }
+}
+
+/** docker/servers/NAME.Dockerfile on each release, as tsinit-servers-NAME-SUITE. */
+async function buildServers(host: string): Promise<void> {
+  const names = readdirSync(resolve(ROOT, 'docker/servers')).filter((f) => f.endsWith('.Dockerfile')).map((f) => f.slice(0, -'.Dockerfile'.length));
+  for (const suite of SUITES) {
+    await Promise.all(names.map((n) => dockerOk(['build', '-q', '--build-arg', `BASE=tsinit-test-${suite}`, '-t', `tsinit-servers-${n}-${suite}`, '-f', resolve(ROOT, `docker/servers/${n}.Dockerfile`), resolve(ROOT, 'docker/servers')], { host, timeoutMs: 300_000 })));
+  }
 }
 
 /**
@@ -51,12 +66,12 @@ export async function setup(): Promise<void> {
   }
   // stdio inherited: a failing apt-get or dockerd shows its own words in the run's output.
   timed('engine.sh up-init', () => execFileSync(resolve(ROOT, 'docker/engine.sh'), ['up-init'], { stdio: 'inherit', timeout: 900_000 }));
-  await timedAsync('tsinit-test images', () => Promise.all([buildBase(HOST), buildBase(INIT_HOST)]));
+  await timedAsync('tsinit-test images', () => Promise.all([buildBase(HOST, SUITES), buildBase(INIT_HOST)]));
   await timedAsync('case images', async () => {
     await buildAll(dockerEngine(HOST), 'matrix');
     // `docker run --init` cases use the images without an init of their own.
     await buildAll(dockerEngine(INIT_HOST), 'matrix', (n) => n.endsWith('-none'));
-    await buildAll(dockerEngine(HOST), 'servers');
+    await buildServers(HOST);
     await buildImages(HOST);
   });
   rmSync(resolve(STATE_DIR, 'results'), { recursive: true, force: true });

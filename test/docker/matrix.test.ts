@@ -7,14 +7,11 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, type MatrixCase, type Row, type StopOutcome } from './docker.ts';
+import { Container, DOCKER_SLACK_S, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, type MatrixCase, type Row, type StopOutcome } from './docker.ts';
 import { expectMatrixOutcome, matrixCells } from './matrix.ts';
 
 type Init = 'none' | 'tsinit' | 'tini' | '--init';
 type Case = MatrixCase<Init>;
-
-/** Docker's own share of a `docker stop` on a loaded 2-core VM (see the bounds below). */
-const DOCKER_SLACK_S = 2.5;
 
 // prettier-ignore
 const CASES: Case[] = [

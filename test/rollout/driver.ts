@@ -13,13 +13,20 @@ import { Container, docker, sleep, STATE_DIR } from '../docker/docker.ts';
 import { Haproxy } from './haproxy.ts';
 import { failed, startLoad, type Outcome } from './load.ts';
 
-/** The image: docker/Dockerfile.base (tsinit-debian + the tsinit of the context + the apps). */
+/** The image: docker/Dockerfile.base on forky's (Debian testing: gunicorn 26.2, uvicorn 0.53,
+ * today's servers) + the tsinit of the context + the apps. */
 export const IMAGE = 'tsinit-rollout';
+export const IMAGE_BASE = 'tsinit-debian-forky';
+/** What the report says the image is (the docker suite asserts these versions in it). */
+export const IMAGE_RELEASE = 'Debian forky (testing), gunicorn 26.2, uvicorn 0.53, python 3.14';
 
 export type Server = 'uvicorn' | 'gunicorn';
 export type Form = 'exec' | 'shell';
-/** tsinit-delay: tsinit --term-delay; prestop: tini plus the classic `preStop: sleep`. */
-export type Init = 'none' | 'tini' | 'tsinit' | 'tsinit-delay' | 'prestop';
+/** tsinit-delay: tsinit --term-delay; prestop: tini plus the classic exec hook `preStop: sleep`
+ * (a `sleep` binary in the image); prestop-sleep: tsinit plus the kubelet's own
+ * `lifecycle.preStop.sleep` (KEP-3960: the kubelet waits, then sends SIGTERM; nothing runs in
+ * the container). */
+export type Init = 'none' | 'tini' | 'tsinit' | 'tsinit-delay' | 'prestop' | 'prestop-sleep';
 export interface Case { server: Server; form: Form; init: Init }
 
 export interface Timings {
@@ -29,7 +36,7 @@ export interface Timings {
   graceS: number;
   /** tsinit --term-delay (just above P). */
   termDelayS: number;
-  /** The preStop hook's `sleep N`. */
+  /** The preStop hook's `sleep N` (exec hook), or the kubelet's preStop.sleep.seconds. */
   preStopS: number;
   /** Gunicorn's --graceful-timeout. */
   gunicornGracefulS: number;
@@ -60,6 +67,7 @@ export function initLabel(c: Case, t: Timings = DEFAULT_TIMINGS): string {
     case 'tsinit': return `tsinit${tsinitFlags(c, t).filter((f) => f === '-c').map((f) => ` ${f}`).join('')}`;
     case 'tsinit-delay': return `tsinit ${tsinitFlags(c, t).join(' ')}`;
     case 'prestop': return `tini + preStop sleep ${t.preStopS}`;
+    case 'prestop-sleep': return `tsinit${tsinitFlags(c, t).map((f) => ` ${f}`).join('')} + kubelet preStop.sleep ${t.preStopS}`;
   }
 }
 
@@ -81,8 +89,8 @@ export function replicaSpec(c: Case, port: number, t: Timings = DEFAULT_TIMINGS)
   const runArgs = ['--network', 'host'];
   switch (c.init) {
     case 'none': return { runArgs, cmd: app };
-    case 'tini': case 'prestop': return { runArgs: [...runArgs, '--entrypoint', '/usr/bin/tini-static'], cmd: ['--', ...app] };
-    case 'tsinit': case 'tsinit-delay': return { runArgs: [...runArgs, '--entrypoint', '/tsinit'], cmd: [...tsinitFlags(c, t), '--', ...app] };
+    case 'tini': case 'prestop': return { runArgs: [...runArgs, '--entrypoint', '/usr/bin/tini'], cmd: ['--', ...app] };
+    case 'tsinit': case 'tsinit-delay': case 'prestop-sleep': return { runArgs: [...runArgs, '--entrypoint', '/tsinit'], cmd: [...tsinitFlags(c, t), '--', ...app] };
   }
 }
 
@@ -151,7 +159,9 @@ async function terminate(h: Haproxy, name: string, ct: Container, c: Case, t: Ti
   const s = () => (performance.now() - t0) / 1000;
   let removedAtS = NaN;
   const removal = sleep(t.propagationMs).then(() => h.setState(name, 'maint')).then(() => { removedAtS = s(); });
+  // The exec hook runs `sleep` in the container; the kubelet's native sleep only waits.
   if (c.init === 'prestop') await ct.exec(['sleep', String(t.preStopS)]);
+  if (c.init === 'prestop-sleep') await sleep(t.preStopS * 1000);
   const termAtS = s();
   const left = Math.max(2, Math.round(t.graceS - termAtS));
   const stop = await ct.engine.cli(['stop', '-t', String(left), ct.id], { timeoutMs: (left + 30) * 1000 });
@@ -252,7 +262,7 @@ export function summarize(outcomes: readonly Outcome[]): Summary {
 if (import.meta.main) {
   const [server, form, init, runs = '1'] = process.argv.slice(2);
   if (!server || !form || !init) {
-    console.error('usage: node test/rollout/driver.ts uvicorn|gunicorn exec|shell none|tini|tsinit|tsinit-delay|prestop [RUNS]');
+    console.error('usage: node test/rollout/driver.ts uvicorn|gunicorn exec|shell none|tini|tsinit|tsinit-delay|prestop|prestop-sleep [RUNS]');
     process.exit(2);
   }
   mkdirSync(resolve(STATE_DIR, 'rollout'), { recursive: true });

@@ -1,6 +1,6 @@
 // Before the rollout suite: dist/tsinit built, the shared engine up (docker/engine.sh up),
-// Debian's HAProxy installed, and the image tsinit-rollout built from docker/Dockerfile.base
-// with a context of this suite's own (the tsinit executable and docker/apps), so a docker-suite
+// Debian's HAProxy installed, and the image tsinit-rollout built from docker/Dockerfile.base on
+// the forky image (today's Gunicorn and Uvicorn) with a context of this suite's own (the tsinit executable and docker/apps), so a docker-suite
 // run of another checkout rebuilding tsinit-test at the same time cannot change what runs here.
 // A missing prerequisite fails the run.
 import { execFileSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { cpSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HOST, ROOT, STATE_DIR, dockerOk } from '../docker/docker.ts';
 import { isUpToDate } from '../helpers/build.ts';
-import { IMAGE } from './driver.ts';
+import { IMAGE, IMAGE_BASE } from './driver.ts';
 import { ensureHaproxy } from './haproxy.ts';
 
 /** Builds IMAGE from docker/Dockerfile.base with TSINIT_BIN (default dist/tsinit) as /tsinit. */
@@ -22,7 +22,7 @@ export async function buildImage(): Promise<void> {
     try { linkSync(tsinit, resolve(ctx, 'tsinit')); } catch { cpSync(tsinit, resolve(ctx, 'tsinit')); }
     cpSync(resolve(ROOT, 'docker/apps'), ctx, { recursive: true });
     cpSync(resolve(ROOT, 'docker/Dockerfile.base'), resolve(ctx, 'Dockerfile'));
-    await dockerOk(['build', '-q', '-t', IMAGE, ctx], { host: HOST, timeoutMs: 300_000 });
+    await dockerOk(['build', '-q', '--build-arg', `BASE=${IMAGE_BASE}`, '-t', IMAGE, ctx], { host: HOST, timeoutMs: 300_000 });
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }

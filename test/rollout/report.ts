@@ -28,6 +28,8 @@ export interface Report {
   engine: string;
   timings: Record<string, unknown>;
   durationS: number;
+  /** The servers' image, e.g. its Debian release and Gunicorn/Uvicorn versions. */
+  image?: string;
   rows: Row[];
   /** One line per run, in the order they ended, as the suite printed it (errors included). */
   runLog?: string[];
@@ -53,6 +55,7 @@ export function renderMarkdown(r: Report): string {
     `${t.load.connections} keep-alive connections, plus a 2 s \`GET /slow\` every ${t.load.slowEveryMs / 1000} s on its own connection, from`,
     `${t.leadInMs / 1000} s before the first deletion to ${t.tailMs / 1000} s after the last; no retries anywhere (HAProxy \`retries 0\`,`,
     'like kube-proxy). Gunicorn: 2 UvicornWorkers, `--graceful-timeout ' + t.gunicornGracefulS + '`.',
+    ...(r.image === undefined ? [] : [`Image: ${r.image}.`]),
     '',
     'failed: all runs together (per run in brackets). 503 refused: HAProxy could not connect (the',
     'replica had stopped listening while still in rotation); 502 reset and client ECONNRESET: the',
@@ -77,6 +80,8 @@ export function renderMarkdown(r: Report): string {
     '  `periodSeconds`, and the endpoint addition has its own propagation delay (not modelled).',
     '- **preStop** is `docker exec … sleep N`: under load the exec itself took seconds more than N',
     '  (SIGTERM came 5.6 and 7.0 s after deletion for `sleep 3` in a trial run), as a kubelet\'s exec can.',
+    '- **kubelet preStop.sleep** (KEP-3960, `lifecycle.preStop.sleep.seconds`) is the driver waiting N s',
+    '  itself before `docker stop`: nothing runs in the container, as nothing does under the kubelet.',
     '- **SIGKILL at G** is `docker stop -t (G − time already spent)`, whole seconds, at least 2 s after',
     '  preStop, as the kubelet grants; Docker 20.10 rather than a CRI runtime delivers the signals.',
     '- **Pod networks** are loopback ports in the host\'s namespace (`--network host`), one per replica.',

@@ -1,6 +1,7 @@
 // Zero failed requests through a rolling restart: every case of test/rollout/driver.ts run on
 // the real engine behind HAProxy under the same load and the same termination sequence. With
-// tsinit --term-delay above P no request fails, in exec and shell form; without a delay the
+// tsinit --term-delay above P, or the kubelet's native preStop.sleep (the driver waits, then
+// SIGTERM), no request fails, in exec and shell form; without a delay the
 // requests routed to a replica that already stopped listening fail, and the test asserts that
 // they do (the window is real, not hidden by retries). CI runs a subset once each;
 // ROLLOUT_FULL=1 runs every case ROLLOUT_RUNS (3) times and writes docker/ROLLOUT.md,
@@ -10,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST, ROOT, STATE_DIR } from '../docker/docker.ts';
-import { DEFAULT_TIMINGS, initLabel, runRollout, summarize, type Case, type Form, type Init, type RunResult, type Server } from './driver.ts';
+import { DEFAULT_TIMINGS, IMAGE_RELEASE, initLabel, runRollout, summarize, type Case, type Form, type Init, type RunResult, type Server } from './driver.ts';
 import { writeReport, type Row } from './report.ts';
 
 const FULL = process.env.ROLLOUT_FULL === '1';
@@ -38,6 +39,8 @@ function expectation(c: Case): Expect {
   switch (c.init) {
     case 'tsinit-delay': return 'zero';
     case 'prestop': return c.form === 'exec' ? 'zero' : 'no-refusal';
+    // The kubelet waits, then SIGTERM: the same hold as --term-delay, from outside the image.
+    case 'prestop-sleep': return 'zero';
     case 'none': return c.form === 'exec' ? 'window' : 'killed';
     case 'tini': case 'tsinit': return 'window';
   }
@@ -45,11 +48,12 @@ function expectation(c: Case): Expect {
 
 const SERVERS: Server[] = ['uvicorn', 'gunicorn'];
 const FORMS: Form[] = ['exec', 'shell'];
-const INITS: Init[] = ['none', 'tini', 'tsinit', 'tsinit-delay', 'prestop'];
+const INITS: Init[] = ['none', 'tini', 'tsinit', 'tsinit-delay', 'prestop', 'prestop-sleep'];
 const ALL: Case[] = SERVERS.flatMap((server) => FORMS.flatMap((form) => INITS.map((init) => ({ server, form, init }))));
-// CI: the claim (tsinit --term-delay, both servers, both forms) and tsinit's own default beside
-// it (the window), once each, one at a time; about 6 minutes on 2 cores.
-const CASES = FULL ? ALL : ALL.filter((c) => c.init === 'tsinit-delay' || c.init === 'tsinit');
+// CI: the claim (tsinit --term-delay, both servers, both forms), the kubelet's native
+// preStop.sleep beside it, and tsinit's own default (the window), once each, one at a time;
+// about 9 minutes on 2 cores.
+const CASES = FULL ? ALL : ALL.filter((c) => c.init === 'tsinit-delay' || c.init === 'tsinit' || c.init === 'prestop-sleep');
 
 const name = (c: Case) => `${c.server} | ${c.form} | ${initLabel(c)}`;
 const results = new Map<Case, (RunResult | Error)[]>();
@@ -101,7 +105,7 @@ function report(): string {
   })();
   const write = FULL || process.env.WRITE_RESULTS === '1';
   const dir = write ? resolve(ROOT, 'docker') : resolve(STATE_DIR, 'rollout');
-  writeReport({ generated: new Date().toISOString(), variant: FULL ? 'full' : 'ci', engine, timings: { ...T }, durationS: (performance.now() - t0) / 1000, rows, runLog }, dir);
+  writeReport({ generated: new Date().toISOString(), variant: FULL ? 'full' : 'ci', engine, image: IMAGE_RELEASE, timings: { ...T }, durationS: (performance.now() - t0) / 1000, rows, runLog }, dir);
   return dir;
 }
 
@@ -126,6 +130,8 @@ describe(`rolling restart of 2 replicas behind HAProxy (P ${T.propagationMs / 10
           expect(s.slowDone, detail).toBe(s.slowAll);
           // The delay really held SIGTERM: the app ended only after the endpoint was gone.
           for (const x of r.terminations) expect(x.exitedAtS, detail).toBeGreaterThan(T.propagationMs / 1000);
+          // The kubelet's sleep came first: SIGTERM only after it.
+          if (c.init === 'prestop-sleep') for (const x of r.terminations) expect(x.termAtS, detail).toBeGreaterThanOrEqual(T.preStopS - 0.005);
           break;
         case 'window':
           // The premise: an app stopped accepting while HAProxy still routed to it (before P).
