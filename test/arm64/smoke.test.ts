@@ -75,7 +75,7 @@ describe('exit codes as PID 1 under qemu', () => {
   it.each([
     ['nonexistent-command-xyz', 127, "tsinit: error: command not found: 'nonexistent-command-xyz': No such file or directory (ENOENT)\n"],
     ['/etc/passwd', 126, "tsinit: error: cannot run '/etc/passwd': Permission denied (EACCES)\n"],
-  ])('%s: exit %i and tsinit\'s one line (fork and exec report through a pipe, which qemu-user emulates)', async (command, code, stderr) => {
+  ])('%s: exit %i and tsinit\'s one line (the spawn reports a failed exec through a pipe, which qemu-user emulates)', async (command, code, stderr) => {
     const r = await runToEnd(['--', command], arm64);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code, stderr });
   });
