@@ -180,10 +180,10 @@ export function monotonicMs(): number {
   return bridge.getU64(timespec, TV_SEC) * 1000 + bridge.getU64(timespec, TV_NSEC) / 1e6;
 }
 
-/** The scratch timespec set to ms (whole milliseconds, at least 0). */
 /** A timespec of zero, for the polls of a flood (sigtimedwait that does not wait). */
 const zeroTimespec = allocScratch(constant('SIZEOF_timespec'));
 
+/** A timespec of ms (whole milliseconds, at least 0): the zero one, or the scratch one set. */
 function setTimespec(ms: number): number {
   if (ms <= 0) return zeroTimespec;
   const whole = Math.floor(ms);
@@ -338,10 +338,10 @@ export function readTsinitEnv(): Record<string, string> {
 }
 
 /**
- * Forks and execs main()'s own argv from index argIndex (the bytes tsinit was given, exactly)
- * with the clean slate an init owes its child, set in the child before exec as tini does:
- * its own process group, the terminal's foreground if takeTerminal (the signals are still
- * blocked, so tcsetpgrp raises no SIGTTOU), every signal at its default action, an empty
+ * Spawns main()'s own argv from index argIndex (the bytes tsinit was given, exactly) with the
+ * clean slate an init owes its child, set in the child before exec as tini does (host.c's
+ * spawn): its own process group, the terminal's foreground if takeTerminal (the signals are
+ * still blocked, so tcsetpgrp raises no SIGTTOU), every signal at its default action, an empty
  * mask. The environment is tsinit's own, untouched. An exec failure comes back through a
  * close-on-exec pipe as the errno. Returns the pid, or the errno.
  */
@@ -349,7 +349,6 @@ export function spawn(argIndex: number, takeTerminal: boolean): { pid: number } 
   const errBuf = bridge.calloc(1, 4);
   try {
     if (errBuf === 0) return { errno: ENOMEM };
-    // The command is argv from argIndex on, the exact bytes; host.c's child sets it up and execs.
     const pid = bridge.spawn(bridge.argv() + argIndex * PTR, takeTerminal ? 1 : 0, errBuf);
     if (pid < 0) return { errno: bridge.errno() };
     const err = bridge.getI32(errBuf, 0);

@@ -238,13 +238,15 @@ interface SignalWant {
   why: string;
 }
 interface SignalCase { v: Version; server: Server; signal: Signal; mode: 'tsinit' | 'tsinit -c'; form: Form; want: SignalWant }
+/** One row of a server's signal table: what the signal does under that mode and form. */
+type SignalRow = [Signal, SignalCase['mode'], Form, SignalWant];
 
 const W = (request: SignalWant['request'], workersAfter: SignalWant['workersAfter'], allNew: boolean, killedBySignal: SignalWant['killedBySignal'], why: string): SignalWant => ({ request, workersAfter, allNew, killedBySignal, why });
 
 // prettier-ignore
 /** Gunicorn with UvicornWorker: the same on every release except USR1, which kills the workers
  * only where uvicorn's worker resets USR1 to its default action (0.17.6; 0.32 and 0.53 handle it). */
-const GUNICORN_UVICORN = (v: Version): [Signal, 'tsinit' | 'tsinit -c', Form, SignalWant][] => [
+const GUNICORN_UVICORN = (v: Version): SignalRow[] => [
   ['HUP',  'tsinit',    'exec',  W('error',      2,    true,  'some', 'the group HUP reaches each UvicornWorker directly, which resets HUP to SIG_DFL and dies mid-request; the master then reloads')],
   ['HUP',  'tsinit -c', 'exec',  W('status=200', 2,    true,  0,      'only the master: it starts new workers and stops the old ones gracefully')],
   ['TTIN', 'tsinit',    'exec',  W('status=200', 3,    false, 0,      'one more worker; the workers keep the master\'s TTIN handler, so the direct TTIN is harmless')],
@@ -254,16 +256,16 @@ const GUNICORN_UVICORN = (v: Version): [Signal, 'tsinit' | 'tsinit -c', Form, Si
   ...(v === 'bookworm' ? [
     ['USR1', 'tsinit',    'exec', W('error', 'some', true, 'some', 'logs reopened; but UvicornWorker (uvicorn 0.17.6) resets USR1 to SIG_DFL, so every worker dies of it, and of the master\'s own USR1; replacements die too')],
     ['USR1', 'tsinit -c', 'exec', W('error', 'some', true, 'some', 'the same without the direct hit: the master itself sends USR1 to its workers; no init can help (a uvicorn 0.17 worker defect)')],
-  ] as [Signal, 'tsinit' | 'tsinit -c', Form, SignalWant][] : [
+  ] as SignalRow[] : [
     ['USR1', 'tsinit',    'exec', W('status=200', 2, false, 0, 'logs reopened; UvicornWorker handles USR1 itself (uvicorn ≥ 0.19), so the direct one is harmless too')],
     ['USR1', 'tsinit -c', 'exec', W('status=200', 2, false, 0, 'logs reopened; the master passes USR1 on to its workers, which handle it')],
-  ] as [Signal, 'tsinit' | 'tsinit -c', Form, SignalWant][]),
+  ] as SignalRow[]),
   ['HUP',  'tsinit',    'shell', W('error',      null, false, 'some', 'dash dies of HUP (exit 129), the workers too; the drain TERMs the master mid-reload')],
   ['HUP',  'tsinit -c', 'shell', W('status=200', null, false, 0,      'dash dies of HUP (exit 129); the drain TERMs the rest, which shut down gracefully')],
 ];
 
 // prettier-ignore
-const GUNICORN_ASGI: [Signal, 'tsinit' | 'tsinit -c', Form, SignalWant][] = [
+const GUNICORN_ASGI: SignalRow[] = [
   ['HUP',  'tsinit',    'exec', W('error',      2, true,  'some', 'the group HUP reaches each asgi worker directly, which dies of it mid-request; the master then reloads')],
   ['HUP',  'tsinit -c', 'exec', W('status=200', 2, true,  0,      'only the master: new workers, the old ones stopped gracefully')],
   ['TTIN', 'tsinit',    'exec', W('status=200', 3, false, 0,      'one more worker')],
@@ -276,7 +278,7 @@ const GUNICORN_ASGI: [Signal, 'tsinit' | 'tsinit -c', Form, SignalWant][] = [
 
 // prettier-ignore
 /** Uvicorn's own supervisor (--workers 2): HUP restarts the workers. */
-const UVICORN_WORKERS = (v: Version): [Signal, 'tsinit' | 'tsinit -c', Form, SignalWant][] => v === 'bookworm' ? [
+const UVICORN_WORKERS = (v: Version): SignalRow[] => v === 'bookworm' ? [
   ['HUP', 'tsinit',    'exec', W('error', null, false, 'some', 'uvicorn 0.17.6\'s supervisor has no HUP handler: the master dies of it, and so do the workers (the group)')],
   ['HUP', 'tsinit -c', 'exec', W('status=200', null, false, 0, 'uvicorn 0.17.6\'s supervisor has no HUP handler and dies of it; the drain TERMs the workers, which finish')],
 ] : [
