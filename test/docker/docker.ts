@@ -68,7 +68,7 @@ export function dockerOk(args: readonly string[], opts: { host?: string; timeout
 /** Docker's own share of a `docker stop`: a round trip through the client, dockerd, containerd
  * and runc, 0.1-0.2 s on a quiet host, up to 1.5 s measured on this 2-core VM when it is slow at
  * creating processes; 1 s more as margin. One bound for every "fast" stop of the docker suite
- * (the matrix, every image, the servers' shutdown on top of it): the README states it. */
+ * (the matrix, every image, the servers' shutdown on top of it): docker/guides/README.md states it. */
 export const DOCKER_SLACK_S = 2.5;
 
 /** The longest a stop that waited out the engine's 10 s timeout may take: then SIGKILL's own

@@ -29,7 +29,7 @@ describe.each(IMAGES)('%s', (label, image, command) => {
     rows.push({ table: 'Images: `ENTRYPOINT ["/tsinit", "--"]`, `sleep 1000`, `docker stop`', cells: { image: label, 'stop (s)': seconds.toFixed(2), exit: String(ExitCode) } });
     expect(ExitCode).toBe(143);
     // 0.1-0.2 s on a quiet engine (the table records it); the bound is the engine's own round
-    // trip on a loaded 2-core VM (DOCKER_SLACK_S), which the README states.
+    // trip on a loaded 2-core VM (DOCKER_SLACK_S), which docker/guides/README.md states.
     expect(seconds).toBeLessThan(DOCKER_SLACK_S);
     await ct.remove();
   });

@@ -6,7 +6,7 @@
 // in flight: how the request ends, whether every worker shut down gracefully, the exit code,
 // the stop time. Then the servers' own signals through tsinit (HUP, TTIN, TTOU, USR1) in both
 // forwarding modes, and the recommended Dockerfiles. What differs between releases is a row of
-// the tables below, asserted for that release: the README states each claim with the versions
+// the tables below, asserted for that release: docker/guides/servers.md states each claim with the versions
 // it holds for. The HTTP client runs in a second container sharing the server's network
 // namespace, so it outlives the server container and sees how its request ended.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ function runSpec(server: Server, mode: Mode, form: Form, extra: string[] = []): 
   if (mode === 'none') return { runArgs: [...extra], cmd };
   if (mode === 'tini') return { runArgs: [...extra, '--entrypoint', '/usr/bin/tini'], cmd: ['--', ...cmd] };
   // Shell form: dash dies of the TERM and the drain waits for the server. Give it the server's
-  // own graceful time, as the README advises (TSINIT_DRAIN): on this 2-core VM Gunicorn's master
+  // own graceful time, as docker/guides/servers.md advises (TSINIT_DRAIN): on this 2-core VM Gunicorn's master
   // was seen still exiting 5 s after TERM, and the default 5 s drain SIGKILLed it.
   const drain = form === 'shell' ? ['-e', 'TSINIT_DRAIN=30s'] : [];
   return { runArgs: [...extra, ...drain, '--entrypoint', '/tsinit'], cmd: [...(mode === 'tsinit -c' ? ['-c'] : []), '--', ...cmd] };
@@ -93,7 +93,7 @@ function slowRequest(ct: Container): Promise<string> {
  * The longest a graceful `docker stop` of a server with a 2 s request in flight may take: the
  * rest of the request (under 2 s), the server's own shutdown once it has finished (measured at
  * 0.1-1.6 s; Gunicorn's master reaps its workers on a 1 s tick), and the engine's round trip
- * (DOCKER_SLACK_S). The README's "after 2-3 s" is the typical figure; this is what is asserted.
+ * (DOCKER_SLACK_S). docker/guides/servers.md's "2–3 s" is the typical figure; this is what is asserted.
  */
 const SERVER_STOP_MAX_S = 2 + 1.5 + DOCKER_SLACK_S;
 
@@ -299,7 +299,7 @@ const SIGNAL_CASES: SignalCase[] = ALL_VERSIONS.flatMap((v) => [
  * After USR1, when every worker dies at once, that lost the death's log line (1 whole-suite run
  * in 4) and once killed the master itself ("Unhandled exception in main loop", exit 255): a
  * Gunicorn defect, under any init. Unbuffered, stderr has no such lock. Gunicorn 23 and 26 log
- * a worker's death from the main loop (a signal queue), not the handler (see the README).
+ * a worker's death from the main loop (a signal queue), not the handler (see docker/guides/servers.md).
  */
 const UNBUFFERED = ['-e', 'PYTHONUNBUFFERED=1'];
 
