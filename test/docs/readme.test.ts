@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatHelp } from '../src/core/cli.ts';
-import { LOG_EVENTS } from '../src/core/log.ts';
-import { ROOT } from './helpers/pid1.ts';
+import { formatHelp } from '../../src/core/cli.ts';
+import { LOG_EVENTS } from '../../src/core/log.ts';
+import { ROOT } from '../helpers/pid1.ts';
 
 interface Listed { flags: string[]; env: string }
 

@@ -14,9 +14,9 @@ import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service, type IService } from 'kubernetes-models/v1/Service';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { parseCli } from '../src/core/cli.ts';
+import { parseCli } from '../../src/core/cli.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '../..');
 const GUIDES = resolve(ROOT, 'docker/guides');
 const FILES = readdirSync(GUIDES).filter((f) => /^k8s-.*\.yaml$/.test(f)).sort();
 const TMP = resolve(ROOT, '.tmp', `k8s-${process.pid}`);

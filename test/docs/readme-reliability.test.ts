@@ -1,22 +1,23 @@
-// The README's "Reliability and security" section states what test/hardening asserts. Each
-// statement links the test that asserts it (a bullet without a link falls under its group's
-// heading link); a number quoted there (signals, orphans, limits, uids, exit codes) must be
+// test/hardening/RELIABILITY.md (the README's "Reliability and security" links it) states what
+// test/hardening asserts. Each statement links the test that asserts it (a bullet without a
+// link falls under its group's heading link); a number quoted there (signals, orphans, limits, uids, exit codes) must be
 // one that test asserts: a value inside an assertion (expect…, until, a helper named expect…,
 // fc.assert, or a row of it.each), directly or through a constant the assertion names. A number in a
-// comment, a test title or a recorded figure counts for nothing. Figures the README gives as
+// comment, a test title or a recorded figure counts for nothing. Figures the report gives as
 // measured, in a parenthesis that starts with "measured", are exempt: they are not promises.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/pid1.ts';
+import { ROOT } from '../helpers/pid1.ts';
 
-const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## Reliability and security'), readme.indexOf('**Known limits**'));
+const REPORT = 'test/hardening/RELIABILITY.md';
+const report = readFileSync(resolve(ROOT, REPORT), 'utf8');
+const section = report.slice(report.indexOf('# Reliability and security'), report.indexOf('**Known limits**'));
 
-/** Each statement with the test files it links; a bullet without a link takes its group heading's. */
+/** Each statement with the test files it links (as written: relative to the report); a bullet without a link takes its group heading's. */
 function linkedStatements(text: string): { text: string; files: string[] }[] {
-  const links = (s: string): string[] => [...s.matchAll(/\]\((test\/[^)]+)\)/g)].map((m) => m[1]!);
+  const links = (s: string): string[] => [...s.matchAll(/\]\(([^)]+\.test\.ts)\)/g)].map((m) => m[1]!);
   const out: { text: string; files: string[] }[] = [];
   let heading: string[] = [];
   for (const part of text.split(/\n(?=- |\n)/).map((s) => s.trim()).filter(Boolean)) {
@@ -78,13 +79,19 @@ export function assertedNumbers(source: string): Set<string> {
   return out;
 }
 
-describe('README: Reliability and security', () => {
+describe('test/hardening/RELIABILITY.md', () => {
+  it('is the report the README links for its reliability and security section', () => {
+    const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+    const summary = readme.slice(readme.indexOf('## Reliability and security'), readme.indexOf('\n## ', readme.indexOf('## Reliability and security') + 1));
+    expect(summary).toContain(`](${REPORT})`);
+  });
+
   it('links a test for each statement (the section is not empty)', () => {
     expect(statements.length).toBeGreaterThanOrEqual(20);
   });
 
   it.each(statements.map((s) => [s.text.split('\n')[0]!.slice(0, 70), s] as const))('%s…: its numbers are asserted by the linked tests', (_, s) => {
-    const asserted = new Set(s.files.flatMap((f) => [...assertedNumbers(readFileSync(resolve(ROOT, f), 'utf8'))]));
+    const asserted = new Set(s.files.flatMap((f) => [...assertedNumbers(readFileSync(resolve(ROOT, dirname(REPORT), f), 'utf8'))]));
     for (const n of quotedNumbers(s.text)) expect(asserted.has(n), `${n} is not asserted in ${s.files.join(', ')}`).toBe(true);
   });
 
@@ -96,7 +103,7 @@ describe('README: Reliability and security', () => {
       "it.each([[777]])('%s', (v) => expect(v).toBe(v));",
     ].join('\n');
     expect([...assertedNumbers(source)].sort()).toEqual(['10000', '555', '666', '777']);
-    expect(quotedNumbers('100 000 orphans in 20 bursts, uid 65534, exit 126 ([x](test/a.ts)) (measured: about 60 ms)')).toEqual(['100000', '20', '65534', '126']);
-    expect(linkedStatements('**H** ([h](test/h.ts))\n- a 10\n- b ([b](test/b.ts))').map((s) => s.files)).toEqual([['test/h.ts'], ['test/h.ts'], ['test/b.ts']]);
+    expect(quotedNumbers('100 000 orphans in 20 bursts, uid 65534, exit 126 ([x](a.test.ts)) (measured: about 60 ms)')).toEqual(['100000', '20', '65534', '126']);
+    expect(linkedStatements('**H** ([h](h.test.ts))\n- a 10\n- b ([b](../fuzz/b.test.ts))').map((s) => s.files)).toEqual([['h.test.ts'], ['h.test.ts'], ['../fuzz/b.test.ts']]);
   });
 });
