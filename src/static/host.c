@@ -171,6 +171,16 @@ static void catch_faults(void) {
    keeps what it holds for good, so it must not grow with a burst of garbage (a -v flood's log
    lines, until the next collection): malloc gives such peaks back. */
 static int pool_closed;
+/*
+ * Address space held for the engine after the spawn: main() maps it before the engine starts
+ * (PROT_NONE, never touched: no memory, only room under RLIMIT_AS), and the first allocation
+ * that fails once the child runs unmaps it and tries again, so that reaping the child,
+ * decoding its status, a log line and the exit find room when memory ran out meanwhile.
+ * Measured with every other block taken (test/hardening/memory.test.ts): a -v exit with a drain
+ * of one process fit in 8 kB; 4 kB lost the drain's walk of /proc. 64 kB: room to spare.
+ */
+#define RESERVE (64u << 10)
+static void *reserve = MAP_FAILED;
 /* The part of the engine allocator's current mapping not handed out yet. */
 static char *mapped_next, *mapped_end;
 
@@ -314,8 +324,15 @@ static void *large_alloc(size_t n) {
   return p + 16;
 }
 
-static void *engine_alloc(void *udata, duk_size_t n) {
-  (void) udata;
+/* After the spawn, the first allocation to fail gives the reserve back: 1 if it did, and the caller tries again. */
+static int release_reserve(void) {
+  if (!pool_closed || reserve == MAP_FAILED) return 0;
+  munmap(reserve, RESERVE);
+  reserve = MAP_FAILED;
+  return 1;
+}
+
+static void *pool_alloc(duk_size_t n) {
   unsigned c = size_class(n);
   if (c == LARGE) return large_alloc(n);
   unsigned char *b = free_list[c];
@@ -336,6 +353,12 @@ static void *engine_alloc(void *udata, duk_size_t n) {
   return b;
 }
 
+static void *engine_alloc(void *udata, duk_size_t n) {
+  (void) udata;
+  void *p = pool_alloc(n);
+  return p != NULL || !release_reserve() ? p : pool_alloc(n);
+}
+
 static void engine_free(void *udata, void *ptr) {
   (void) udata;
   unsigned char *b = ptr;
@@ -353,6 +376,7 @@ static void *engine_realloc(void *udata, void *ptr, duk_size_t n) {
   if (c == LARGE && size_class(n) == LARGE) {
     if (n > SIZE_MAX - 16) return NULL;
     unsigned char *p = realloc(b - 16, n + 16);
+    if (p == NULL && release_reserve()) p = realloc(b - 16, n + 16);
     return p == NULL ? NULL : p + 16;
   }
   if (c != LARGE && n <= (size_t) class_size[c] - HEADER) return b;
@@ -456,6 +480,8 @@ int main(int argc, char **argv) {
   main_argc = argc;
   main_argv = argv;
   fill_class_table();
+  reserve = mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (reserve == MAP_FAILED) return fail("out of memory: cannot reserve room for after the spawn", "");
   duk_context *ctx = duk_create_heap(engine_alloc, engine_realloc, engine_free, NULL, fatal);
   if (ctx == NULL) return fail("out of memory: cannot create the JavaScript heap", "");
   if (duk_safe_call(ctx, run_program, NULL, 0, 1) != 0) {
