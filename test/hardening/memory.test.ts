@@ -3,7 +3,10 @@
 // at every limit from what the kernel needs to load it up to a few MB, and is never killed by a
 // signal; a SIGSEGV sent by kill() meanwhile is still the child's. After the spawn, a limit set
 // on the running tsinit (prlimit --pid) may cost log lines and walks of /proc, never its life:
-// it keeps reaping, and exits with the child's status.
+// it keeps reaping, and exits with the child's status. With every allocation refused once the
+// child runs (gdb empties malloc and the engine's free blocks under that limit), the 64 kB
+// host.c held back from start-up lets it forward signals and exit with the child's status,
+// no error line.
 //
 // The static host only: vitest.hardening.config.ts leaves this file out when the suite runs
 // again with TSINIT_BIN=dist/tsinit-node. The Node executable alone maps 117 MB, and V8 then
