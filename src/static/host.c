@@ -73,12 +73,14 @@ static int spawn_child(void *p) {
   _exit(127);
 }
 
+static int take_reserve(void); /* the engine allocator's room for after the spawn, below */
+
 /* The child's pid, or -1 (errno); *err is 0 unless the exec failed (its errno: the child exited 127, waitpid it). */
 static pid_t spawn(char *const *argv, int take_terminal, int *err) {
   static char stack[16384] __attribute__((aligned(16))); /* execvp's path buffer is under 5 kB */
   int fds[2];
   *err = 0;
-  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  if (!take_reserve() || pipe2(fds, O_CLOEXEC) != 0) return -1;
   struct spawn_args a = { argv, take_terminal, fds[1] };
   pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
   int saved = errno;
@@ -171,16 +173,6 @@ static void catch_faults(void) {
    keeps what it holds for good, so it must not grow with a burst of garbage (a -v flood's log
    lines, until the next collection): malloc gives such peaks back. */
 static int pool_closed;
-/*
- * Address space held for the engine after the spawn: main() maps it before the engine starts
- * (PROT_NONE, never touched: no memory, only room under RLIMIT_AS), and the first allocation
- * that fails once the child runs unmaps it and tries again, so that reaping the child,
- * decoding its status, a log line and the exit find room when memory ran out meanwhile.
- * Measured with every other block taken (test/hardening/memory.test.ts): a -v exit with a drain
- * of one process fit in 8 kB; 4 kB lost the drain's walk of /proc. 64 kB: room to spare.
- */
-#define RESERVE (64u << 10)
-static void *reserve = MAP_FAILED;
 /* The part of the engine allocator's current mapping not handed out yet. */
 static char *mapped_next, *mapped_end;
 
@@ -322,6 +314,23 @@ static void *large_alloc(size_t n) {
   if (p == NULL) return NULL;
   p[16 - HEADER] = LARGE;
   return p + 16;
+}
+
+/*
+ * Address space held for the engine after the spawn: spawn() maps it before the clone
+ * (PROT_NONE, never touched: no memory, only room under RLIMIT_AS; no room is the spawn's
+ * ENOMEM), and the first allocation that fails once the child runs unmaps it and tries again,
+ * so that reaping the child, decoding its status, a log line and the exit find room when memory
+ * ran out meanwhile. Measured with every other block taken (test/hardening/memory.test.ts): a
+ * -v exit with a drain of one process fit in 8 kB; 4 kB lost the drain's walk of /proc.
+ */
+#define RESERVE (64u << 10)
+static void *reserve = MAP_FAILED;
+
+/* 1 once the reserve is held, 0 (errno) if there is no room for it. */
+static int take_reserve(void) {
+  if (reserve == MAP_FAILED) reserve = mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return reserve != MAP_FAILED;
 }
 
 /* After the spawn, the first allocation to fail gives the reserve back: 1 if it did, and the caller tries again. */
@@ -480,8 +489,6 @@ int main(int argc, char **argv) {
   main_argc = argc;
   main_argv = argv;
   fill_class_table();
-  reserve = mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (reserve == MAP_FAILED) return fail("out of memory: cannot reserve room for after the spawn", "");
   duk_context *ctx = duk_create_heap(engine_alloc, engine_realloc, engine_free, NULL, fatal);
   if (ctx == NULL) return fail("out of memory: cannot create the JavaScript heap", "");
   if (duk_safe_call(ctx, run_program, NULL, 0, 1) != 0) {
