@@ -5,7 +5,7 @@
 // on the running tsinit (prlimit --pid) may cost log lines and walks of /proc, never its life:
 // it keeps reaping, and exits with the child's status. With every allocation refused once the
 // child runs (gdb empties malloc and the engine's free blocks under that limit), the 64 kB
-// host.c held back from start-up lets it forward signals and exit with the child's status,
+// host.c holds back from the spawn on lets it forward signals and exit with the child's status,
 // no error line.
 //
 // The static host only: vitest.hardening.config.ts leaves this file out when the suite runs
