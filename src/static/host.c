@@ -73,12 +73,14 @@ static int spawn_child(void *p) {
   _exit(127);
 }
 
+static int take_reserve(void); /* the engine allocator's room for after the spawn, below */
+
 /* The child's pid, or -1 (errno); *err is 0 unless the exec failed (its errno: the child exited 127, waitpid it). */
 static pid_t spawn(char *const *argv, int take_terminal, int *err) {
   static char stack[16384] __attribute__((aligned(16))); /* execvp's path buffer is under 5 kB */
   int fds[2];
   *err = 0;
-  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  if (!take_reserve() || pipe2(fds, O_CLOEXEC) != 0) return -1;
   struct spawn_args a = { argv, take_terminal, fds[1] };
   pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
   int saved = errno;
@@ -314,8 +316,32 @@ static void *large_alloc(size_t n) {
   return p + 16;
 }
 
-static void *engine_alloc(void *udata, duk_size_t n) {
-  (void) udata;
+/*
+ * Address space held for the engine after the spawn: spawn() maps it before the clone
+ * (PROT_NONE, never touched: no memory, only room under RLIMIT_AS; no room is the spawn's
+ * ENOMEM), and the first allocation that fails once the child runs unmaps it and tries again,
+ * so that reaping the child, decoding its status, a log line and the exit find room when memory
+ * ran out meanwhile. Measured with every other block taken (test/hardening/memory.test.ts): a
+ * -v exit with a drain of one process fit in 8 kB; 4 kB lost the drain's walk of /proc.
+ */
+#define RESERVE (64u << 10)
+static void *reserve = MAP_FAILED;
+
+/* 1 once the reserve is held, 0 (errno) if there is no room for it. */
+static int take_reserve(void) {
+  if (reserve == MAP_FAILED) reserve = mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return reserve != MAP_FAILED;
+}
+
+/* After the spawn, the first allocation to fail gives the reserve back: 1 if it did, and the caller tries again. */
+static int release_reserve(void) {
+  if (!pool_closed || reserve == MAP_FAILED) return 0;
+  munmap(reserve, RESERVE);
+  reserve = MAP_FAILED;
+  return 1;
+}
+
+static void *pool_alloc(duk_size_t n) {
   unsigned c = size_class(n);
   if (c == LARGE) return large_alloc(n);
   unsigned char *b = free_list[c];
@@ -336,6 +362,12 @@ static void *engine_alloc(void *udata, duk_size_t n) {
   return b;
 }
 
+static void *engine_alloc(void *udata, duk_size_t n) {
+  (void) udata;
+  void *p = pool_alloc(n);
+  return p != NULL || !release_reserve() ? p : pool_alloc(n);
+}
+
 static void engine_free(void *udata, void *ptr) {
   (void) udata;
   unsigned char *b = ptr;
@@ -353,6 +385,7 @@ static void *engine_realloc(void *udata, void *ptr, duk_size_t n) {
   if (c == LARGE && size_class(n) == LARGE) {
     if (n > SIZE_MAX - 16) return NULL;
     unsigned char *p = realloc(b - 16, n + 16);
+    if (p == NULL && release_reserve()) p = realloc(b - 16, n + 16);
     return p == NULL ? NULL : p + 16;
   }
   if (c != LARGE && n <= (size_t) class_size[c] - HEADER) return b;

@@ -9,6 +9,8 @@ import * as libc from './libc.ts';
 
 /** How long the loop sleeps at most: the reaper runs on every wake-up, this is the backstop. */
 const BACKSTOP_MS = 1000;
+/** The least wait after a turn that threw; doubled for each further one in a row, up to BACKSTOP_MS. */
+const FAILED_TURN_MS = 10;
 /** The most signals one wake-up takes before it reaps and runs the timers. */
 const SIGNAL_BATCH = 64;
 
@@ -43,9 +45,17 @@ export class Loop {
    * bookkeeping lies outside the handlers' try blocks, and out of memory can strike anywhere.
    */
   run(h: LoopHandlers): never {
+    // After a turn that threw, the next one waits at least FAILED_TURN_MS, doubled for each
+    // further one in a row (up to the backstop), unless a signal comes first: out of memory
+    // that lasts costs a turn a second, not a spin. When memory comes back the next turn reaps
+    // as usual. Plain arithmetic inside the try: a call outside it could throw out of run().
+    let backoff = 0;
     for (;;) {
       try {
-        this.turn(h);
+        const minWait = backoff;
+        backoff = backoff === 0 ? FAILED_TURN_MS : backoff * 2 < BACKSTOP_MS ? backoff * 2 : BACKSTOP_MS;
+        this.turn(h, minWait);
+        backoff = 0;
       } catch (e) {
         h.onError(e);
       } finally {
@@ -56,12 +66,13 @@ export class Loop {
     }
   }
 
-  /** One wake-up: wait for a signal or the nearest timer, dispatch it, reap, run due timers. */
-  turn(h: LoopHandlers): void {
+  /** One wake-up: wait for a signal or the nearest timer (at least minWait ms), dispatch it, reap, run due timers. */
+  turn(h: LoopHandlers, minWait = 0): void {
     let wait = BACKSTOP_MS;
     const now = libc.monotonicMs();
     // Indexed loops: a lowered for-of makes an iterator with a closure, garbage on every turn.
     for (let i = 0; i < this.timers.length; i++) wait = Math.min(wait, Math.max(0, this.timers[i]!.at - now));
+    wait = Math.max(wait, minWait);
     let sig = libc.waitSignal(Math.ceil(wait));
     // A flood: every signal already pending is taken before the one reap (up to a batch, so
     // that a flood that never ends still leaves room for reaping and the timers).

@@ -3,7 +3,10 @@
 // at every limit from what the kernel needs to load it up to a few MB, and is never killed by a
 // signal; a SIGSEGV sent by kill() meanwhile is still the child's. After the spawn, a limit set
 // on the running tsinit (prlimit --pid) may cost log lines and walks of /proc, never its life:
-// it keeps reaping, and exits with the child's status.
+// it keeps reaping, and exits with the child's status. With every allocation refused once the
+// child runs (gdb empties malloc and the engine's free blocks under that limit), the 64 kB
+// host.c holds back from the spawn on lets it forward signals and exit with the child's status,
+// no error line.
 //
 // The static host only: vitest.hardening.config.ts leaves this file out when the suite runs
 // again with TSINIT_BIN=dist/tsinit-node. The Node executable alone maps 117 MB, and V8 then
@@ -14,10 +17,10 @@
 // of SIGILL (Fatal process out of memory: Worklist::Segment::Create) when the child exited.
 // Those are known limits of the Node host (README, Known limits), not promises to test here.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, runInit, signalNumber } from '../helpers/pid1.ts';
+import { killAll, ROOT, runInit, signalNumber } from '../helpers/pid1.ts';
 import { childrenOf, statusKb, zombiesUnder } from '../helpers/proc.ts';
 import { hfixture, record, until, usePrivateInit } from './harness.ts';
 
@@ -215,4 +218,83 @@ describe('an address-space limit set on the running tsinit', () => {
       if (group > 0) try { process.kill(-group, 'SIGKILL'); } catch { /* gone with the namespace */ }
     }
   }, 180_000);
+});
+
+describe('out of memory forced on the running tsinit once its child runs', () => {
+  /** tsinit as dist/tsinit is built, with its symbols: gdb finds malloc and the engine allocator's free lists by name. */
+  let withSymbols = '';
+  beforeAll(async () => {
+    process.chdir(ROOT); // build.mjs resolves its inputs from the checkout
+    const build = await import(join(ROOT, 'build.mjs'));
+    withSymbols = join(init.dir, 'tsinit-symbols');
+    await build.buildStatic('linux-x64', { output: withSymbols, strip: false });
+  }, 120_000);
+
+  /**
+   * Leaves tsinit (pid) no memory to allocate: RLIMIT_AS at its VmSize (no new mapping), then
+   * gdb takes every block malloc still has and drops the engine allocator's free blocks and the
+   * rest of its current mapping. From then on every allocation that needs more than what a
+   * later free gives back fails. What remains is what host.c holds back for after the spawn.
+   */
+  function exhaust(pid: number): string {
+    execFileSync('prlimit', ['--pid', String(pid), `--as=${statusKb(pid, 'VmSize') * KB}`]);
+    const freeListBytes = Number.parseInt(execFileSync('nm', ['-S', withSymbols], { encoding: 'utf8' }).match(/^\S+ (\S+) b free_list$/m)![1]!, 16);
+    const script = join(init.dir, `exhaust-${pid}.py`);
+    writeFileSync(script, [
+      'import gdb',
+      'n = 0',
+      'for size in (1 << 20, 1 << 16, 4096, 1024, 256, 64, 16):',
+      '    while int(gdb.parse_and_eval("((void *(*)(unsigned long)) malloc)(%d)" % size)) != 0:',
+      '        n += 1',
+      `for i in range(${freeListBytes / 8}):`,
+      '    gdb.execute("set var ((void **) &free_list)[%d] = 0" % i)',
+      'gdb.execute("set var *(char **) &mapped_next = *(char **) &mapped_end")',
+      'print("EXHAUSTED after %d blocks from malloc" % n)',
+    ].join('\n'));
+    const out = execFileSync('gdb', ['-q', '-batch', '-nx', '-p', String(pid), '-ex', `source ${script}`, '-ex', 'detach'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).toMatch(/^EXHAUSTED after \d+ blocks from malloc$/m);
+    return out;
+  }
+
+  /** utime + stime of pid in clock ticks, or null once it is gone. */
+  function cpuTicks(pid: number): number | null {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return null;
+    }
+  }
+
+  // The child ignores the two signals (they are forwarded to it all the same), says READY, and
+  // exits 7 on a line from stdin.
+  const CHILD = ['-c', 'trap "" HUP USR1; echo READY; read -r _line; exit 7'];
+
+  it.each([['as PID 1', true, []], ['directly (subreaper), -v', false, ['-v']]])('%s: signals go through, the child\'s end is reaped, and tsinit exits with its status, at once and with no error', async (name, pid1, flags) => {
+    if (process.arch !== 'x64') throw new Error('this test builds and debugs the x86-64 static host');
+    const r = runInit([...flags, '--', 'sh', ...CHILD], { init: withSymbols, pid1 });
+    await r.waitFor(/^READY$/m);
+    const pid = await r.initPid();
+    exhaust(pid);
+    const ticks0 = cpuTicks(pid)!;
+    process.kill(pid, 'SIGHUP');
+    process.kill(pid, 'SIGUSR1');
+    r.proc.stdin!.write('go\n');
+    const t0 = performance.now();
+    let ticks = 0;
+    const done = r.exit(10_000);
+    // tsinit's CPU time until it is gone: a spin of the loop would show here.
+    for (let t = cpuTicks(pid); t !== null; t = cpuTicks(pid)) {
+      ticks = t - ticks0;
+      if (ticks > 50) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(await done, r.output).toEqual({ code: 7, signal: null });
+    const ms = performance.now() - t0;
+    expect(ticks, r.output).toBeLessThanOrEqual(50); // half a second of CPU
+    // What the exit path needed, it had: no error line (a report of a failed allocation), and with -v the exit's own line.
+    if (flags.length === 0) expect(r.stderr).toBe('');
+    else expect(r.stderr, r.output).toMatch(/^(tsinit: (?!error)[^\n]*\n)*tsinit: child \d+ exited with 7\n(tsinit: (?!error)[^\n]*\n)*tsinit: exiting with 7\n$/);
+    record(`out of memory forced after the spawn (${name})`, `exit 7 ${ms.toFixed(0)} ms after the child's go, ${ticks} ticks of CPU; stderr ${JSON.stringify(r.stderr.slice(0, 300))}`);
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
 // Inside the static engine only: tini's loop with real signals. A signal tsinit sends itself
 // stays pending (every signal is blocked) until a turn of the loop takes it; a handler that
 // throws is reported and the loop goes on (after the child runs nothing may end the init), and
-// so does run() when even the report throws (out of memory can strike anywhere).
+// so does run() when even the report throws (out of memory can strike anywhere), waiting longer
+// after each turn that threw instead of spinning.
 import { parseSignal, SIGRTMIN } from '../../src/core/signals.ts';
 import * as libc from '../../src/static/libc.ts';
 import { Loop } from '../../src/static/loop.ts';
@@ -58,5 +59,36 @@ describe('[static] the loop\'s run', () => {
     const status = bridge.calloc(1, 4);
     expect(bridge.waitpid(pid, status, 0)).toBe(pid);
     expect(bridge.getI32(status, 0)).toBe(7 << 8); // exited with 7
+  });
+
+  it('waits longer after each turn that throws: a due timer the failing turns never reach is no spin', () => {
+    const pid = bridge.fork();
+    if (pid === 0) {
+      try {
+        const loop = new Loop();
+        // Due at once, and run after the reaping: a turn whose reaping and report both throw
+        // never gets to it, so without a back-off every wait would be 0 ms.
+        loop.setTimer(0, () => {});
+        let turns = 0;
+        let first = 0;
+        loop.run({
+          onSignal: () => {},
+          reap: () => {
+            turns++;
+            if (turns === 1) first = libc.monotonicMs();
+            // Five waits after failed turns: 10, 20, 40, 80 and 160 ms at least.
+            if (turns === 6) libc.exit(libc.monotonicMs() - first >= 310 ? 7 : 8);
+            throw new Error('reap');
+          },
+          onError: () => { throw new Error('onError'); },
+        });
+      } catch {
+        // run() let an exception out.
+      }
+      bridge._exit(99);
+    }
+    const status = bridge.calloc(1, 4);
+    expect(bridge.waitpid(pid, status, 0)).toBe(pid);
+    expect(bridge.getI32(status, 0)).toBe(7 << 8); // 8: the six turns came faster than the back-off allows
   });
 });
