@@ -9,7 +9,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildStatic } from '../build.mjs';
+import { buildStatic } from '../build/static.mjs';
 import { ensureBuilt, ensurePrerequisites, FIXTURES, freshCopy, inNamespace, loadavg, median, ROOT, rotate, WORK } from './lib/common.mjs';
 import { measureFlood, measureIdleMemory, measureSignalLatency, startIdle, stopAll } from './signal.mjs';
 

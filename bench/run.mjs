@@ -40,7 +40,7 @@ async function main() {
   const pathOf = (name) => inits.find((i) => i.name === name).path;
   const versionOf = (name) => spawnSync(pathOf(name), ['--version'], { encoding: 'utf8' }).stdout.trim();
   let commit = 'unknown';
-  try { commit = sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', '--', 'src', 'build.mjs']) === '' ? '' : ' + uncommitted changes'); } catch { /* not a clone */ }
+  try { commit = sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', '--', 'src', 'build.mjs', 'build']) === '' ? '' : ' + uncommitted changes'); } catch { /* not a clone */ }
   const results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     machine: describeMachine(),

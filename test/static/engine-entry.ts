@@ -1,4 +1,4 @@
-// The program of build/static/tsinit-unit: the static host (host.c, the same bridge and
+// The program of dist/build/static/tsinit-unit: the static host (host.c, the same bridge and
 // polyfill as dist/tsinit) running the core's unit tests and the bridge's constants check.
 import '../../src/static/polyfill.ts';
 import './unit-tests.ts';

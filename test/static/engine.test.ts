@@ -8,17 +8,17 @@ import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/pid1.ts';
 
-const RUNNER = resolve(ROOT, 'build/static/tsinit-unit');
-const V8_BUNDLE = resolve(ROOT, 'build/static/unit-v8.js');
+const RUNNER = resolve(ROOT, 'dist/build/static/tsinit-unit');
+const V8_BUNDLE = resolve(ROOT, 'dist/build/static/unit-v8.js');
 let engine: { status: number | null; lines: string[] };
 let v8: { status: number | null; lines: string[] };
 
 beforeAll(async () => {
-  process.chdir(ROOT); // build.mjs resolves its inputs from the checkout
-  const build = await import(resolve(ROOT, 'build.mjs'));
+  process.chdir(ROOT); // the build resolves its inputs from the checkout
+  const build = await import(resolve(ROOT, 'build/static.mjs'));
   const alias = { vitest: resolve(ROOT, 'test/static/vitest-shim.ts') };
-  await build.buildStatic('linux-x64', { entry: 'test/static/engine-entry.ts', output: 'build/static/tsinit-unit', alias });
-  mkdirSync(resolve(ROOT, 'build/static'), { recursive: true });
+  await build.buildStatic('linux-x64', { entry: 'test/static/engine-entry.ts', output: 'dist/build/static/tsinit-unit', alias });
+  mkdirSync(resolve(ROOT, 'dist/build/static'), { recursive: true });
   writeFileSync(V8_BUNDLE, await build.bundleEs5('test/static/v8-entry.ts', alias));
   const run = (cmd: string, args: string[]) => {
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
@@ -45,9 +45,9 @@ describe('the core\'s unit tests inside Duktape', () => {
   });
 
   it('a failing test fails the engine run: the runner can fail', async () => {
-    const build = await import(resolve(ROOT, 'build.mjs'));
-    await build.buildStatic('linux-x64', { entry: 'test/static/failing-entry.ts', output: 'build/static/tsinit-unit-failing', alias: {} });
-    const r = spawnSync(resolve(ROOT, 'build/static/tsinit-unit-failing'), { encoding: 'utf8' });
+    const build = await import(resolve(ROOT, 'build/static.mjs'));
+    await build.buildStatic('linux-x64', { entry: 'test/static/failing-entry.ts', output: 'dist/build/static/tsinit-unit-failing', alias: {} });
+    const r = spawnSync(resolve(ROOT, 'dist/build/static/tsinit-unit-failing'), { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('not ok a deliberately wrong test > expects a Map to hold what it does not: expected "a" to be "b"\n0 passed, 1 failed\n');
   }, 120_000);

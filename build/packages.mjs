@@ -1,4 +1,4 @@
-// The packages `npm run release` writes beside the tarballs (build.mjs's writeRelease calls these):
+// The packages the release writes beside the tarballs (release.mjs's writeRelease calls these):
 //   tsinit-oci.tar          an OCI image layout archive: tsinit:<version>, FROM scratch with /tsinit
 //                           alone, linux/amd64 and linux/arm64 under one index (buildah)
 //   tsinit_<v>_<arch>.deb   Debian packages (dpkg-deb): /usr/bin/tsinit, the man page, copyright, changelog
@@ -14,6 +14,9 @@ import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
+/** @typedef {import('./common.mjs').Target} Target */
+/** The executables to package: target -> file (Object.entries of STATIC_TARGETS' outputs). @typedef {Record<string, string>} Binaries */
+
 /** OCI and Debian names of the two architectures, and npm's (process.arch). */
 export const ARCHES = {
   'linux-x64': { oci: 'amd64', deb: 'amd64', npm: 'x64' },
@@ -22,17 +25,34 @@ export const ARCHES = {
 export const OCI_ARCHIVE = 'tsinit-oci.tar';
 const MAINTAINER = 'tsinit developers <tsinit@users.noreply.github.com>';
 
-/** Runs a tool; its own message (stderr) is the error's, in one line. */
+/** ARCHES' names of a target, one of its keys. @param {string} target */
+function archOf(target) {
+  const names = ARCHES[/** @type {Target} */ (target)];
+  if (!names) throw new Error(`no architecture names for ${target}`);
+  return names;
+}
+
+/**
+ * Runs a tool; its own message (stderr) is the error's, in one line.
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {{ cwd?: string, env?: NodeJS.ProcessEnv }} [opts]
+ */
 function run(cmd, args, opts = {}) {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   } catch (e) {
-    const why = (e.stderr || e.message || '').toString().trim().split('\n').filter(Boolean).at(-1);
+    const { stderr, message } = /** @type {{ stderr?: string, message?: string }} */ (e);
+    const why = (stderr || message || '').toString().trim().split('\n').filter(Boolean).at(-1);
     throw new Error(`${cmd} ${args.slice(0, 2).join(' ')}: ${why}`);
   }
 }
 
-/** Every file and folder under dir dated epoch (tar and dpkg-deb read the dates). */
+/**
+ * Every file and folder under dir dated epoch (tar and dpkg-deb read the dates).
+ * @param {string} dir
+ * @param {string} epoch
+ */
 function dateTree(dir, epoch) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = resolve(dir, e.name);
@@ -42,7 +62,12 @@ function dateTree(dir, epoch) {
   utimesSync(dir, Number(epoch), Number(epoch));
 }
 
-/** A reproducible tar of dir's contents: names sorted, owner root, one date, modes as set. */
+/**
+ * A reproducible tar of dir's contents: names sorted, owner root, one date, modes as set.
+ * @param {string} dir
+ * @param {string} out
+ * @param {string} epoch
+ */
 function tarTree(dir, out, epoch) {
   run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${epoch}`, '--format=gnu', '-cf', out, '-C', dir, '.']);
 }
@@ -52,15 +77,16 @@ function tarTree(dir, out, epoch) {
  * with /tsinit (mode 755, root) and nothing else, built and joined into one index by buildah
  * (its storage under stage: vfs, nothing of the machine's), pushed as a layout and tarred here
  * (buildah's own oci-archive dates its files now). Returns the index's digest.
+ * @param {{ version: string, epoch: string, binaries: Binaries, out: string, stage: string }} options
  */
 export function writeOciImage({ version, epoch, binaries, out, stage }) {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  const buildah = (...args) => run('buildah', ['--root', `${stage}/root`, '--runroot', `${stage}/run`, '--storage-driver', 'vfs', ...args]).trim();
+  const buildah = (/** @type {string[]} */ ...args) => run('buildah', ['--root', `${stage}/root`, '--runroot', `${stage}/run`, '--storage-driver', 'vfs', ...args]).trim();
   const list = `localhost/tsinit:${version}`;
   buildah('manifest', 'create', list);
   for (const [target, file] of Object.entries(binaries)) {
-    const arch = ARCHES[target].oci;
+    const arch = archOf(target).oci;
     const ctx = `${stage}/ctx-${arch}`;
     mkdirSync(ctx);
     copyFileSync(file, `${ctx}/tsinit`);
@@ -84,10 +110,17 @@ export function writeOciImage({ version, epoch, binaries, out, stage }) {
   return index.manifests[0].digest;
 }
 
-/** The man page from src/core/cli.ts (the table --help reads), bundled here and called. */
+/**
+ * The man page from src/core/cli.ts (the table --help reads), bundled here and called.
+ * @param {string} version
+ * @param {string} epoch
+ * @returns {Promise<string>}
+ */
 export async function manPage(version, epoch) {
   const r = await build({ entryPoints: ['src/core/cli.ts'], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'warning' });
-  const cli = await import(`data:text/javascript;base64,${Buffer.from(r.outputFiles[0].text).toString('base64')}`);
+  const [script] = r.outputFiles; // one entry, one output
+  if (!script) throw new Error('esbuild wrote nothing for src/core/cli.ts');
+  const cli = await import(`data:text/javascript;base64,${Buffer.from(script.text).toString('base64')}`);
   return cli.formatManPage(version, new Date(Number(epoch) * 1000).toISOString().slice(0, 10));
 }
 
@@ -100,7 +133,11 @@ const DEB_DESCRIPTION = `container init (PID 1) that forwards signals and reaps 
  This is the static executable (musl, no shared library): use it as the
  ENTRYPOINT of a container image, or copy it into images that lack an init.`;
 
-/** A Debian changelog (native package): one entry, dated from the commit. */
+/**
+ * A Debian changelog (native package): one entry, dated from the commit.
+ * @param {string} version
+ * @param {string} epoch
+ */
 function debChangelog(version, epoch) {
   const date = run('date', ['-u', '-R', '-d', `@${epoch}`]).trim();
   return `tsinit (${version}) unstable; urgency=medium\n\n  * Release ${version}.\n\n -- ${MAINTAINER}  ${date}\n`;
@@ -144,19 +181,23 @@ License: MIT
 `;
 
 /** The file names writeDebs gives each architecture. */
-export const debName = (version, target) => `tsinit_${version}_${ARCHES[target].deb}.deb`;
+export const debName = (/** @type {string} */ version, /** @type {string} */ target) => `tsinit_${version}_${archOf(target).deb}.deb`;
 
-/** One .deb per architecture, built by dpkg-deb from a tree staged here (owner root, dated epoch). */
+/**
+ * One .deb per architecture, built by dpkg-deb from a tree staged here (owner root, dated epoch).
+ * @param {{ version: string, epoch: string, binaries: Binaries, man: string, dir: string, stage: string }} options
+ */
 export function writeDebs({ version, epoch, binaries, man, dir, stage }) {
+  /** @type {string[]} */
   const names = [];
   for (const [target, file] of Object.entries(binaries)) {
-    const arch = ARCHES[target].deb;
+    const arch = archOf(target).deb;
     const root = `${stage}/deb-${arch}`;
     rmSync(root, { recursive: true, force: true });
     for (const d of ['DEBIAN', 'usr/bin', 'usr/share/man/man1', 'usr/share/doc/tsinit', 'usr/share/lintian/overrides']) mkdirSync(`${root}/${d}`, { recursive: true, mode: 0o755 });
     copyFileSync(file, `${root}/usr/bin/tsinit`);
     chmodSync(`${root}/usr/bin/tsinit`, 0o755);
-    const put = (path, data) => { writeFileSync(`${root}/${path}`, data); chmodSync(`${root}/${path}`, 0o644); };
+    const put = (/** @type {string} */ path, /** @type {string | Buffer} */ data) => { writeFileSync(`${root}/${path}`, data); chmodSync(`${root}/${path}`, 0o644); };
     put('usr/share/man/man1/tsinit.1.gz', gzipSync(man, { level: 9 }));
     put('usr/share/doc/tsinit/changelog.gz', gzipSync(debChangelog(version, epoch), { level: 9 }));
     put('usr/share/doc/tsinit/copyright', DEB_COPYRIGHT);
@@ -187,6 +228,11 @@ export function writeDebs({ version, epoch, binaries, man, dir, stage }) {
   return names;
 }
 
+/**
+ * Every file under dir, as absolute paths.
+ * @param {string} dir
+ * @returns {string[]}
+ */
 function readdirRecursive(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? readdirRecursive(resolve(dir, e.name)) : [resolve(dir, e.name)]));
 }
@@ -236,11 +282,20 @@ try {
 } catch (e) { try { fs.unlinkSync(tmp); } catch (_) {} fail('cannot put ' + exe + ' in place of ' + bin + ': ' + e.message); }
 `;
 
-/** The npm packages' staged folders, packed by npm into dir; returns the tarballs' names. */
+/**
+ * The npm packages' staged folders, packed by npm into dir; returns the tarballs' names.
+ * @param {{ pkg: import('./common.mjs').Package, binaries: Binaries, bundle: string, dir: string, stage: string }} options
+ */
 export function writeNpmPackages({ pkg, binaries, bundle, dir, stage }) {
   const { version } = pkg;
   const common = { version, license: pkg.license, ...(pkg.repository ? { repository: pkg.repository } : {}) };
+  /** @type {string[]} */
   const folders = [];
+  /**
+   * @param {string} folder
+   * @param {object} manifest
+   * @param {Record<string, { data?: string, from?: string, mode: number }>} files
+   */
   const stageOne = (folder, manifest, files) => {
     const root = `${stage}/npm-${folder}`;
     rmSync(root, { recursive: true, force: true });
@@ -248,11 +303,12 @@ export function writeNpmPackages({ pkg, binaries, bundle, dir, stage }) {
     writeFileSync(`${root}/package.json`, JSON.stringify(manifest, null, 2) + '\n');
     for (const [path, { data, from, mode }] of Object.entries(files)) {
       mkdirSync(resolve(root, path, '..'), { recursive: true });
-      if (from) copyFileSync(from, `${root}/${path}`); else writeFileSync(`${root}/${path}`, data);
+      if (from) copyFileSync(from, `${root}/${path}`); else writeFileSync(`${root}/${path}`, data ?? '');
       chmodSync(`${root}/${path}`, mode);
     }
     folders.push(root);
   };
+  /** @type {Record<string, string>} */
   const optional = {};
   for (const [target, file] of Object.entries(binaries)) {
     const name = `@tsinit/${target}`;
@@ -260,7 +316,7 @@ export function writeNpmPackages({ pkg, binaries, bundle, dir, stage }) {
     stageOne(target, {
       name, ...common,
       description: `The tsinit static executable for ${target} (installed by the tsinit package).`,
-      os: ['linux'], cpu: [ARCHES[target].npm],
+      os: ['linux'], cpu: [archOf(target).npm],
       files: ['tsinit'],
       preferUnplugged: true,
     }, { tsinit: { from: file, mode: 0o755 } });
@@ -280,6 +336,7 @@ export function writeNpmPackages({ pkg, binaries, bundle, dir, stage }) {
     bin: { tsinit: 'tsinit.cjs' },
     files: ['tsinit.cjs'],
   }, { 'tsinit.cjs': { from: bundle, mode: 0o755 } });
+  /** @type {string[]} */
   const names = [];
   for (const root of folders) {
     // npm dates every entry 1985-10-26 and sorts them: the same files give the same tarball.
