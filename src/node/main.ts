@@ -11,6 +11,7 @@ import { configureParentDeath, configureProc, configureReaping, createLog } from
 import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
 import { EXIT_FAILURE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
+import { guardFaultSignals, ignoreFaultSignals, logFaultProbesTo, noteFaultSignal } from './faults.ts';
 import { listInheritedFds } from './fds.ts';
 import * as libc from './libc.ts';
 import { schedulePageOut } from './pageout.ts';
@@ -48,7 +49,7 @@ function main(): void {
   catchSignals();
   const config = parseOrExit();
   const log = createLog(config, writeStderr);
-  activeLog = log;
+  logFaultProbesTo(log);
   configureReaping(libc, log);
   configureParentDeath(libc, config, log);
   const procTrusted = configureProc(procReader, libc, log);
@@ -76,65 +77,6 @@ function catchSignals(): void {
   // SIGUSR1 is blocked from start-up by the baked --disable-sigusr1, so it can never open
   // the inspector; now that its handler is in place it is unblocked, and a pending one delivered.
   libc.unblockSignal(SIGUSR1);
-}
-
-/**
- * Fault signals (ILL, TRAP, BUS, FPE, SEGV). Sent with kill(2) they are requests to forward;
- * raised by the CPU they are a bug in tsinit, which must end it rather than spin (a handler
- * that returns re-executes the faulting instruction). The kernel tells the two apart: a real
- * fault is aimed at the faulting thread and, if that thread blocks or ignores the signal, is
- * forced to its default action (kernel/signal.c, force_sig_info_to_task); a kill()-sent one
- * is aimed at the process and taken by any thread that does not block it. So the JS thread
- * (our code, V8's compiled code, the main GC) blocks them, and a real fault there ends
- * tsinit at once. Node's other threads (V8's worker and delayed-task threads, made during
- * start-up before any of our code runs, so their masks are out of our reach; their SigBlk
- * holds only SIGUSR1) leave them unblocked: a kill()-sent one lands there, libuv's handler
- * tells the loop, and it is forwarded. That handler stays installed (no SA_RESETHAND, which
- * let a second one arrive at SIG_DFL and end tsinit), so none can, however fast they come.
- * A real fault on one of those threads would spin, and the loop hear of it thousands of
- * times a second: past FAULT_BURST_PER_S, the fault signals are ignored for FAULT_PROBE_MS,
- * so that a faulting thread dies at its next fault; kill()-sent ones in that window are
- * dropped, never fatal.
- */
-const FAULT_BURST_PER_S = 1000;
-const FAULT_PROBE_MS = 100;
-/** libuv's handlers for the fault signals, put back after a probe. */
-const faultActions = new Map<number, bigint>();
-let faultWindowStart = 0;
-let faultsInWindow = 0;
-let probingFaults = false;
-/** The logger once there is one: a probe says so. */
-let activeLog: Logger | null = null;
-
-/** Blocks the fault signals in the JS thread and keeps libuv's handlers for them (see above). */
-function guardFaultSignals(): void {
-  libc.blockSignalsInThisThread(FAULT_SIGNALS);
-  for (const sig of FAULT_SIGNALS) {
-    const act = libc.saveAction(sig);
-    if (act !== null) faultActions.set(sig, act);
-  }
-}
-
-/** Counts a fault signal; past FAULT_BURST_PER_S within a second, ignores them all for FAULT_PROBE_MS. */
-function noteFaultSignal(): void {
-  const now = performance.now();
-  if (now - faultWindowStart >= 1000) { faultWindowStart = now; faultsInWindow = 0; }
-  if (++faultsInWindow <= FAULT_BURST_PER_S || probingFaults) return;
-  probingFaults = true;
-  // Logged first: if a thread is faulting, tsinit ends as the signals are ignored.
-  activeLog?.log('warning', `fault signals arriving faster than ${FAULT_BURST_PER_S}/s: ignored for ${FAULT_PROBE_MS} ms, in case one of tsinit's threads is faulting`);
-  ignoreFaultSignals();
-  setTimeout(() => {
-    for (const [sig, act] of faultActions) libc.restoreAction(sig, act);
-    probingFaults = false;
-    faultWindowStart = performance.now();
-    faultsInWindow = 0;
-  }, FAULT_PROBE_MS).unref();
-}
-
-/** Sets the fault signals to SIG_IGN: a thread spinning in a real fault dies at its next one. */
-function ignoreFaultSignals(): void {
-  for (const sig of faultActions.keys()) libc.ignoreSignal(sig);
 }
 
 /**
