@@ -3,11 +3,9 @@
 // read from /proc: hold it (a pidfd), check it is still the one the walk saw, then signal the
 // handle. A number read from /proc may belong to another process by the time it is used.
 
-/** What a host gives the walk: a file's text and a directory's names, null when unreadable. */
-export interface ProcReader {
-  readFile(path: string): string | null;
-  listDir(path: string): string[] | null;
-}
+import type { ProcReader } from './host.ts';
+
+export type { ProcReader };
 
 /** One process below tsinit as the walk saw it. */
 export interface ProcessInfo {

@@ -3,15 +3,10 @@
 // calls in; nothing here touches the system itself, and nothing here may end tsinit.
 import { describeConfig, type Config } from './cli.ts';
 import { createLogger, type Logger, type LogSink } from './log.ts';
-import { checkProcView, type ProcReader } from './proc.ts';
+import type { ProcReader, SetupCalls } from './host.ts';
+import { checkProcView } from './proc.ts';
 
-/** The libc calls the set-up needs (each host's libc module has them): 0 or an errno. */
-export interface SetupCalls {
-  getpid(): number;
-  becomeSubreaper(): number;
-  setParentDeathSignal(sig: number): number;
-  describeErrno(errno: number): string;
-}
+export type { SetupCalls };
 
 /** The logger the config asks for, writing through write; its first line (debug) is the config. */
 export function createLog(config: Config, write: LogSink): Logger {

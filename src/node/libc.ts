@@ -3,7 +3,9 @@
 // Sizes are glibc's (x86_64 and aarch64 agree on every one used here).
 
 import type * as FFI from 'node:ffi';
+import { readFileSync } from 'node:fs';
 import { ERRNO, errnoName } from '../core/errno.ts';
+import type { ImplementsHostLibc, SpawnRequest, SpawnResult } from '../core/host.ts';
 import type { WriteResult } from '../core/log.ts';
 import { SIGPIPE } from '../core/signals.ts';
 
@@ -238,7 +240,7 @@ const PIPE_BUF = 4096;
 export const WAIT_FOREVER = -1;
 
 /**
- * write(2) of the whole buffer to fd, waiting at most waitMs (WAIT_FOREVER: no limit) for
+ * write(2) of the whole text (UTF-8) to fd, waiting at most waitMs (WAIT_FOREVER: no limit) for
  * room: poll(POLLOUT) before each write, so a full pipe nobody reads costs the wait, whether
  * the descriptor is blocking or not (a child may set O_NONBLOCK on the description it shares
  * with us). It never raises SIGPIPE against tsinit: the signal a write to a closed pipe
@@ -246,7 +248,8 @@ export const WAIT_FOREVER = -1;
  * a SIGPIPE sent from outside meanwhile goes to another thread and is still forwarded.
  * Returns errno 0, EAGAIN (the wait ran out) or the write's errno, and the bytes written.
  */
-export function writeAll(fd: number, data: Buffer, waitMs: number): WriteResult {
+export function writeAll(fd: number, text: string, waitMs: number): WriteResult {
+  const data = Buffer.from(text, 'utf8');
   const deadline = waitMs < 0 ? Infinity : performance.now() + waitMs;
   c.pthread_sigmask(SIG_BLOCK, pipeSet, null);
   try {
@@ -314,27 +317,48 @@ function currentEnviron(): bigint {
   return ffi.getUint64(lib.getSymbol('environ'), 0);
 }
 
-export interface SpawnOptions {
-  argv: readonly Buffer[];
-  /** Make the child's group the terminal's foreground group (fd 0). */
-  takeTerminal: boolean;
-  /** Descriptors above 2 to pass on (their close-on-exec flag is cleared in the child). */
-  inheritFds: readonly number[];
+/**
+ * Spawns the command's raw bytes (see readRawArgs). Handing it the terminal can fail (stdin is
+ * not tsinit's controlling terminal), and posix_spawn then fails whole: the child is spawned
+ * again without, as the static host's child goes on when its tcsetpgrp fails.
+ */
+export function spawn(request: SpawnRequest): SpawnResult {
+  const argv = readRawArgs(request.command.length, request.command);
+  const result = spawnWith(argv, request.takeTerminal, request.inheritFds);
+  if (!('errno' in result) || !request.takeTerminal) return result;
+  return { ...spawnWith(argv, false, request.inheritFds), terminalRefused: result.errno };
+}
+
+/** The user's arguments as raw bytes: /proc/self/cmdline keeps bytes Node's decoding would replace. */
+function readRawArgs(count: number, decoded: readonly string[]): Buffer[] {
+  try {
+    const all = readFileSync('/proc/self/cmdline');
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i < all.length; i++) {
+      if (all[i] === 0) { parts.push(all.subarray(start, i)); start = i + 1; }
+    }
+    if (parts.length >= count) return parts.slice(parts.length - count);
+  } catch {
+    // No /proc: fall back to Node's decoding (exact for valid UTF-8).
+  }
+  return decoded.map((s) => Buffer.from(s, 'utf8'));
 }
 
 /**
  * posix_spawnp with the clean slate an init owes its child: its own process group, every
  * signal 1..64 at its default action (sigfillset leaves glibc's 32/33 out, so all 64 bits
- * are set by hand), an empty mask, stdio with close-on-exec cleared (Node sets it on 0..2),
- * and libc's own environ, so the environment reaches the child byte for byte.
+ * are set by hand), an empty mask, stdio and inheritFds with close-on-exec cleared (Node sets
+ * it on 0..2), the terminal's foreground if takeTerminal, and libc's own environ, so the
+ * environment reaches the child byte for byte.
  * Returns the pid, or the errno (posix_spawnp returns it; it does not set errno).
  */
-export function spawn(opts: SpawnOptions): { pid: number } | { errno: number } {
+function spawnWith(argv: readonly Buffer[], takeTerminal: boolean, inheritFds: readonly number[]): { pid: number } | { errno: number } {
   const attr = c.calloc(1n, BigInt(SIZEOF_SPAWNATTR));
   const actions = c.calloc(1n, BigInt(SIZEOF_FILE_ACTIONS));
   const defaults = c.calloc(1n, BigInt(SIZEOF_SIGSET));
   const emptyMask = c.calloc(1n, BigInt(SIZEOF_SIGSET));
-  const { array, blocks } = allocStringArray(opts.argv);
+  const { array, blocks } = allocStringArray(argv);
   try {
     ffi.setUint64(defaults, 0, 0xffff_ffff_ffff_ffffn);
     c.posix_spawnattr_init(attr);
@@ -343,8 +367,8 @@ export function spawn(opts: SpawnOptions): { pid: number } | { errno: number } {
     c.posix_spawnattr_setsigdefault(attr, defaults);
     c.posix_spawnattr_setsigmask(attr, emptyMask);
     c.posix_spawn_file_actions_init(actions);
-    for (const fd of [0, 1, 2, ...opts.inheritFds]) c.posix_spawn_file_actions_adddup2(actions, fd, fd);
-    if (opts.takeTerminal) c.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0);
+    for (const fd of [0, 1, 2, ...inheritFds]) c.posix_spawn_file_actions_adddup2(actions, fd, fd);
+    if (takeTerminal) c.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0);
     const rc = c.posix_spawnp(pidPtr, blocks[0]!, actions, attr, array, currentEnviron());
     if (rc !== 0) return { errno: rc };
     return { pid: ffi.getInt32(pidPtr, 0) };
@@ -376,3 +400,6 @@ export function watchSignals(signals: readonly number[], onSignal: (sig: number)
   }
   return wereDefault;
 }
+
+/** The compiler checks this module against the contract both hosts share: a type, nothing at run time. */
+export type Checked = ImplementsHostLibc<typeof import('./libc.ts')>;

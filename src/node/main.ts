@@ -2,35 +2,35 @@
 // A table of contents: catch signals, parse, configure, spawn, supervise; the steps follow it.
 // Before the child is spawned an error may end tsinit; after, nothing but the child's end may.
 
-import { readFileSync, writeSync } from 'node:fs';
-import { formatHelp, parseCli, type Config } from '../core/cli.ts';
-import { ERRNO, errnoName } from '../core/errno.ts';
-import * as libc from './libc.ts';
+import { writeSync } from 'node:fs';
+import type { Config } from '../core/cli.ts';
+import { decideStart, formatInternalError, logSpawned, spawnChild } from '../core/entry.ts';
+import { ERRNO } from '../core/errno.ts';
 import { LOG_WAIT_MS, type Logger, type WriteResult } from '../core/log.ts';
 import { configureParentDeath, configureProc, configureReaping, createLog } from '../core/setup.ts';
 import { FAULT_SIGNALS, formatSignal, listForwardedSignals, SIGINT, SIGTERM, SIGUSR1 } from '../core/signals.ts';
-import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
+import { EXIT_FAILURE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
-import { childTakesTerminal } from '../core/terminal.ts';
-import { createSystem, listInheritedFds, pageOutExecutable, procReader } from './system.ts';
-
-declare const TSINIT_VERSION: string | undefined;
-const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
+import { guardFaultSignals, ignoreFaultSignals, logFaultProbesTo, noteFaultSignal } from './faults.ts';
+import { listInheritedFds } from './fds.ts';
+import * as libc from './libc.ts';
+import { schedulePageOut } from './pageout.ts';
+import { createSystem, procReader } from './system.ts';
 
 /** How often the reaper runs even without SIGCHLD (deliveries merge; this is the backstop). */
 const BACKSTOP_REAP_MS = 1000;
-/** Once start-up is over, the executable's pages it touched are handed back (see pageOutExecutable). */
-const PAGE_OUT_AFTER_MS = 500;
 
 /** The signals Node itself catches during its start-up (node.cc, PlatformInit). */
 const STARTUP_STOP_SIGNALS = [SIGTERM, SIGINT];
 
-/** Signals that reach tsinit before the child exists wait here, then go to the child. */
+/**
+ * The supervisor of the running child, null until the child runs. Until then a caught signal
+ * waits in `early` and an exception ends tsinit; from then on a signal goes to the supervisor,
+ * and an exception is logged and survived, never fatal.
+ */
+let supervisor: Supervisor | null = null;
+/** Signals that reached tsinit before the child existed, handed to the supervisor in order. */
 const early: number[] = [];
-/** Where a caught signal goes: the queue above until supervise() points it at the supervisor. */
-let onSignal: (sig: number) => void = (sig) => { early.push(sig); };
-/** Set once the child runs: from then on an exception is logged and survived, never fatal. */
-let childRunning = false;
 
 /** Thrown by exitBeforeChild() and caught by the entry at the bottom, which sets the exit code. */
 class EarlyExit {
@@ -49,12 +49,13 @@ function main(): void {
   catchSignals();
   const config = parseOrExit();
   const log = createLog(config, writeStderr);
-  activeLog = log;
+  logFaultProbesTo(log);
   configureReaping(libc, log);
   configureParentDeath(libc, config, log);
   const procTrusted = configureProc(procReader, libc, log);
+  const system = createSystem(exitWith, procTrusted);
   const child = spawnOrExit(config, log, inheritFds);
-  supervise(config, log, child, procTrusted);
+  supervise(new Supervisor(config, system, log, child), config, log);
 }
 
 /** node:ffi and libc must have loaded; if not, one line and exit 1. */
@@ -79,65 +80,6 @@ function catchSignals(): void {
 }
 
 /**
- * Fault signals (ILL, TRAP, BUS, FPE, SEGV). Sent with kill(2) they are requests to forward;
- * raised by the CPU they are a bug in tsinit, which must end it rather than spin (a handler
- * that returns re-executes the faulting instruction). The kernel tells the two apart: a real
- * fault is aimed at the faulting thread and, if that thread blocks or ignores the signal, is
- * forced to its default action (kernel/signal.c, force_sig_info_to_task); a kill()-sent one
- * is aimed at the process and taken by any thread that does not block it. So the JS thread
- * (our code, V8's compiled code, the main GC) blocks them, and a real fault there ends
- * tsinit at once. Node's other threads (V8's worker and delayed-task threads, made during
- * start-up before any of our code runs, so their masks are out of our reach; their SigBlk
- * holds only SIGUSR1) leave them unblocked: a kill()-sent one lands there, libuv's handler
- * tells the loop, and it is forwarded. That handler stays installed (no SA_RESETHAND, which
- * let a second one arrive at SIG_DFL and end tsinit), so none can, however fast they come.
- * A real fault on one of those threads would spin, and the loop hear of it thousands of
- * times a second: past FAULT_BURST_PER_S, the fault signals are ignored for FAULT_PROBE_MS,
- * so that a faulting thread dies at its next fault; kill()-sent ones in that window are
- * dropped, never fatal.
- */
-const FAULT_BURST_PER_S = 1000;
-const FAULT_PROBE_MS = 100;
-/** libuv's handlers for the fault signals, put back after a probe. */
-const faultActions = new Map<number, bigint>();
-let faultWindowStart = 0;
-let faultsInWindow = 0;
-let probingFaults = false;
-/** The logger once there is one: a probe says so. */
-let activeLog: Logger | null = null;
-
-/** Blocks the fault signals in the JS thread and keeps libuv's handlers for them (see above). */
-function guardFaultSignals(): void {
-  libc.blockSignalsInThisThread(FAULT_SIGNALS);
-  for (const sig of FAULT_SIGNALS) {
-    const act = libc.saveAction(sig);
-    if (act !== null) faultActions.set(sig, act);
-  }
-}
-
-/** Counts a fault signal; past FAULT_BURST_PER_S within a second, ignores them all for FAULT_PROBE_MS. */
-function noteFaultSignal(): void {
-  const now = performance.now();
-  if (now - faultWindowStart >= 1000) { faultWindowStart = now; faultsInWindow = 0; }
-  if (++faultsInWindow <= FAULT_BURST_PER_S || probingFaults) return;
-  probingFaults = true;
-  // Logged first: if a thread is faulting, tsinit ends as the signals are ignored.
-  activeLog?.log('warning', `fault signals arriving faster than ${FAULT_BURST_PER_S}/s: ignored for ${FAULT_PROBE_MS} ms, in case one of tsinit's threads is faulting`);
-  ignoreFaultSignals();
-  setTimeout(() => {
-    for (const [sig, act] of faultActions) libc.restoreAction(sig, act);
-    probingFaults = false;
-    faultWindowStart = performance.now();
-    faultsInWindow = 0;
-  }, FAULT_PROBE_MS).unref();
-}
-
-/** Sets the fault signals to SIG_IGN: a thread spinning in a real fault dies at its next one. */
-function ignoreFaultSignals(): void {
-  for (const sig of faultActions.keys()) libc.ignoreSignal(sig);
-}
-
-/**
  * Ends tsinit with code. The fault signals are ignored first: process.exit() waits for
  * Node's worker threads, and one spinning in a real fault (the child often dies of the
  * SEGVs it forwards, before a probe) would hold tsinit forever; this way it dies instead.
@@ -151,99 +93,44 @@ function exitWith(code: number): never {
 function handleSignal(sig: number): void {
   try {
     if (FAULT_SIGNALS.has(sig)) noteFaultSignal();
-    onSignal(sig);
+    if (supervisor === null) early.push(sig);
+    else supervisor.onSignal(sig);
   } catch (e) {
     // A callback from native code must never throw: report and go on.
-    writeStderr(`tsinit: error: internal error handling ${formatSignal(sig)}: ${describeError(e)}\n`);
+    writeStderr(formatInternalError(e, `handling ${formatSignal(sig)}`));
   }
 }
 
 /** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
 function parseOrExit(): Config {
-  const parsed = parseCli(process.argv.slice(2), process.env);
-  if (parsed.kind === 'help') { process.stdout.write(formatHelp()); return exitBeforeChild(0); }
-  if (parsed.kind === 'version') {
-    process.stdout.write(`tsinit version ${VERSION} - node ${process.version} ${process.platform}-${process.arch}\n`);
-    return exitBeforeChild(0);
-  }
-  if (parsed.kind === 'usage-error') {
-    writeStderr(`tsinit: error: ${parsed.message}\n`);
-    return exitBeforeChild(EXIT_USAGE);
-  }
-  return parsed.config;
+  const start = decideStart(process.argv.slice(2), process.env, `node ${process.version} ${process.platform}-${process.arch}`, writeStderr);
+  if (start.kind === 'print') { process.stdout.write(start.text); return exitBeforeChild(0); }
+  if (start.kind === 'exit') return exitBeforeChild(start.code);
+  return start.config;
 }
 
 /** Spawns the command; a failure ends tsinit with the core's exit code for its errno. */
 function spawnOrExit(config: Config, log: Logger, inheritFds: readonly number[]): number {
   if (inheritFds.length > 0) log.log('config', `passing inherited descriptors ${inheritFds.join(' ')}`);
-  const result = spawnCommand(config, log, inheritFds);
-  if ('errno' in result) return exitSpawnFailed(config, log, result.errno);
-  // Set before anything else can throw: the child exists, so no exception may end tsinit now.
-  childRunning = true;
-  log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
-  return result.pid;
-}
-
-/** posix_spawnp of the command's raw bytes, handing it the terminal when it should take it. */
-function spawnCommand(config: Config, log: Logger, inheritFds: readonly number[]): { pid: number } | { errno: number } {
-  const argv = readRawArgs(config.command.length, config.command);
-  const takeTerminal = childTakesTerminal(libc.isatty(0), libc.tcgetpgrp(0), libc.getpgrp());
-  const result = libc.spawn({ argv, takeTerminal, inheritFds });
-  if (!('errno' in result) || !takeTerminal) return result;
-  // The terminal hand-off can fail (not our controlling terminal): run without it.
-  log.log('terminal', `spawn with the terminal failed (${errnoName(result.errno)}); retrying without`);
-  return libc.spawn({ argv, takeTerminal: false, inheritFds });
-}
-
-/** The user's arguments as raw bytes: /proc/self/cmdline keeps bytes Node's decoding would replace. */
-function readRawArgs(count: number, decoded: readonly string[]): Buffer[] {
-  try {
-    const all = readFileSync('/proc/self/cmdline');
-    const parts: Buffer[] = [];
-    let start = 0;
-    for (let i = 0; i < all.length; i++) {
-      if (all[i] === 0) { parts.push(all.subarray(start, i)); start = i + 1; }
-    }
-    if (parts.length >= count) return parts.slice(parts.length - count);
-  } catch {
-    // No /proc: fall back to Node's decoding (exact for valid UTF-8).
-  }
-  return decoded.map((s) => Buffer.from(s, 'utf8'));
-}
-
-/** Logs the core's message for a spawn that failed with errno and ends tsinit with the core's code. */
-function exitSpawnFailed(config: Config, log: Logger, errno: number): never {
-  const failure = describeSpawnFailure(config.command[0]!, errno, libc.describeErrno(errno));
-  log.log('error', failure.message, { code: failure.code });
-  return exitBeforeChild(failure.code);
+  const spawned = spawnChild(libc, config, log, inheritFds);
+  if (spawned.kind === 'failed') return exitBeforeChild(spawned.code);
+  return spawned.pid;
 }
 
 /** Hands the running child to the supervisor: signals go to it, SIGCHLD and a timer make it reap. */
-function supervise(config: Config, log: Logger, child: number, procTrusted: boolean): void {
-  const supervisor = new Supervisor(config, createSystem(exitWith, procTrusted), log, child);
-  setInterval(() => supervisor.reap(), BACKSTOP_REAP_MS);
-  process.on('SIGCHLD', () => supervisor.reap());
-  forwardSignalsTo(supervisor, log);
-  // A child that ended before the SIGCHLD handler existed sent a signal nobody caught.
-  supervisor.reap();
-  schedulePageOut(log);
-}
-
-/** Points caught signals at the supervisor, after handing it those queued so far, in order. */
-function forwardSignalsTo(supervisor: Supervisor, log: Logger): void {
-  onSignal = (sig) => supervisor.onSignal(sig);
+function supervise(running: Supervisor, config: Config, log: Logger): void {
+  // Set before anything else can throw: the child exists, so no exception may end tsinit now.
+  supervisor = running;
+  logSpawned(log, config, running.childPid);
+  setInterval(() => running.reap(), BACKSTOP_REAP_MS);
+  process.on('SIGCHLD', () => running.reap());
   for (const sig of early.splice(0)) {
     log.log('signal-detail', `${formatSignal(sig)} arrived before the child existed`);
-    supervisor.onSignal(sig);
+    running.onSignal(sig);
   }
-}
-
-/** Once start-up is over, hands back the executable's pages it touched (see pageOutExecutable). */
-function schedulePageOut(log: Logger): void {
-  setTimeout(() => {
-    const advised = pageOutExecutable();
-    log.log('memory', `paged out the executable's idle pages (${advised ?? 'no /proc: 0'} mappings)`);
-  }, PAGE_OUT_AFTER_MS).unref();
+  // A child that ended before the SIGCHLD handler existed sent a signal nobody caught.
+  running.reap();
+  schedulePageOut(log);
 }
 
 /**
@@ -256,25 +143,15 @@ function exitBeforeChild(code: number): never {
 
 /** Writes text to stderr, waiting at most waitMs for room (the logger's sink; its wait for the other lines too). */
 function writeStderr(text: string, waitMs = LOG_WAIT_MS): WriteResult {
-  const data = Buffer.from(text, 'utf8');
-  if (libc.loadError === null) return libc.writeAll(2, data, waitMs);
+  if (libc.loadError === null) return libc.writeAll(2, text, waitMs);
   // No libc: only the one line saying so, before any child exists.
-  try { return { errno: 0, written: writeSync(2, data) }; } catch { return { errno: ERRNO.EIO, written: 0 }; }
-}
-
-/** A bug, not a condition: one line, never a stack trace on a user's terminal. */
-function reportInternalError(e: unknown): void {
-  writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`);
-}
-
-/** An exception's message, or whatever was thrown as text. */
-function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  try { return { errno: 0, written: writeSync(2, Buffer.from(text, 'utf8')) }; } catch { return { errno: ERRNO.EIO, written: 0 }; }
 }
 
 process.on('uncaughtException', (e) => {
-  reportInternalError(e);
-  if (!childRunning) process.exit(EXIT_FAILURE);
+  // A bug, not a condition: one line, never a stack trace on a user's terminal.
+  writeStderr(formatInternalError(e));
+  if (supervisor === null) process.exit(EXIT_FAILURE);
 });
 
 try {

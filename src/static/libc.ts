@@ -2,7 +2,8 @@
 // the sizes, offsets and constants host.c took from the C headers. Nothing here decides
 // policy. Pointers are numbers (user-space addresses fit in 53 bits on x86-64 and arm64).
 
-import { errnoName } from '../core/errno.ts';
+import { ERRNO, errnoName } from '../core/errno.ts';
+import type { ImplementsHostLibc, SpawnRequest, SpawnResult } from '../core/host.ts';
 import type { WriteResult } from '../core/log.ts';
 import { SIGPIPE } from '../core/signals.ts';
 
@@ -49,10 +50,11 @@ export function listErrnoConstants(): { name: string; value: number }[] {
 const PTR = constant('SIZEOF_pointer');
 const SIGSET = constant('SIZEOF_sigset_t');
 const NSIG = constant('_NSIG');
-const EINTR = constant('EINTR');
-const EAGAIN = constant('EAGAIN');
-const EPIPE = constant('EPIPE');
-const ENOMEM = constant('ENOMEM');
+// The errno values both hosts read from the core's table (the build checks it against host.c's).
+const EINTR = ERRNO.EINTR;
+const EAGAIN = ERRNO.EAGAIN;
+const EPIPE = ERRNO.EPIPE;
+const ENOMEM = ERRNO.ENOMEM;
 const WNOHANG = constant('WNOHANG');
 const CLOCK_MONOTONIC = constant('CLOCK_MONOTONIC');
 const TV_SEC = constant('OFFSETOF_timespec_tv_sec');
@@ -338,18 +340,19 @@ export function readTsinitEnv(): Record<string, string> {
 }
 
 /**
- * Spawns main()'s own argv from index argIndex (the bytes tsinit was given, exactly) with the
+ * Spawns main()'s own argv from the command's index on (the bytes tsinit was given, exactly) with the
  * clean slate an init owes its child, set in the child before exec as tini does (host.c's
  * spawn): its own process group, the terminal's foreground if takeTerminal (the signals are
  * still blocked, so tcsetpgrp raises no SIGTTOU), every signal at its default action, an empty
  * mask. The environment is tsinit's own, untouched. An exec failure comes back through a
  * close-on-exec pipe as the errno. Returns the pid, or the errno.
  */
-export function spawn(argIndex: number, takeTerminal: boolean): { pid: number } | { errno: number } {
+export function spawn(request: SpawnRequest): SpawnResult {
   const errBuf = bridge.calloc(1, 4);
   try {
     if (errBuf === 0) return { errno: ENOMEM };
-    const pid = bridge.spawn(bridge.argv() + argIndex * PTR, takeTerminal ? 1 : 0, errBuf);
+    // argv[0] is tsinit: the command is at 1 + its index among tsinit's arguments.
+    const pid = bridge.spawn(bridge.argv() + (1 + request.commandIndex) * PTR, request.takeTerminal ? 1 : 0, errBuf);
     if (pid < 0) return { errno: bridge.errno() };
     const err = bridge.getI32(errBuf, 0);
     if (err === 0) return { pid };
@@ -373,3 +376,6 @@ export function childRuns(): void {
 export function exit(code: number): never {
   return bridge.exit(code);
 }
+
+/** The compiler checks this module against the contract both hosts share: a type, nothing at run time. */
+export type Checked = ImplementsHostLibc<typeof import('./libc.ts')>;

@@ -5,18 +5,15 @@
 // nothing but its end may.
 
 import './polyfill.ts';
-import { formatHelp, parseCli, type Config } from '../core/cli.ts';
+import type { Config } from '../core/cli.ts';
+import { decideStart, formatInternalError, logSpawned, spawnChild } from '../core/entry.ts';
 import { LOG_WAIT_MS, type Logger, type WriteResult } from '../core/log.ts';
 import { configureParentDeath, configureProc, configureReaping, createLog } from '../core/setup.ts';
-import { describeSpawnFailure, EXIT_FAILURE, EXIT_USAGE } from '../core/status.ts';
+import { EXIT_FAILURE } from '../core/status.ts';
 import { Supervisor } from '../core/supervisor.ts';
-import { childTakesTerminal } from '../core/terminal.ts';
 import * as libc from './libc.ts';
 import { Loop } from './loop.ts';
 import { createSystem, procReader } from './system.ts';
-
-declare const TSINIT_VERSION: string | undefined;
-const VERSION = typeof TSINIT_VERSION === 'string' ? TSINIT_VERSION : 'dev';
 
 function main(): never {
   // No signal step: host.c's main() blocked every signal before the engine started.
@@ -36,14 +33,10 @@ function main(): never {
 
 /** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
 function parseOrExit(): Config {
-  const parsed = parseCli(libc.readArgs(), libc.readTsinitEnv());
-  if (parsed.kind === 'help') return printAndExit(formatHelp());
-  if (parsed.kind === 'version') return printAndExit(`tsinit version ${VERSION} - duktape ${libc.ENGINE_VERSION} musl static linux-${libc.ARCH}\n`);
-  if (parsed.kind === 'usage-error') {
-    writeStderr(`tsinit: error: ${parsed.message}\n`);
-    return libc.exit(EXIT_USAGE);
-  }
-  return parsed.config;
+  const start = decideStart(libc.readArgs(), libc.readTsinitEnv(), `duktape ${libc.ENGINE_VERSION} musl static linux-${libc.ARCH}`, writeStderr);
+  if (start.kind === 'print') return printAndExit(start.text);
+  if (start.kind === 'exit') return libc.exit(start.code);
+  return start.config;
 }
 
 /** --help and --version: exit 0 once the text is written, 1 with one line if it could not be (out of memory, a closed stdout). */
@@ -54,28 +47,20 @@ function printAndExit(text: string): never {
   return libc.exit(EXIT_FAILURE);
 }
 
-/** Spawns the command; a failure ends tsinit with the core's exit code for its errno. */
+/** Spawns the command (the exact bytes of tsinit's argv); a failure ends tsinit with the core's exit code for its errno. */
 function spawnOrExit(config: Config, log: Logger): number {
-  const takeTerminal = childTakesTerminal(libc.isatty(0), libc.tcgetpgrp(0), libc.getpgrp());
-  // The command is tsinit's own argv from its index on (argv[0] is tsinit): the exact bytes.
-  const result = libc.spawn(1 + config.commandIndex, takeTerminal);
-  if ('errno' in result) return exitSpawnFailed(config, log, result.errno);
+  // No descriptors to list: the child keeps every one tsinit holds without close-on-exec.
+  const spawned = spawnChild(libc, config, log, []);
+  if (spawned.kind === 'failed') return libc.exit(spawned.code);
   // The child runs: from here on nothing may end tsinit, a failed log line included, and a fault
   // signal is the loop's to forward (until now a fault ended tsinit with one line).
   libc.childRuns();
   try {
-    log.log('spawn', `spawned pid ${result.pid}: ${config.command.join(' ')}`, { pid: result.pid, argv: config.command });
+    logSpawned(log, config, spawned.pid);
   } catch (e) {
     reportInternalError(e);
   }
-  return result.pid;
-}
-
-/** Logs the core's message for a spawn that failed with errno and ends tsinit with the core's code. */
-function exitSpawnFailed(config: Config, log: Logger, errno: number): never {
-  const failure = describeSpawnFailure(config.command[0]!, errno, libc.describeErrno(errno));
-  log.log('error', failure.message, { code: failure.code });
-  return libc.exit(failure.code);
+  return spawned.pid;
 }
 
 /** Runs tini's loop for good with the supervisor of the running child: signals, reaping, timers. */
@@ -100,15 +85,10 @@ function writeStderr(text: string, waitMs = LOG_WAIT_MS): WriteResult {
  */
 function reportInternalError(e: unknown): boolean {
   try {
-    return writeStderr(`tsinit: error: internal error: ${describeError(e)}\n`).errno === 0;
+    return writeStderr(formatInternalError(e)).errno === 0;
   } catch {
     return false;
   }
-}
-
-/** An exception's message, or whatever was thrown as text. */
-function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 try {

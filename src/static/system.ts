@@ -1,8 +1,8 @@
 // The System the supervisor runs on in the static host: the bridge for signals, pidfds and
 // waitpid, /proc through open/read and opendir/readdir, timers from the loop. Reads only.
 
-import { createProcView, type ProcReader } from '../core/proc.ts';
-import type { System } from '../core/supervisor.ts';
+import type { ProcReader, System } from '../core/host.ts';
+import { createProcView } from '../core/proc.ts';
 import * as libc from './libc.ts';
 import type { Loop } from './loop.ts';
 

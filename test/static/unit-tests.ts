@@ -8,4 +8,5 @@ import '../unit/supervisor.test.ts';
 import '../unit/proc.test.ts';
 import '../unit/terminal.test.ts';
 import '../unit/setup.test.ts';
+import '../unit/entry.test.ts';
 import '../unit/collections.test.ts';

@@ -45,6 +45,14 @@ describe('src/core: the policy both hosts share', () => {
   });
 });
 
+describe('src/core: decides, never ends tsinit', () => {
+  // Only a host's main exits: a core step returns what to do (src/core/entry.ts), and the
+  // supervisor ends tsinit only through its injected System.
+  it.each(tsFiles('core'))('%s calls no exit but the System\'s', (file) => {
+    expect(code('core', file).match(/^.*\bexit\(.*$/gm)?.filter((l) => !/\bsys\.exit\(|^\s*exit\(code: number\): void;/.test(l)) ?? []).toEqual([]);
+  });
+});
+
 describe.each(['node', 'static'])('src/%s: one host', (host) => {
   const other = host === 'node' ? 'static' : 'node';
   it.each(tsFiles(host))(`%s imports the core or its own host, never the other`, (file) => {
@@ -52,6 +60,9 @@ describe.each(['node', 'static'])('src/%s: one host', (host) => {
       expect(spec.startsWith(`../${other}/`), `${file} imports ${spec}`).toBe(false);
       if (spec.startsWith('.')) expect(spec, `${file} imports ${spec}`).toMatch(/^(\.\/|\.\.\/core\/)[a-z]+\.ts$/);
     }
+  });
+  it('libc.ts is checked by the compiler against the contract both hosts share (src/core/host.ts)', () => {
+    expect(code(host, 'libc.ts')).toMatch(/^export type \w+ = ImplementsHostLibc<typeof import\('\.\/libc\.ts'\)>;$/m);
   });
   it.each(tsFiles(host))('%s: only libc.ts reaches native code, only main.ts exits or reads argv/env', (file) => {
     const text = code(host, file);
