@@ -225,7 +225,7 @@ describe('out of memory forced on the running tsinit once its child runs', () =>
   let withSymbols = '';
   beforeAll(async () => {
     process.chdir(ROOT); // build.mjs resolves its inputs from the checkout
-    const build = await import(join(ROOT, 'build.mjs'));
+    const build = await import(join(ROOT, 'build/static.mjs'));
     withSymbols = join(init.dir, 'tsinit-symbols');
     await build.buildStatic('linux-x64', { output: withSymbols, strip: false });
   }, 120_000);
