@@ -5,7 +5,7 @@
 // on the running tsinit (prlimit --pid) may cost log lines and walks of /proc, never its life:
 // it keeps reaping, and exits with the child's status.
 //
-// The static host only: vitest.hardening.config.ts leaves this file out when the suite runs
+// The static host only: the hardening project (vitest.config.ts) leaves this file out when the suite runs
 // again with TSINIT_BIN=dist/tsinit-node. The Node executable alone maps 117 MB, and V8 then
 // reserves its cage and code range. Measured with `prlimit --as=N dist/tsinit-node -- /bin/true`: below
 // 117 MB the kernel cannot load it (SIGSEGV), from 150 MB to 1100 MB V8 aborts at start-up with

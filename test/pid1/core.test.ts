@@ -5,10 +5,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatSignal } from '../src/core/signals.ts';
-import { expectErrorLine, expectForwarded, expectNotForwarded, grandchildPid, settle } from './helpers/expect.ts';
-import { cleanEnv, fixture, HOST, killAll, runInit, runPid1, runToEnd, signalNumber, TSINIT } from './helpers/pid1.ts';
-import { childrenOf, fdsOf, inMask, readStat, stateOf, until } from './helpers/proc.ts';
+import { formatSignal } from '../../src/core/signals.ts';
+import { expectErrorLine, expectForwarded, expectNotForwarded, grandchildPid, settle } from '../helpers/expect.ts';
+import { cleanEnv, fixture, HOST, killAll, runInit, runPid1, runToEnd, signalNumber, TSINIT } from '../helpers/pid1.ts';
+import { childrenOf, fdsOf, inMask, readStat, stateOf, until } from '../helpers/proc.ts';
 
 afterEach(killAll);
 

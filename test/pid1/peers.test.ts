@@ -4,10 +4,10 @@
 // Every init that signals the group delivers the TERM to dash and to the app; dash dies of it
 // at once. tini, dumb-init and catatonit then exit, and the kernel SIGKILLs the rest of the
 // namespace: the handler's second is cut short (often before it has printed its first line).
-// tsinit's drain waits for the group. Under vitest.node.config.ts the tsinit row runs again on
+// tsinit's drain waits for the group. Under `npm run test:node` the tsinit row runs again on
 // the Node build (the peers' rows do not depend on it).
 import { afterEach, describe, expect, it } from 'vitest';
-import { HOST, killAll, stopHandlerApp, TSINIT, type HandlerStop } from './helpers/pid1.ts';
+import { HOST, killAll, stopHandlerApp, TSINIT, type HandlerStop } from '../helpers/pid1.ts';
 
 afterEach(killAll);
 

@@ -2,9 +2,9 @@
 // rewrite, remap-exit, pdeath-signal and JSON logs, each also through its TSINIT_* twin where
 // the behaviour is observable end to end (a container sets options through its environment).
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectForwarded, expectNotForwarded, grandchildPid, reportedSignals, reports, settle } from './helpers/expect.ts';
-import { cleanEnv, fixture, killAll, runInit, runPid1, stopHandlerApp, TIMER_SLACK_MS } from './helpers/pid1.ts';
-import { isRunning, until } from './helpers/proc.ts';
+import { expectForwarded, expectNotForwarded, grandchildPid, reportedSignals, reports, settle } from '../helpers/expect.ts';
+import { cleanEnv, fixture, killAll, runInit, runPid1, stopHandlerApp, TIMER_SLACK_MS } from '../helpers/pid1.ts';
+import { isRunning, until } from '../helpers/proc.ts';
 
 afterEach(killAll);
 
