@@ -35,14 +35,6 @@ const STATIC_ONLY = ['test/hardening/memory.test.ts'];
  */
 const ONE_BUILD_ONLY = ['test/helpers/**/*.test.ts', 'test/static/**/*.test.ts'];
 
-/**
- * PID 1 files that qemu-user cannot run as they stand, left out when TSINIT_BIN is qemu-tsinit
- * (test/arm64/smoke.test.ts shows what qemu does allow of them):
- * - peers.test.ts compares tsinit with the x64 peers; under emulation only the tsinit row would
- *   run, and its 20 runs of a 1 s handler, four at a time, are the Node row's job, not qemu's.
- */
-const NOT_UNDER_QEMU = ['test/pid1/peers.test.ts'];
-
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -60,7 +52,7 @@ export default defineConfig({
       tier({
         name: 'pid1',
         include: ['test/pid1/**/*.test.ts', ...ONE_BUILD_ONLY],
-        exclude: [...(nodeHost || qemuHost ? ONE_BUILD_ONLY : []), ...(qemuHost ? NOT_UNDER_QEMU : [])],
+        exclude: nodeHost || qemuHost ? ONE_BUILD_ONLY : [],
         globalSetup: ['test/helpers/global-setup.ts'],
         testTimeout: 60_000,
         hookTimeout: 120_000,
