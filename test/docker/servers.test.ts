@@ -185,7 +185,7 @@ describe('the images hold the releases they are named for', () => {
   });
 });
 
-// One case at a time, in this file and (vitest.docker.config.ts) in the suite: Python workers
+// One case at a time, in this file and (the docker project of vitest.config.ts) in the suite: Python workers
 // booting beside another case starved it on CI's 2 cores, and the stop times are wall times.
 describe('docker stop with a slow request in flight', () => {
   it.each(STOP_CASES.map((c) => [`${c.v} | ${c.server} | ${c.mode} | ${c.form}`, c] as const))('%s', async (name, c) => {

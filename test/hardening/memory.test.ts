@@ -8,7 +8,7 @@
 // host.c holds back from the spawn on lets it forward signals and exit with the child's status,
 // no error line.
 //
-// The static host only: vitest.hardening.config.ts leaves this file out when the suite runs
+// The static host only: the hardening project (vitest.config.ts) leaves this file out when the suite runs
 // again with TSINIT_BIN=dist/tsinit-node. The Node executable alone maps 117 MB, and V8 then
 // reserves its cage and code range. Measured with `prlimit --as=N dist/tsinit-node -- /bin/true`: below
 // 117 MB the kernel cannot load it (SIGSEGV), from 150 MB to 1100 MB V8 aborts at start-up with

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeConfig, formatHelp, parseCli, type Config } from '../../src/core/cli.ts';
 import { parseDuration } from '../../src/core/duration.ts';
+import { titleOf, USAGE_ERRORS } from '../helpers/usage-errors.ts';
 
 function config(args: string[], env: Record<string, string> = {}): Config {
   const r = parseCli(args, env);
@@ -124,83 +125,16 @@ describe('parseCli: environment twins', () => {
 });
 
 describe('parseCli: usage errors name the option and the value', () => {
-  it.each([
-    [[], 'no command given'],
-    [['-v'], 'no command given'],
-    [['--'], 'no command given'],
-    [['--bogus', 'x'], "unknown option '--bogus'"],
-    [['-x', 'x'], "unknown option '-x'"],
-    [['-vx', 'x'], "unknown option '-x'"],
-    [['--tini-g', 'x'], "unknown option '--tini-g'"],
-    [['--drain'], "option '--drain' needs a value"],
-    [['-r'], "option '-r' needs a value"],
-    [['--wait-all=1', 'x'], "option '--wait-all' takes no value"],
-    [['--drain', '10x', 'x'], "invalid value for --drain: '10x'"],
-    [['--kill-after', '-1', 'x'], "invalid value for --kill-after: '-1'"],
-    [['--term-delay', '', 'x'], "invalid value for --term-delay: ''"],
-    [['--drain', '30d', 'x'], "invalid value for --drain: '30d'"],
-    [['--drain', '999999999', 'x'], "invalid value for --drain: '999999999' (too long"],
-    [['-r', 'TERM', 'x'], "invalid value for -r: 'TERM' (expected FROM:TO"],
-    [['-r', 'TERM:QUIT:HUP', 'x'], "invalid value for -r: 'TERM:QUIT:HUP'"],
-    [['-r', 'FOO:QUIT', 'x'], "invalid value for -r: 'FOO'"],
-    [['--rewrite', 'TERM:99', 'x'], "invalid value for --rewrite: '99'"],
-    [['-r', 'KILL:TERM', 'x'], "invalid value for -r: 'KILL:TERM'"],
-    [['-r', 'CHLD:TERM', 'x'], "invalid value for -r: 'CHLD:TERM'"],
-    [['-e', '256', 'x'], "invalid value for -e: '256' (expected an exit code 0..255)"],
-    [['-e', '-1', 'x'], "invalid value for -e: '-1'"],
-    [['--remap-exit', 'abc', 'x'], "invalid value for --remap-exit: 'abc'"],
-    [['-p', 'NOPE', 'x'], "invalid value for -p: 'NOPE'"],
-    [['--pdeath-signal', '0', 'x'], "invalid value for --pdeath-signal: '0'"],
-    // glibc reserves 32 and 33: as -p tsinit would die of its parent's death; as -r it never arrives.
-    [['-p', '32', 'x'], "invalid value for -p: '32' (signals 32 and 33 are reserved by glibc"],
-    [['--pdeath-signal=33', 'x'], "invalid value for --pdeath-signal: '33' (signals 32 and 33 are reserved by glibc"],
-    [['-r', '32:15', 'x'], "invalid value for -r: '32' (signals 32 and 33 are reserved by glibc"],
-    [['-r', 'TERM:33', 'x'], "invalid value for -r: '33' (signals 32 and 33 are reserved by glibc"],
-    [['--rewrite', '33:0', 'x'], "invalid value for --rewrite: '33'"],
-    [['--log-format', 'xml', 'x'], "invalid value for --log-format: 'xml' (expected text or json)"],
-  ])('%j', (args, message) => {
-    const m = usageError(args);
-    expect(m).toContain(message);
-    expect(m).not.toContain('\n');
+  // The whole message of every row of the hand-written table the built executables are held to too.
+  it.each(USAGE_ERRORS.map(([args, env, message]) => [titleOf(args, env), args, env, message] as const))('%s', (_title, args, env, message) => {
+    expect(usageError([...args], env)).toBe(message);
   });
 
-  it.each([
-    [{ TSINIT_DRAIN: 'soon' }, "invalid value for TSINIT_DRAIN: 'soon'"],
-    [{ TSINIT_VERBOSITY: 'loud' }, "invalid value for TSINIT_VERBOSITY: 'loud'"],
-    [{ TSINIT_WAIT_ALL: 'maybe' }, "invalid value for TSINIT_WAIT_ALL: 'maybe'"],
-    [{ TSINIT_REWRITE: 'TERM' }, "invalid value for TSINIT_REWRITE: 'TERM'"],
-    [{ TSINIT_REMAP_EXIT: '143,300' }, "invalid value for TSINIT_REMAP_EXIT: '300'"],
-    [{ TSINIT_LOG_FORMAT: 'yaml' }, "invalid value for TSINIT_LOG_FORMAT: 'yaml'"],
-    [{ TSINIT_PDEATH_SIGNAL: 'X' }, "invalid value for TSINIT_PDEATH_SIGNAL: 'X'"],
-    [{ TSINIT_PDEATH_SIGNAL: '32' }, "invalid value for TSINIT_PDEATH_SIGNAL: '32' (signals 32 and 33 are reserved by glibc"],
-    [{ TSINIT_REWRITE: 'HUP:1,33:TERM' }, "invalid value for TSINIT_REWRITE: '33' (signals 32 and 33 are reserved by glibc"],
-    [{ TSINIT_REWRITE: 'TERM:32' }, "invalid value for TSINIT_REWRITE: '32'"],
-    [{ TSINIT_KILL_AFTER: '0.4ms' }, "invalid value for TSINIT_KILL_AFTER: '0.4ms' (rounds to 0ms: expected 0 or at least 1ms)"],
-  ])('%j', (env, message) => {
-    expect(usageError(['x'], env)).toContain(message);
-  });
-
-  // A duration that rounds to 0 would silently mean "none" (--drain 0 exits at once).
-  it.each([
-    [['--drain', '0.0001', 'x'], "invalid value for --drain: '0.0001' (rounds to 0ms: expected 0 or at least 1ms)"],
-    [['--kill-after=0.4ms', 'x'], "invalid value for --kill-after: '0.4ms' (rounds to 0ms: expected 0 or at least 1ms)"],
-    [['--term-delay', '0.0000001h', 'x'], "invalid value for --term-delay: '0.0000001h' (rounds to 0ms: expected 0 or at least 1ms)"],
-  ])('%j is exactly: %s', (args, message) => {
-    expect(usageError(args)).toBe(message);
-  });
-
-  // The value is repeated up to 64 characters; past that cut, with the whole length.
-  const X64 = 'x'.repeat(64);
-  it.each<[string, string[], string, Record<string, string>?]>([
-    ['a 64-character value whole', ['--drain', X64, 'x'], `invalid value for --drain: '${X64}' (expected e.g. 500ms, 10s, 2m, 1h or a number of seconds)`],
-    ['a 100 kB value cut', ['--drain', 'x'.repeat(100_000), 'x'], `invalid value for --drain: '${X64}...' (100000 characters) (expected e.g. 500ms, 10s, 2m, 1h or a number of seconds)`],
-    ['a long unknown option cut', [`--${'y'.repeat(200)}`, 'x'], `unknown option '--${'y'.repeat(62)}...' (202 characters) (try 'tsinit --help')`],
-    ['a long value of a flag cut', [`--wait-all=${'z'.repeat(65)}`, 'x'], `option '--wait-all' takes no value (got '${'z'.repeat(64)}...' (65 characters))`],
-    ['a long variable cut', ['x'], `invalid value for TSINIT_LOG_FORMAT: '${X64}...' (1000 characters) (expected text or json)`, { TSINIT_LOG_FORMAT: 'x'.repeat(1000) }],
-    ['cut before a surrogate pair, not inside it', ['-p', `${'s'.repeat(63)}\u{1F600}`, 'x'], `invalid value for -p: '${'s'.repeat(63)}...' (65 characters) (expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15)`],
-    ['cut first, then escaped', ['-p', '\n'.repeat(100), 'x'], `invalid value for -p: '${'\\x0a'.repeat(64)}...' (100 characters) (expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15)`],
-  ])('%s', (_name, args, message, env = {}) => {
-    expect(usageError(args, env)).toBe(message);
+  // The parser's own cut, in UTF-16 units, before a surrogate pair and not inside it. Not in the
+  // shared table: the static host hands argv to Duktape, which counts a character beyond the BMP
+  // as one, so through dist/tsinit this value is 64 characters and repeated whole.
+  it('a value is cut before a surrogate pair, not inside it', () => {
+    expect(usageError(['-p', `${'s'.repeat(63)}\u{1F600}`, 'x'])).toBe(`invalid value for -p: '${'s'.repeat(63)}...' (65 characters) (expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15)`);
   });
 });
 

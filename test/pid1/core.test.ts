@@ -5,16 +5,21 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatSignal } from '../src/core/signals.ts';
-import { expectErrorLine, expectForwarded, expectNotForwarded, grandchildPid, settle } from './helpers/expect.ts';
-import { cleanEnv, fixture, HOST, killAll, runInit, runPid1, runToEnd, signalNumber, TSINIT } from './helpers/pid1.ts';
-import { childrenOf, fdsOf, inMask, readStat, stateOf, until } from './helpers/proc.ts';
+import { formatSignal } from '../../src/core/signals.ts';
+import { expectErrorLine, expectForwarded, expectNotForwarded, grandchildPid, settle } from '../helpers/expect.ts';
+import { cleanEnv, EMULATED, fixture, HOST, killAll, NOT_THROUGH_QEMU, PLATFORM, runInit, runPid1, runToEnd, signalNumber, TSINIT } from '../helpers/pid1.ts';
+import { childrenOf, fdsOf, inMask, readStat, stateOf, until } from '../helpers/proc.ts';
 
 afterEach(killAll);
 
+/**
+ * As PID 1 and, but under qemu-user, as a subreaper: qemu-user 7.2 answers the subreaper prctl
+ * with EINVAL without calling the kernel, so there tsinit warns and cannot reap orphans
+ * (test/arm64/smoke.test.ts holds that warning).
+ */
 const MODES = [
   { name: 'as PID 1', pid1: true },
-  { name: 'not PID 1 (subreaper)', pid1: false },
+  ...(EMULATED ? [] : [{ name: 'not PID 1 (subreaper)', pid1: false }] as const),
 ] as const;
 
 describe.each(MODES)('exit codes $name', ({ pid1 }) => {
@@ -51,7 +56,7 @@ describe('failures before the child runs: one line, documented code', () => {
     expect(help.stderr).toBe('');
     const version = await runToEnd(['--version']);
     expect(version.code).toBe(0);
-    expect(version.stdout).toMatch(HOST === 'node' ? /^tsinit version \d+\.\d+\.\d+ - node v26\.\d+\.\d+ linux-x64\n$/ : /^tsinit version \d+\.\d+\.\d+ - duktape 2\.7\.0 musl static linux-x64\n$/);
+    expect(version.stdout).toMatch(new RegExp(`^tsinit version \\d+\\.\\d+\\.\\d+ - ${HOST === 'node' ? 'node v26\\.\\d+\\.\\d+' : 'duktape 2\\.7\\.0 musl static'} ${PLATFORM}\n$`));
   });
 });
 
@@ -104,7 +109,9 @@ describe.each(MODES)('the child starts clean $name', ({ pid1 }) => {
     expect(out.equals(expected), out.toString('latin1')).toBe(true);
   });
 
-  it('passes the environment byte for byte, NODE_OPTIONS included and without effect on tsinit', async () => {
+  // Not under qemu: test/arm64/qemu-tsinit is a shell script, which adds PWD and orders the
+  // environment its own way before tsinit sees it.
+  if (!EMULATED) it('passes the environment byte for byte, NODE_OPTIONS included and without effect on tsinit', async () => {
     const script = `exec env -i $'A=\\xff\\xfe' B= 'NODE_OPTIONS=--require /nonexistent --inspect=9229' PATH=/usr/bin:/bin ${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" -- cat /proc/self/environ`;
     const r = spawnSync('bash', ['-c', script], { env: cleanEnv({ TSINIT }) });
     const expected = Buffer.concat([Buffer.from('A='), Buffer.from([0xff, 0xfe]), Buffer.from('\0B=\0NODE_OPTIONS=--require /nonexistent --inspect=9229\0PATH=/usr/bin:/bin\0')]);
@@ -144,7 +151,7 @@ describe.each(MODES)('stdio reaches the child untouched $name', ({ pid1 }) => {
 
 /** What tsinit forwards: 1..64 but KILL and STOP (never caught), CHLD (its own cue) and glibc's 32 and 33. */
 const FORWARDED = Array.from({ length: 64 }, (_, i) => formatSignal(i + 1))
-  .filter((name) => !['SIGKILL', 'SIGSTOP', 'SIGCHLD', 'SIG32', 'SIG33'].includes(name));
+  .filter((name) => !['SIGKILL', 'SIGSTOP', 'SIGCHLD', 'SIG32', 'SIG33', ...NOT_THROUGH_QEMU].includes(name));
 
 /**
  * How long Node's inspector would need to open its socket after a SIGUSR1 (it does so on a
@@ -234,7 +241,8 @@ describe.each(MODES)('reaping $name', ({ pid1 }) => {
   });
 });
 
-describe('fault signals', () => {
+// Not under qemu: the signals are SIGSEGV and SIGFPE (NOT_THROUGH_QEMU), and gdb would stop qemu, not tsinit.
+if (!EMULATED) describe('fault signals', () => {
   it('sent with kill, each one is forwarded, again and again; a real fault in tsinit ends it instead of spinning', async () => {
     const r = runPid1(['--', 'bash', '-c', 'for s in SEGV BUS FPE ILL; do trap "echo got $s" $s; done; echo READY; while :; do sleep 0.05; done']);
     await r.waitFor(/READY/);
@@ -255,7 +263,10 @@ describe('fault signals', () => {
   }, 60_000);
 });
 
-describe('a stop request during start-up', () => {
+// Not under qemu: qemu-user catches every host signal for its guest from its own start, so /proc
+// shows SIGTERM held before the emulated tsinit has run a line, and a SIGTERM sent then meets the
+// guest's default disposition (seen: exit 0 at a 5 ms delay, in one run of two).
+if (!EMULATED) describe('a stop request during start-up', () => {
   it('SIGTERM sent right after exec is not lost as PID 1 (docker run then docker stop)', async () => {
     for (const delayMs of [0, 2, 5, 10, 15, 20, 30]) {
       const r = runPid1(['--', 'sleep', '10']);
@@ -288,7 +299,8 @@ describe('-w (tini\'s warn on reap)', () => {
   });
 });
 
-describe('subreaper mode', () => {
+// Not under qemu: see MODES.
+if (!EMULATED) describe('subreaper mode', () => {
   it('says so at -v, once', async () => {
     const r = await runToEnd(['-v', 'true'], { pid1: false });
     expect(r.stderr.match(/child subreaper/g)).toHaveLength(1);

@@ -2,9 +2,9 @@
 // rewrite, remap-exit, pdeath-signal and JSON logs, each also through its TSINIT_* twin where
 // the behaviour is observable end to end (a container sets options through its environment).
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectForwarded, expectNotForwarded, grandchildPid, reportedSignals, reports, settle } from './helpers/expect.ts';
-import { cleanEnv, fixture, killAll, runInit, runPid1, stopHandlerApp, TIMER_SLACK_MS } from './helpers/pid1.ts';
-import { isRunning, until } from './helpers/proc.ts';
+import { expectForwarded, expectNotForwarded, grandchildPid, reportedSignals, reports, settle } from '../helpers/expect.ts';
+import { cleanEnv, EMULATED, fixture, killAll, runInit, runPid1, stopHandlerApp, TIMER_SLACK_MS } from '../helpers/pid1.ts';
+import { isRunning, until } from '../helpers/proc.ts';
 
 afterEach(killAll);
 
@@ -68,7 +68,8 @@ describe('--drain', () => {
     expect(r.stdout).not.toContain('orphan: got TERM');
   });
 
-  it.each([['as PID 1', true], ['not PID 1 (subreaper)', false]] as const)('without --drain, the default 5 s drain runs to its deadline and SIGKILLs what ignores TERM (%s)', async (_name, pid1) => {
+  // Under qemu as PID 1 only: qemu-user refuses the subreaper prctl (test/pid1/core.test.ts, MODES).
+  it.each(([['as PID 1', true], ['not PID 1 (subreaper)', false]] as const).filter(([, pid1]) => pid1 || !EMULATED))('without --drain, the default 5 s drain runs to its deadline and SIGKILLs what ignores TERM (%s)', async (_name, pid1) => {
     // The leftover prints its pid as tsinit sees it: in subreaper mode that is the host's, and
     // what the SIGKILL did is visible after tsinit exits (as PID 1 the kernel ends it anyway).
     const r = runInit(['--', 'sh', '-c', `setsid sh -c 'trap "" TERM; echo "STUBBORN $$"; exec sleep 100' </dev/null 2>&1 & sleep 0.3; exit 6`], { pid1 });
@@ -261,7 +262,10 @@ describe('--rewrite', () => {
     await r.exit();
   });
 
-  it('a realtime signal can be rewritten', async () => {
+  // Not under qemu: qemu-user renumbers realtime signals between host and guest (and back on
+  // the way out), so host SIGRTMIN+2 reaches the emulated tsinit under another number and the
+  // rule never applies (seen: the child got 36 unchanged).
+  if (!EMULATED) it('a realtime signal can be rewritten', async () => {
     const r = runPid1(['-r', 'RTMIN+2:USR2', '--', fixture('signals.py')]);
     await r.waitFor(/READY/);
     await r.signal('SIGRTMIN+2');

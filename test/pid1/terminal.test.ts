@@ -1,11 +1,11 @@
 // With a terminal on stdin, the child's process group becomes the terminal's foreground
 // group: Ctrl-C reaches it, Ctrl-Z stops it (tsinit stays up), and bash -i has job control.
-// Each test runs the executable under test (dist/tsinit; dist/tsinit-node under
-// vitest.node.config.ts) as PID 1 on a pseudo-terminal made by test/fixtures/pty_run.py.
+// Each test runs the executable under test (TSINIT_BIN: dist/tsinit; dist/tsinit-node in
+// `npm run test:node`, the arm64 build in `npm run test:arm64`) as PID 1 on a pseudo-terminal made by test/fixtures/pty_run.py.
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectForwarded, expectInitAnswers } from './helpers/expect.ts';
-import { fixture, killAll, Run, TSINIT } from './helpers/pid1.ts';
-import { childrenOf, readStat, stateOf, until } from './helpers/proc.ts';
+import { expectForwarded, expectInitAnswers } from '../helpers/expect.ts';
+import { fixture, killAll, Run, TSINIT } from '../helpers/pid1.ts';
+import { childrenOf, readStat, stateOf, until } from '../helpers/proc.ts';
 
 afterEach(killAll);
 
