@@ -168,7 +168,7 @@ export class Supervisor {
   onSignal(sig: number): void {
     const s = this.state;
     if (s.kind === 'exiting') return;
-    const rewritten = this.config.rewrite.size === 0 ? undefined : this.config.rewrite.get(sig);
+    const rewritten = this.config.rewrite.get(sig);
     const to = rewritten ?? sig;
     const name = formatSignal(sig);
     if (to === 0) {

@@ -49,6 +49,9 @@ class OrderedTable {
   count = 0;
   private index: Record<string, number> = {};
   find(key: unknown): number {
+    // An empty table (a Map of -r options when none were given, looked up on every signal)
+    // answers before making the index's key: a string built per call is work for the interpreter.
+    if (this.count === 0) return -1;
     const k = indexKey(key);
     if (k !== null) return Object.prototype.hasOwnProperty.call(this.index, k) ? this.index[k]! : -1;
     for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== HOLE && sameValueZero(this.keys[i], key)) return i;
