@@ -237,9 +237,14 @@ export class Supervisor {
       const as = rewritten ? ` as ${formatSignal(sig)}` : '';
       this.note('signal', `${received} ${action}${as} to ${target}`, fields);
     }
+    // A switch, not childRuns()/childGone(): this runs for every signal of a flood, and in
+    // Duktape the call measured about 0.3 µs of the 20 µs of CPU a forward takes (bench/signal.mjs).
     const s = this.state;
-    if (childRuns(s)) this.signalChild(s, sig, stop);
-    else if (childGone(s)) this.signalDescendants(s, sig, stop);
+    switch (s.kind) {
+      case 'running': case 'holding': case 'killing-child': this.signalChild(s, sig, stop); return;
+      case 'waiting-all': case 'draining': case 'killing-rest': this.signalDescendants(s, sig, stop); return;
+      case 'exiting': return;
+    }
   }
 
   /** The child runs: sig goes to it, or to its group. The stop signal begins the shutdown. */
