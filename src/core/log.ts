@@ -88,8 +88,10 @@ export function escapeControls(text: string, newline: 'n' | 'x' = 'x'): string {
   if (!CONTROL.test(text)) return text;
   return text.replace(CONTROLS, newline === 'n' ? escapeWithNewline : escapeHex);
 }
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+// The same class without the g flag, for test(): on a global regex test() moves lastIndex, and
+// the next call would start its search there.
+const CONTROL = new RegExp(CONTROLS.source);
 function escapeHex(ch: string): string {
   return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }

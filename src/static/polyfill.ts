@@ -1,8 +1,8 @@
 // What the core uses that Duktape 2.7 lacks (it has ES5.1 plus Symbol, Proxy, Reflect, typed
 // arrays, Object.assign and string startsWith/endsWith/includes): Map and Set, Array
-// find/findIndex/includes/from, String padStart/padEnd, Object.entries/values. Each is put in
-// only where missing, with the semantics the core relies on (insertion order, SameValueZero).
-// Nothing else may be added: src/core must stay inside this list (test/unit/boundaries.test.ts).
+// find/includes, String padStart/padEnd. Each is put in only where missing, with the semantics
+// the core relies on (insertion order, SameValueZero). Nothing else may be added: src/core must
+// stay inside this list, and each piece must be one dist/tsinit calls (test/unit/boundaries.test.ts).
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const G = Function('return this')() as any;
@@ -49,6 +49,9 @@ class OrderedTable {
   count = 0;
   private index: Record<string, number> = {};
   find(key: unknown): number {
+    // An empty table (a Map of -r options when none were given, looked up on every signal)
+    // answers before making the index's key: a string built per call is work for the interpreter.
+    if (this.count === 0) return -1;
     const k = indexKey(key);
     if (k !== null) return Object.prototype.hasOwnProperty.call(this.index, k) ? this.index[k]! : -1;
     for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== HOLE && sameValueZero(this.keys[i], key)) return i;
@@ -143,17 +146,9 @@ define(Array.prototype, 'find', function (this: any[], pred: (v: any, i: number,
   for (let i = 0; i < this.length; i++) if (pred.call(self, this[i], i, this)) return this[i];
   return undefined;
 });
-define(Array.prototype, 'findIndex', function (this: any[], pred: (v: any, i: number, a: any[]) => boolean, self?: unknown) {
-  for (let i = 0; i < this.length; i++) if (pred.call(self, this[i], i, this)) return i;
-  return -1;
-});
 define(Array.prototype, 'includes', function (this: any[], value: unknown, from?: number) {
   for (let i = Math.max(0, from ?? 0); i < this.length; i++) if (sameValueZero(this[i], value)) return true;
   return false;
-});
-define(Array, 'from', function (source: any, map?: (v: any, i: number) => any, self?: unknown) {
-  const items = toArray(source);
-  return map === undefined ? items : items.map((v, i) => map.call(self, v, i));
 });
 function pad(text: string, length: number, fill: string | undefined): string {
   const f = fill === undefined ? ' ' : String(fill);
@@ -164,5 +159,3 @@ function pad(text: string, length: number, fill: string | undefined): string {
 }
 define(String.prototype, 'padStart', function (this: string, length: number, fill?: string) { return pad(String(this), length, fill) + this; });
 define(String.prototype, 'padEnd', function (this: string, length: number, fill?: string) { return String(this) + pad(String(this), length, fill); });
-define(Object, 'entries', (o: Record<string, unknown>) => Object.keys(o).map((k) => [k, o[k]]));
-define(Object, 'values', (o: Record<string, unknown>) => Object.keys(o).map((k) => o[k]));

@@ -59,7 +59,7 @@ function equals(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (isPlainCollection(a) || isPlainCollection(b)) {
     if (!isPlainCollection(a) || !isPlainCollection(b) || a.constructor !== b.constructor || a.size !== b.size) return false;
-    return equals(Array.from(a.entries()), Array.from(b.entries()));
+    return equals([...a.entries()], [...b.entries()]);
   }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (a instanceof RegExp || b instanceof RegExp) return String(a) === String(b);
@@ -77,7 +77,7 @@ function matchesObject(actual: unknown, expected: unknown): boolean {
 
 function show(v: unknown): string {
   if (v === undefined) return 'undefined';
-  if (v instanceof Map || v instanceof Set) return `${v instanceof Map ? 'Map' : 'Set'}${JSON.stringify(Array.from(v.entries()))}`;
+  if (v instanceof Map || v instanceof Set) return `${v instanceof Map ? 'Map' : 'Set'}${JSON.stringify([...v.entries()])}`;
   try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
 }
 

@@ -4,9 +4,10 @@
 // the static engine (test/static/engine.test.ts), which catches what a pattern cannot.
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-const SRC = resolve(import.meta.dirname, '../../src');
+const ROOT = resolve(import.meta.dirname, '../..');
+const SRC = resolve(ROOT, 'src');
 const tsFiles = (dir: string): string[] => readdirSync(resolve(SRC, dir)).filter((f) => f.endsWith('.ts')).sort();
 
 /** The source without comments, so a comment may name what the code must not use. */
@@ -22,8 +23,7 @@ function importsOf(dir: string, file: string): string[] {
 
 /**
  * What Duktape 2.7 cannot run even after TypeScript lowers the syntax to ES5 and the static
- * host's polyfill (Map, Set, Array find/findIndex/includes/from, padStart/padEnd,
- * Object.entries/values) is loaded. Found by running the bundle there; see the README.
+ * host's polyfill (Map, Set, Array find/includes, padStart/padEnd) is loaded. Found by running the bundle there; see the README.
  */
 const DUKTAPE_LACKS: readonly [string, RegExp][] = [
   ['Promise / async', /\bPromise\b|\basync\b|\bawait\b/],
@@ -32,6 +32,7 @@ const DUKTAPE_LACKS: readonly [string, RegExp][] = [
   ['generators', /function\s*\*|\byield\b/],
   ['ES2018+ regular expressions (u/y/s flags, named groups, lookbehind)', /\/[gimsuy]*[suy][gimsuy]*\.(test|exec)\(|\(\?<[=!a-zA-Z]/],
   ['newer library calls', /\.(flat|flatMap|at|replaceAll|matchAll|trimStart|trimEnd)\(|Object\.fromEntries|\bglobalThis\b|\bIntl\b/],
+  ['ES2015+ library calls the polyfill does not carry', /\.findIndex\(|\bArray\.(from|of)\b|\bObject\.(entries|values)\b/],
   ['host objects', /\bprocess\.|\bBuffer\b|\brequire\(|\bsetTimeout\b|\bsetInterval\b|\bconsole\./],
 ];
 
@@ -68,5 +69,41 @@ describe.each(['node', 'static'])('src/%s: one host', (host) => {
     const text = code(host, file);
     if (file !== 'libc.ts') expect(text).not.toMatch(/['"]node:ffi['"]|\bbridge\./);
     if (file !== 'main.ts') expect(text).not.toMatch(/process\.(exit|argv|env)\b/);
+  });
+});
+
+/**
+ * Each piece of the static host's polyfill as a pattern for a call of it: a method on a
+ * prototype as `.name(`, a static method as `Owner.name(`, a collection as its global's name.
+ * Read from polyfill.ts itself, so a piece added there is checked here too.
+ */
+function listPolyfills(): [string, RegExp][] {
+  const text = code('static', 'polyfill.ts');
+  const pieces: [string, RegExp][] = [];
+  for (const m of text.matchAll(/defineCollection\('(\w+)'\)/g)) pieces.push([m[1]!, new RegExp(`\\b${m[1]}\\b`, 'g')]);
+  for (const m of text.matchAll(/\bdefine\((\w+)(\.prototype)?, '(\w+)'/g)) {
+    const [, owner, proto, name] = m;
+    pieces.push(proto ? [`${owner}.prototype.${name}`, new RegExp(`\\.${name}\\(`, 'g')] : [`${owner}.${name}`, new RegExp(`\\b${owner}\\.${name}\\(`, 'g')]);
+  }
+  return pieces;
+}
+
+describe('src/static/polyfill.ts: nothing dist/tsinit does not use', () => {
+  // dist/tsinit's program as the build makes it (bundled, lowered to ES5, minified), and the
+  // polyfill alone the same way: property and global names survive minification, so a piece
+  // is used when the program calls it more often than the polyfill's own code does. (A method
+  // a native one shares its name with, String's includes, counts as used: a limit of reading.)
+  let program = '';
+  let own = '';
+  beforeAll(async () => {
+    const build = await import(resolve(ROOT, 'build/static.mjs'));
+    program = await build.bundleEs5(resolve(SRC, 'static/main.ts'));
+    own = await build.bundleEs5(resolve(SRC, 'static/polyfill.ts'));
+  }, 60_000);
+  const count = (text: string, re: RegExp): number => text.match(re)?.length ?? 0;
+
+  it('lists the pieces it checks', () => expect(listPolyfills().length).toBeGreaterThan(5));
+  it.each(listPolyfills())('%s is called by the program', (_name, re) => {
+    expect(count(program, re)).toBeGreaterThan(count(own, re));
   });
 });

@@ -2,14 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { ERRNO, errnoName } from '../../src/core/errno.ts';
 import { decodeWaitStatus, describeSpawnFailure, exitCodeForKillAfter, exitCodeOf, remapExitCode } from '../../src/core/status.ts';
 
+/** 0 .. n-1, each as a row of it.each. */
+const rows = (n: number): [number][] => {
+  const out: [number][] = [];
+  for (let i = 0; i < n; i++) out.push([i]);
+  return out;
+};
+
 describe('decodeWaitStatus', () => {
-  it.each(Array.from({ length: 256 }, (_, code) => [code]))('exit %i', (code) => {
+  it.each(rows(256))('exit %i', (code) => {
     const end = decodeWaitStatus(code << 8);
     expect(end).toEqual({ kind: 'exited', code });
     expect(exitCodeOf(end!)).toBe(code);
   });
 
-  it.each(Array.from({ length: 64 }, (_, i) => [i + 1]).filter(([s]) => s !== 0x7f))('killed by %i', (sig) => {
+  it.each(rows(64).map(([i]) => [i + 1]).filter(([s]) => s !== 0x7f))('killed by %i', (sig) => {
     const end = decodeWaitStatus(sig);
     expect(end).toEqual({ kind: 'signaled', signal: sig, coreDumped: false });
     expect(exitCodeOf(end!)).toBe(128 + sig);
@@ -32,7 +39,7 @@ describe('exitCodeForKillAfter', () => {
 });
 
 describe('remapExitCode', () => {
-  it.each(Array.from({ length: 256 }, (_, code) => [code]))('remaps %i only when listed', (code) => {
+  it.each(rows(256))('remaps %i only when listed', (code) => {
     expect(remapExitCode(code, new Set([code]))).toBe(0);
     expect(remapExitCode(code, new Set([(code + 1) % 256]))).toBe(code);
     expect(remapExitCode(code, new Set())).toBe(code);
