@@ -39,6 +39,7 @@ export async function measureBurst(init, n) {
   rmSync(fifo, { force: true });
   execFileSync('mkfifo', [fifo]);
   // Read-write: the open does not wait for a reader, and this is the FIFO's only write end.
+  /** @type {number | null} */
   let fd = openSync(fifo, 'r+');
   const ns = new Namespace(inNamespace(init.argv(['perl', resolve(FIXTURES, 'burst.pl'), fifo, String(n)])));
   try {

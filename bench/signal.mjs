@@ -115,7 +115,7 @@ export async function measureFlood(running, count) {
           process.kill(ns.pid, sig);
           break;
         } catch (e) {
-          if (e.code !== 'EAGAIN') throw new Error(`${init.name}: kill(${sig}) during the flood: ${e.message}`);
+          if (e.code !== 'EAGAIN') throw new Error(`${init.name}: kill(${sig}) during the flood: ${e.message}`, { cause: e });
           again++;
           sleepMs(1);
         }

@@ -204,7 +204,7 @@ export function renderChart(r) {
   const right = 130;
   const plotW = W - left - right;
   const out = [];
-  let y = 0;
+  let y;
   const text = (x, yy, s, attrs = '') => out.push(`<text x="${x.toFixed(1)}" y="${yy.toFixed(1)}" ${attrs}>${esc(s)}</text>`);
 
   // Panel 1: log10 ratio to tini, 0.1 .. 10^4.

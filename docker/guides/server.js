@@ -4,4 +4,6 @@ process.on('SIGTERM', () => {
   process.exit(0);
 });
 console.log(`app: serving, pid ${process.pid}, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? ''}`);
-setInterval(() => {}, 1000);
+setInterval(() => {
+  // nothing to do: the timer keeps the event loop, and so the server, alive
+}, 1000);

@@ -189,7 +189,7 @@ export const APP_WORK_S = 1;
 
 /** Reads the handler's progress from app.py's log lines: 'finished' only if its second of work ran to its end. */
 export function readHandler(logs: string): Exclude<Handler, 'no handler'> {
-  const done = logs.match(/app: finished cleanly after ([\d.]+) s/);
+  const done = /app: finished cleanly after ([\d.]+) s/.exec(logs);
   if (done && Number(done[1]) >= APP_WORK_S - 0.01) return 'finished';
   return logs.includes('app: got SIGTERM') ? 'cut off' : 'never ran';
 }
@@ -217,7 +217,7 @@ export interface Procs { total: number; zombies: number; sleeps: number }
 /** The processes in the container, as docker/apps/procs.py counts them from /proc. */
 export async function procs(ct: Container): Promise<Procs> {
   const r = await ct.exec(['/procs.py']);
-  const m = r.stdout.match(/procs: total=(\d+) zombies=(\d+) sleeps=(\d+)/);
+  const m = /procs: total=(\d+) zombies=(\d+) sleeps=(\d+)/.exec(r.stdout);
   if (!m) throw new Error(`procs.py said: ${r.stdout}${r.stderr}`);
   return { total: Number(m[1]), zombies: Number(m[2]), sleeps: Number(m[3]) };
 }

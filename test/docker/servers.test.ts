@@ -78,7 +78,7 @@ async function waitAnswer(ct: Container, timeoutMs: number): Promise<string[]> {
   for (;;) {
     const r = await docker(['run', '--rm', '--network', `container:${ct.id}`, 'tsinit-test', '/client.py', 'http://127.0.0.1:8000/pid']);
     answers.push((r.stdout + r.stderr).trim());
-    if (/status=200/.test(r.stdout) || Date.now() > deadline) return answers;
+    if (r.stdout.includes('status=200') || Date.now() > deadline) return answers;
     await sleep(1000);
   }
 }
@@ -201,7 +201,7 @@ describe('docker stop with a slow request in flight', () => {
         'workers shut down gracefully': `${graceful.length}/${o.workers.length}`, why: want.why,
       },
     });
-    const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers} finished ${o.finished}\n${o.logs}`;
+    const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers.join(',')} finished ${o.finished.join(',')}\n${o.logs}`;
     expect(o.workers.length, detail).toBe(SERVERS[c.server].workers);
     expect(o.exit, detail).toBe(want.exit);
     if (want.outcome === 'graceful') {
@@ -287,9 +287,9 @@ const UVICORN_WORKERS = (v: Version): SignalRow[] => v === 'bookworm' ? [
 ];
 
 const SIGNAL_CASES: SignalCase[] = ALL_VERSIONS.flatMap((v) => [
-  ...GUNICORN_UVICORN(v).map(([signal, mode, form, want]) => ({ v, server: 'gunicorn -k uvicorn' as Server, signal, mode, form, want })),
-  ...(v === 'forky' ? GUNICORN_ASGI.map(([signal, mode, form, want]) => ({ v, server: 'gunicorn -k asgi' as Server, signal, mode, form, want })) : []),
-  ...UVICORN_WORKERS(v).map(([signal, mode, form, want]) => ({ v, server: 'uvicorn --workers 2' as Server, signal, mode, form, want })),
+  ...GUNICORN_UVICORN(v).map(([signal, mode, form, want]): SignalCase => ({ v, server: 'gunicorn -k uvicorn', signal, mode, form, want })),
+  ...(v === 'forky' ? GUNICORN_ASGI.map(([signal, mode, form, want]): SignalCase => ({ v, server: 'gunicorn -k asgi', signal, mode, form, want })) : []),
+  ...UVICORN_WORKERS(v).map(([signal, mode, form, want]): SignalCase => ({ v, server: 'uvicorn --workers 2', signal, mode, form, want })),
 ]);
 
 /**
@@ -349,7 +349,7 @@ async function runSignal(c: SignalCase): Promise<SignalOutcome> {
       // Still serving after the signal; after USR1 on uvicorn 0.17 replacements may still be
       // dying and booting on 2 loaded cores: an answer within 30 tries, 1 s apart.
       const answers = await waitAnswer(ct, 30_000);
-      const why = /status=200/.test(answers.at(-1) ?? '') ? '' : `\nstate: ${JSON.stringify(await ct.state())}\nlogs:\n${await ct.logs()}`;
+      const why = (answers.at(-1) ?? '').includes('status=200') ? '' : `\nstate: ${JSON.stringify(await ct.state())}\nlogs:\n${await ct.logs()}`;
       expect(answers.at(-1), `a request after the signal (answers: ${answers.join(' | ')})${why}`).toMatch(/status=200/);
       if (c.want.workersAfter !== 'some') expect(answers, 'answered at the first try').toHaveLength(1);
     }
@@ -380,7 +380,7 @@ describe('the servers\' own signals through tsinit (docker kill -s SIG, a 2 s re
         why: c.want.why + (c.signal === 'USR1' ? ` (access log reopened: ${o.reopened ? 'yes' : 'no'})` : ''),
       },
     });
-    const detail = `${name}: ${o.client}; workers ${o.before} → ${o.after}; killed by signal ${o.killed}; exit ${o.exit}\n${o.logs}`;
+    const detail = `${name}: ${o.client}; workers ${o.before.join(',')} → ${String(o.after)}; killed by signal ${o.killed}; exit ${o.exit}\n${o.logs}`;
     expect(o.before.length, detail).toBe(2);
     expect(o.client, detail).toContain(c.want.request);
     if (c.want.killedBySignal === 'some') expect(o.killed, detail).toBeGreaterThan(0);
@@ -413,7 +413,7 @@ describe('Gunicorn HUP under -c beside tini and no init: who kills the old worke
   // RUNS times per init on every release: each killed worker is an old one that had finished
   // serving, and tsinit (-v) sent nothing but the HUP to the master.
   const RUNS = 3;
-  const LINE = `${SERVERS['gunicorn -k uvicorn'].cmd}`;
+  const LINE = SERVERS['gunicorn -k uvicorn'].cmd;
   const INITS = { 'tsinit -c': ['/tsinit', '-c', '-v', '--'], tini: ['/usr/bin/tini', '--'], none: [] } as const;
   type HupInit = keyof typeof INITS;
   interface HupRun { client: string; before: number[]; after: number[]; killed: number[]; finishedFirst: boolean; logs: string }
@@ -454,10 +454,10 @@ describe('Gunicorn HUP under -c beside tini and no init: who kills the old worke
     rows.push({
       order: 3000 + ALL_VERSIONS.indexOf(v),
       table: `Gunicorn (2 UvicornWorkers) HUP, exec form, a 2 s request in flight: runs with "terminated due to signal 15" (of ${RUNS})`,
-      cells: { release: v, '`tsinit -c`': String(withTerm('tsinit -c')), 'tini (Debian)': String(withTerm('tini')), 'no init': String(withTerm('none')), 'request 200, both workers replaced': `${runs.filter((r) => /status=200/.test(r.client) && r.after.length === 2).length}/${runs.length}` },
+      cells: { release: v, '`tsinit -c`': String(withTerm('tsinit -c')), 'tini (Debian)': String(withTerm('tini')), 'no init': String(withTerm('none')), 'request 200, both workers replaced': `${runs.filter((r) => r.client.includes('status=200') && r.after.length === 2).length}/${runs.length}` },
     });
     for (const r of runs) {
-      const detail = `${v} ${r.init}: ${r.client}; workers ${r.before} → ${r.after}; killed by TERM ${r.killed}\n${r.logs}`;
+      const detail = `${v} ${r.init}: ${r.client}; workers ${r.before.join(',')} → ${r.after.join(',')}; killed by TERM ${r.killed.join(',')}\n${r.logs}`;
       expect(r.client, detail).toMatch(/status=200/);
       expect(r.after.length, detail).toBe(2);
       expect(r.after.filter((p) => r.before.includes(p)), detail).toEqual([]);
@@ -477,13 +477,13 @@ describe('Gunicorn HUP under -c beside tini and no init: who kills the old worke
 describe('the recommended Dockerfiles (docker/servers), on each release', () => {
   // prettier-ignore
   const RECOMMENDED = ALL_VERSIONS.flatMap((v) => [
-    { v, file: 'uvicorn',         server: 'uvicorn' as Server,             workers: 1 },
-    { v, file: 'uvicorn-workers', server: 'uvicorn --workers 2' as Server, workers: 4 },
-    { v, file: 'gunicorn',        server: 'gunicorn -k uvicorn' as Server, workers: 4 },
+    { v, file: 'uvicorn',         server: 'uvicorn' as const,             workers: 1 },
+    { v, file: 'uvicorn-workers', server: 'uvicorn --workers 2' as const, workers: 4 },
+    { v, file: 'gunicorn',        server: 'gunicorn -k uvicorn' as const, workers: 4 },
   ]);
   it.each(RECOMMENDED.map((r) => [`${r.v} | ${r.file}`, r] as const))('docker/servers/%s.Dockerfile: docker stop mid-request → 200, graceful, exit 0', async (name, r) => {
     const o = await runStop(r, { image: `tsinit-servers-${r.file}-${r.v}` });
-    const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers} finished ${o.finished}\n${o.logs}`;
+    const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers.join(',')} finished ${o.finished.join(',')}\n${o.logs}`;
     rows.push({ order: 4000 + RECOMMENDED.indexOf(r), table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request', cells: { release: r.v, Dockerfile: `docker/servers/${r.file}.Dockerfile`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': requestCell(o.client), 'workers shut down gracefully': `${o.workers.filter((p) => o.finished.includes(p)).length}/${o.workers.length}` } });
     expect(o.workers.length, detail).toBe(r.workers);
     expect(o.client, detail).toMatch(/status=200/);

@@ -200,7 +200,7 @@ describe('a read-only root', () => {
     expect(r.stdout).toMatch(/^PROBED$/m);
     expect(r.stdout).not.toMatch(/WRITABLE/);
     const pid = await r.initPid();
-    await until('the orphan reaped', () => /reaped pid/.test(r.stderr) && zombiesUnder(pid).length === 0);
+    await until('the orphan reaped', () => r.stderr.includes('reaped pid') && zombiesUnder(pid).length === 0);
     process.kill(pid, 'SIGUSR2');
     await expectForwarded(r, 'SIGUSR2');
     const atExec = /^EXEC_WRITE_BYTES (\d+)$/m.exec(r.stdout)?.[1];

@@ -22,13 +22,13 @@ const IGNORED_TERM_WATCH_MS = 1000;
 async function floodUntilExit(r: Run, pid: number, kinds: readonly number[]): Promise<number> {
   // The start time tells tsinit apart from a later process that reuses its pid.
   const born = readStat(pid)?.startTime;
-  let exited = false;
+  let exited = false as boolean; // set by the callback below, which narrowing cannot see
   void r.exited.then(() => { exited = true; });
   let sent = 0;
   while (!exited && readStat(pid)?.startTime === born) {
     for (let i = 0; i < 25; i++) {
       try {
-        process.kill(pid, kinds[sent % kinds.length]!);
+        process.kill(pid, kinds[sent % kinds.length]);
         sent++;
       } catch {
         return sent; // ESRCH: tsinit is gone

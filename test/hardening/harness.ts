@@ -51,9 +51,9 @@ export function usePrivateInit(): PrivateInit {
       try {
         copyFileSync(TSINIT, state.bin);
         chmodSync(state.bin, 0o755);
-        if (/^tsinit version /.test(execFileSync(state.bin, ['--version'], { timeout: 10_000 }).toString())) return;
+        if (execFileSync(state.bin, ['--version'], { timeout: 10_000 }).toString().startsWith('tsinit version ')) return;
       } catch (e) {
-        if (attempt >= 10) throw new Error(`cannot take a working copy of ${TSINIT}: ${String(e)}`);
+        if (attempt >= 10) throw new Error(`cannot take a working copy of ${TSINIT}: ${String(e)}`, { cause: e });
       }
       await sleep(1000);
     }

@@ -7,7 +7,7 @@
 import type { SpawnOptions } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectErrorLine, expectUsageError } from '../helpers/expect.ts';
-import { cleanEnv, DirectRun, fixture, killAll, Pid1Run, runToEnd, type InitRun, type Run } from '../helpers/pid1.ts';
+import { cleanEnv, DirectRun, fixture, killAll, Pid1Run, runToEnd, type InitRun } from '../helpers/pid1.ts';
 
 const FIXTURES_SIGNALS = fixture('signals.py');
 import { hfixture, usePrivateInit } from './harness.ts';
@@ -19,7 +19,7 @@ const MODES = [['as PID 1', true], ['as a subreaper', false]] as const;
 const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
 
 /** wrapper (a fixture that sets something up, then execs the rest) → tsinit, as PID 1 or directly. */
-function runWrapped(wrapper: string, wrapperArgs: readonly string[], initArgs: readonly string[], pid1: boolean, opts: SpawnOptions = {}): Run {
+function runWrapped(wrapper: string, wrapperArgs: readonly string[], initArgs: readonly string[], pid1: boolean, opts: SpawnOptions = {}): InitRun {
   const args = [...wrapperArgs, '--', ...(pid1 ? UNSHARE : []), init.bin, ...initArgs];
   return pid1 ? new Pid1Run(hfixture(wrapper), args, opts) : new DirectRun(hfixture(wrapper), args, opts);
 }
@@ -126,7 +126,7 @@ describe('the child starts with every signal at its default action', () => {
     const r = runWrapped('ignore-exec.py', ['1,2,40'], ['--', FIXTURES_SIGNALS, '0'], pid1);
     await r.waitFor(/^READY/m);
     for (const sig of [1, 2, 40]) {
-      process.kill(await (r as InitRun).initPid(), sig);
+      process.kill(await r.initPid(), sig);
       await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
     }
     r.closeStdin();

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HOST, killAll, Pid1Run, Run, signalNumber, type InitRun } from '../helpers/pid1.ts';
+import { HOST, killAll, Pid1Run, Run, signalNumber } from '../helpers/pid1.ts';
 import { childrenOf, descendantsOf, isRunning } from '../helpers/proc.ts';
 import { hfixture, record, until, usePrivateInit } from './harness.ts';
 
@@ -95,7 +95,7 @@ function holdAtSignalOf(init: number, pid: number, then: string, files: string):
   ].join('\n'));
   const gdb = spawn('gdb', ['-q', '-batch', '-nx', '-p', String(init), '-x', cmds], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  let onReady: () => void = () => {};
+  let onReady: () => void = () => undefined;
   const ready = new Promise<void>((res) => { onReady = res; });
   gdb.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ATTACHED')) onReady(); });
   gdb.stderr.on('data', (d: Buffer) => { out += d.toString(); });

@@ -23,7 +23,7 @@ function gdbOn(pid: number, cmds: string[], dir: string, name: string): { ready:
   writeFileSync(file, ['set pagination off', 'set confirm off', ...cmds].join('\n'));
   const gdb = spawn('gdb', ['-q', '-batch', '-nx', '-p', String(pid), '-x', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  let onReady: () => void = () => {};
+  let onReady: () => void = () => undefined;
   const ready = new Promise<void>((res) => { onReady = res; });
   const take = (d: Buffer): void => { out += d.toString(); if (out.includes('ATTACHED')) onReady(); };
   gdb.stdout.on('data', take);

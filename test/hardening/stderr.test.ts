@@ -77,7 +77,7 @@ describe.each([
     const cpuNote = (): string => `tsinit used ${(cpuSeconds(pid) - cpuBefore).toFixed(2)} s of CPU in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
     for (let n = 1; n <= SIGNALS; n++) {
-      process.kill(pid, KINDS[n % KINDS.length]!);
+      process.kill(pid, KINDS[n % KINDS.length]);
       await until(() => `signal ${n} of ${SIGNALS} never reached the child; ${cpuNote()}\n${r.output}`, () => received(r) >= n);
     }
     r.proc.stdin!.write(`orphans ${ORPHANS}\n`);

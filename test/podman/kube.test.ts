@@ -47,7 +47,7 @@ function writeManifest(name: string, text: string): string {
 async function timedLogs(container: string): Promise<{ t: number; line: string }[]> {
   const r = await cliOk(podman, ['logs', '-t', container]);
   return (r.stdout + r.stderr).split('\n').filter(Boolean).map((l) => {
-    const m = l.match(/^(\S+?)(\.\d{1,3})?\d*([+-]\d\d:\d\d|Z) (.*)$/);
+    const m = /^(\S+?)(\.\d{1,3})?\d*([+-]\d\d:\d\d|Z) (.*)$/.exec(l);
     if (!m) throw new Error(`unexpected podman logs -t line: ${l}`);
     return { t: Date.parse(`${m[1]}${m[2] ?? ''}${m[3]}`), line: m[4]! };
   });

@@ -38,7 +38,7 @@ describe(`rootless podman as ${USER}`, () => {
     const ct = await Container.run('localhost/tsinit-debian', { engine: rootless, runArgs: [...MOUNTS, ...c.args], cmd: [...c.cmd] });
     // The container's PID 1 runs as the unprivileged user on the host (root only inside).
     const hostPid = (await cliOk(rootless, ['inspect', '-f', '{{.State.Pid}}', ct.id])).stdout.trim();
-    const uid = readFileSync(`/proc/${hostPid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1];
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'))![1];
     expect(uid).toBe(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
     const o = await stopAndObserve(ct, c.app, 60_000);
     rows.push({ table: `Rootless Podman (user ${USER}, sub-ids, its own store): \`podman stop\``, cells: { init: c.init, command: `\`${c.cmd.join(' ')}\``, 'PID 1 on the host runs as': `uid ${uid} (${USER})`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'app finished its handler': c.app === 'sleep' ? '— (no handler)' : o.handler === 'finished' ? 'yes' : `no (${o.handler})` } });

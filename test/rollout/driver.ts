@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { Agent, get } from 'node:http';
 import { resolve } from 'node:path';
-import { Container, docker, sleep, STATE_DIR } from '../docker/docker.ts';
+import { Container, sleep, STATE_DIR } from '../docker/docker.ts';
 import { Haproxy } from './haproxy.ts';
 import { failed, startLoad, type Outcome } from './load.ts';
 
@@ -181,7 +181,7 @@ export async function runRollout(c: Case, t: Timings = DEFAULT_TIMINGS): Promise
   const dir = resolve(STATE_DIR, 'rollout', id);
   const names = ['old1', 'old2', 'new1', 'new2'] as const;
   const ports = await Promise.all([freePort(), ...names.map(() => freePort())]);
-  const lbPort = ports[0]!;
+  const lbPort = ports[0];
   const port = Object.fromEntries(names.map((n, i) => [n, ports[i + 1]!])) as Record<(typeof names)[number], number>;
   const containers: Partial<Record<(typeof names)[number], Container>> = {};
   const start = (n: (typeof names)[number]) =>

@@ -75,8 +75,8 @@ export class Haproxy {
     // -db: foreground, no daemon; it dies with the run (stop() ends it by its pid).
     const child = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(resolve(dir, 'haproxy.log'));
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
     const h = new Haproxy(port, dir, child);
     const deadline = Date.now() + 10_000;
     while ((await h.admin('show info').catch(() => '')) === '') {
@@ -93,7 +93,7 @@ export class Haproxy {
       let out = '';
       s.setEncoding('utf8');
       s.on('connect', () => s.end(`${command}\n`));
-      s.on('data', (d) => { out += d; });
+      s.on('data', (d: string) => { out += d; });
       s.on('end', () => res(out));
       s.on('error', rej);
     });

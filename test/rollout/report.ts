@@ -54,7 +54,7 @@ export function renderMarkdown(r: Report): string {
     `SIGKILL at G = ${t.graceS} s (\`docker stop -t\`). Load: ${t.load.rate} requests/s of \`GET /pid\` over`,
     `${t.load.connections} keep-alive connections, plus a 2 s \`GET /slow\` every ${t.load.slowEveryMs / 1000} s on its own connection, from`,
     `${t.leadInMs / 1000} s before the first deletion to ${t.tailMs / 1000} s after the last; no retries anywhere (HAProxy \`retries 0\`,`,
-    'like kube-proxy). Gunicorn: 2 UvicornWorkers, `--graceful-timeout ' + t.gunicornGracefulS + '`.',
+    `like kube-proxy). Gunicorn: 2 UvicornWorkers, \`--graceful-timeout ${t.gunicornGracefulS}\`.`,
     ...(r.image === undefined ? [] : [`Image: ${r.image}.`]),
     '',
     'failed: all runs together (per run in brackets). 503 refused: HAProxy could not connect (the',
