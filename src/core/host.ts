@@ -1,7 +1,9 @@
 // The contract between the core and a host: the libc calls every host provides, with one
 // shape each, and the System the supervisor runs on. Each host's libc module is checked
 // against HostLibc by the compiler (a type-only check at its end: nothing at run time).
-// Adding a call both hosts need is one member here and one function in each libc.ts.
+// Adding a call both hosts need: one member here (and in a Pick below if set-up uses it), one
+// function in each libc.ts, and on the static host its wrapper in host.c (an FN line and a table
+// line) with its member of libc.ts's Bridge (test/unit/bridge.test.ts holds those two together).
 // Types only: nothing here runs.
 import type { WriteResult } from './log.ts';
 
