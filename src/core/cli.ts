@@ -336,7 +336,7 @@ function durationOf(text: string): Parsed<number> {
 function signalOf(text: string): Parsed<number> {
   const sig = parseSignal(text);
   if (sig !== undefined) return accept(sig);
-  if (/^\s*\d+\s*$/.test(text) && GLIBC_RESERVED_SIGNALS.indexOf(Number(text)) >= 0) {
+  if (/^\s*\d+\s*$/.test(text) && GLIBC_RESERVED_SIGNALS.includes(Number(text))) {
     return reject('signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1');
   }
   return reject('expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15');

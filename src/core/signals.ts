@@ -78,7 +78,7 @@ export function parseSignal(text: string): number | undefined {
   const t = text.trim().toUpperCase();
   if (/^\d+$/.test(t)) {
     const n = Number(t);
-    return n >= 1 && n <= MAX_SIGNAL && GLIBC_RESERVED_SIGNALS.indexOf(n) < 0 ? n : undefined;
+    return n >= 1 && n <= MAX_SIGNAL && !GLIBC_RESERVED_SIGNALS.includes(n) ? n : undefined;
   }
   const name = t.startsWith('SIG') ? t : `SIG${t}`;
   const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
