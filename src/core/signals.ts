@@ -60,7 +60,7 @@ export function listForwardedSignals(): number[] {
 
 /** `SIGTERM` for 15, `SIGRTMIN+3` for 37, `SIG32` for glibc's reserved ones. */
 export function formatSignal(sig: number): string {
-  if (sig >= 1 && sig <= 31) return STANDARD_NAMES[sig]!;
+  if (sig >= 1 && sig <= 31) return STANDARD_NAMES[sig] ?? `SIG${sig}`;
   if (sig === SIGRTMIN) return 'SIGRTMIN';
   if (sig === SIGRTMAX) return 'SIGRTMAX';
   if (sig > SIGRTMIN && sig < SIGRTMAX) return REALTIME_NAMES[sig] ?? (REALTIME_NAMES[sig] = `SIGRTMIN+${sig - SIGRTMIN}`);

@@ -113,7 +113,10 @@ function allocSigset(first: number, last: number): number {
     const byte = Math.floor(bit / 8);
     bytes[byte] = (bytes[byte] ?? 0) | (1 << (bit % 8));
   }
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== undefined) bridge.setU8(set, i, bytes[i]!);
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte !== undefined) bridge.setU8(set, i, byte);
+  }
   return set;
 }
 const allSet = allocSigset(1, NSIG - 1);
