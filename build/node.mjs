@@ -104,7 +104,9 @@ export function strippedNode(source, dest, stripTool = 'strip') {
   const stamp = `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
   try {
     if (readFileSync(`${dest}.from`, 'utf8') === stamp && existsSync(dest)) return dest;
-  } catch {}
+  } catch {
+    // no stamp yet: make the copy
+  }
   copyFileSync(source, `${dest}.tmp`);
   execFileSync(stripTool, ['--strip-all', `${dest}.tmp`]);
   renameSync(`${dest}.tmp`, dest);

@@ -27,7 +27,8 @@ const MAINTAINER = 'tsinit developers <tsinit@users.noreply.github.com>';
 
 /** ARCHES' names of a target, one of its keys. @param {string} target */
 function archOf(target) {
-  const names = ARCHES[/** @type {Target} */ (target)];
+  // Any string may come in: looked up as one, the miss is seen.
+  const names = /** @type {Record<string, { oci: string, deb: string, npm: string }>} */ (ARCHES)[target];
   if (!names) throw new Error(`no architecture names for ${target}`);
   return names;
 }
@@ -43,8 +44,8 @@ function run(cmd, args, opts = {}) {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   } catch (e) {
     const { stderr, message } = /** @type {{ stderr?: string, message?: string }} */ (e);
-    const why = (stderr || message || '').toString().trim().split('\n').filter(Boolean).at(-1);
-    throw new Error(`${cmd} ${args.slice(0, 2).join(' ')}: ${why}`);
+    const why = (stderr || message || '').trim().split('\n').filter(Boolean).at(-1);
+    throw new Error(`${cmd} ${args.slice(0, 2).join(' ')}: ${why}`, { cause: e });
   }
 }
 
@@ -99,7 +100,7 @@ export function writeOciImage({ version, epoch, binaries, out, stage }) {
       '--created-by', 'COPY tsinit /tsinit', '--label', `org.opencontainers.image.version=${version}`,
       '--label', 'org.opencontainers.image.title=tsinit', c);
     const image = `localhost/tsinit-${arch}:${version}`;
-    buildah('commit', '--quiet', '--timestamp', String(epoch), '--identity-label=false', '--rm', c, image);
+    buildah('commit', '--quiet', '--timestamp', epoch, '--identity-label=false', '--rm', c, image);
     buildah('manifest', 'add', list, `containers-storage:${image}`);
   }
   const layout = `${stage}/layout`;
@@ -222,7 +223,7 @@ export function writeDebs({ version, epoch, binaries, man, dir, stage }) {
     run('chmod', ['-R', 'go-w', root]);
     dateTree(root, epoch);
     const out = `${dir}/${debName(version, target)}`;
-    run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, out], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
+    run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, out], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });
     names.push(out);
   }
   return names;

@@ -59,7 +59,7 @@ export function requireReleaseTools() {
 export function releaseEpoch() {
   let epoch = process.env.SOURCE_DATE_EPOCH;
   if (!epoch) {
-    try { epoch = execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch {}
+    try { epoch = execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { /* not a git checkout: the time now */ }
   }
   return epoch || String(Math.floor(Date.now() / 1000));
 }

@@ -42,7 +42,9 @@ function stampOf(parts) {
 function cached(output, stamp, make) {
   try {
     if (readFileSync(`${output}.from`, 'utf8') === stamp && existsSync(output)) return output;
-  } catch {}
+  } catch {
+    // no stamp yet: make it
+  }
   mkdirSync(dirname(output), { recursive: true });
   make(`${output}.tmp`);
   renameSync(`${output}.tmp`, output);

@@ -11,7 +11,8 @@ import { formatSignal, GLIBC_RESERVED_SIGNALS, parseSignal, SIGCHLD, SIGKILL, SI
 export interface Config {
   /** Index in the argument list (after tsinit's own name) where the command starts. */
   commandIndex: number;
-  command: string[];
+  /** The program and its arguments: never empty (parseCli refuses that). */
+  command: [string, ...string[]];
   verbosity: number;
   singleChild: boolean;
   drainMs: number;
@@ -112,6 +113,7 @@ const ROWS = [
 const OPTIONS: readonly Option[] = ROWS;
 /** Does not compile while a Config field has no row (its default would be missing). */
 type EveryFieldHasARow<Unlisted extends never> = Unlisted;
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- a compile-time check, never used: it fails to type-check while a Settings key has no row
 type CheckRows = EveryFieldHasARow<Exclude<keyof Settings, Extract<(typeof ROWS)[number], { key: string }>['key']>>;
 
 const SETTINGS: readonly Setting[] = OPTIONS.filter((o): o is Setting => 'key' in o);
@@ -148,7 +150,11 @@ export function formatHelp(): string {
  */
 export function formatManPage(version: string, date: string): string {
   const help = formatHelp().split('\n');
-  const at = (prefix: string): string => help.find((l) => l.startsWith(prefix))!;
+  const at = (prefix: string): string => {
+    const line = help.find((l) => l.startsWith(prefix));
+    if (line === undefined) throw new Error(`no line '${prefix}' in the help text`);
+    return line;
+  };
   // roff: a backslash is \e, a dash is \- (a minus, as typed), a line may not start with . or '.
   const roff = (text: string): string => text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/, '\\&$1');
   const lines = [
@@ -200,7 +206,8 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
   applyEnv(cfg, env);
   let i = 0;
   for (; i < args.length; i++) {
-    const arg = args[i]!;
+    const arg = args[i];
+    if (arg === undefined) break; // not reached: i < args.length
     if (arg === '--') { i++; break; }
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
@@ -213,17 +220,15 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
         if (stop) return { kind: stop };
         continue;
       }
-      let value: string;
-      if (eq >= 0) value = arg.slice(eq + 1);
-      else if (i + 1 < args.length) value = args[++i]!;
-      else throw new UsageError(`option '--${name}' needs a value: ${o.value}`);
+      const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+      if (value === undefined) throw new UsageError(`option '--${name}' needs a value: ${o.value}`);
       applyValue(cfg, o, `--${name}`, value);
       continue;
     }
     if (arg.startsWith('-') && arg.length > 1) {
       // A cluster of short options, getopt style: `-vvc`, `-rTERM:QUIT`, `-r TERM:QUIT`.
       for (let j = 1; j < arg.length; j++) {
-        const ch = arg[j]!;
+        const ch = arg.charAt(j);
         const o = OPTIONS.find((x) => x.short === ch);
         if (!o) throw new UsageError(`unknown option ${quoted(`-${ch}`)} (try 'tsinit --help')`);
         if (!('key' in o) || o.value === undefined) {
@@ -231,10 +236,8 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
           if (stop) return { kind: stop };
           continue;
         }
-        let value: string;
-        if (j + 1 < arg.length) value = arg.slice(j + 1);
-        else if (i + 1 < args.length) value = args[++i]!;
-        else throw new UsageError(`option '-${ch}' needs a value: ${o.value}`);
+        const value = j + 1 < arg.length ? arg.slice(j + 1) : args[++i];
+        if (value === undefined) throw new UsageError(`option '-${ch}' needs a value: ${o.value}`);
         applyValue(cfg, o, `-${ch}`, value);
         break;
       }
@@ -243,8 +246,12 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
     break;
   }
   const command = args.slice(i);
-  if (command.length === 0) throw new UsageError("no command given (usage: tsinit [options] [--] command [args...])");
+  if (!nonEmpty(command)) throw new UsageError("no command given (usage: tsinit [options] [--] command [args...])");
   return { kind: 'run', config: { ...cfg, commandIndex: i, command } };
+}
+
+function nonEmpty(list: string[]): list is [string, ...string[]] {
+  return list.length > 0;
 }
 
 function defaults(): Settings {
@@ -336,7 +343,7 @@ function durationOf(text: string): Parsed<number> {
 function signalOf(text: string): Parsed<number> {
   const sig = parseSignal(text);
   if (sig !== undefined) return accept(sig);
-  if (/^\s*\d+\s*$/.test(text) && GLIBC_RESERVED_SIGNALS.indexOf(Number(text)) >= 0) {
+  if (/^\s*\d+\s*$/.test(text) && GLIBC_RESERVED_SIGNALS.includes(Number(text))) {
     return reject('signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1');
   }
   return reject('expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15');
@@ -352,14 +359,16 @@ function stopSignalOf(text: string): Parsed<number> {
 /** `FROM:TO` added to the rules so far; an error about one signal shows that signal alone. */
 function rewriteOf(text: string, rules: ReadonlyMap<number, number>): Parsed<ReadonlyMap<number, number>> {
   const parts = text.split(':');
-  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') return reject('expected FROM:TO, e.g. TERM:QUIT or 15:0');
-  const from = signalOf(parts[0]!);
-  if (!from.ok) return { ...from, part: parts[0]! };
+  const fromText = parts[0];
+  const toText = parts[1];
+  if (parts.length !== 2 || !fromText || !toText) return reject('expected FROM:TO, e.g. TERM:QUIT or 15:0');
+  const from = signalOf(fromText);
+  if (!from.ok) return { ...from, part: fromText };
   if (from.value === SIGKILL || from.value === SIGSTOP || from.value === SIGCHLD) {
     return reject(`${formatSignal(from.value)} never reaches tsinit as a request to forward`);
   }
-  const to = parts[1]!.trim() === '0' ? accept(0) : signalOf(parts[1]!);
-  if (!to.ok) return { ...to, part: parts[1]! };
+  const to = toText.trim() === '0' ? accept(0) : signalOf(toText);
+  if (!to.ok) return { ...to, part: toText };
   return accept(new Map(rules).set(from.value, to.value));
 }
 

@@ -42,7 +42,7 @@ export function spawnChild(calls: SpawnCalls, config: Config, log: Logger, inher
   const result = calls.spawn({ command: config.command, commandIndex: config.commandIndex, takeTerminal, inheritFds });
   if (result.terminalRefused !== undefined) log.log('terminal', `spawn with the terminal failed (${errnoName(result.terminalRefused)}); retrying without`);
   if ('pid' in result) return { kind: 'running', pid: result.pid };
-  const failure = describeSpawnFailure(config.command[0]!, result.errno, calls.describeErrno(result.errno));
+  const failure = describeSpawnFailure(config.command[0], result.errno, calls.describeErrno(result.errno));
   log.log('error', failure.message, { code: failure.code });
   return { kind: 'failed', code: failure.code };
 }

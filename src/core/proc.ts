@@ -34,6 +34,7 @@ export function parseStat(text: string): { pid: number; ppid: number; pgid: numb
   let field = 3;
   let at = end + 2;
   for (let w = 0; w < want.length; w++) {
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- w < want.length; once per field per process in the walk
     while (field < want[w]!) {
       const space = text.indexOf(' ', at);
       if (space < 0) return null;
@@ -104,8 +105,9 @@ export function listDescendants(proc: ProcReader, ownPid: number): Descendant[] 
   const seen: Record<string, true> = {};
   const out: Descendant[] = [];
   for (let head = 0; head < queue.length; head++) {
-    const pid = queue[head]!;
-    const parent = parents[head]!;
+    const pid = queue[head];
+    const parent = parents[head];
+    if (pid === undefined || parent === undefined) break; // not reached: head < queue.length, one parent each
     if (seen[pid]) continue;
     seen[pid] = true;
     const stat = proc.readFile(`/proc/${pid}/stat`);
@@ -115,6 +117,7 @@ export function listDescendants(proc: ProcReader, ownPid: number): Descendant[] 
     out.push({ pid, ppid: info.ppid, pgid: info.pgid, start: info.start, parent });
     // A process that exited while we walked has no children left to list: they are being re-parented to us.
     const kids = childrenOf(proc, pid, info.threads);
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- k < kids.length; once per process in the walk
     if (kids !== null) for (let k = 0; k < kids.length; k++) { queue.push(kids[k]!); parents.push(pid); }
   }
   return out;

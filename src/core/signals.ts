@@ -60,7 +60,7 @@ export function listForwardedSignals(): number[] {
 
 /** `SIGTERM` for 15, `SIGRTMIN+3` for 37, `SIG32` for glibc's reserved ones. */
 export function formatSignal(sig: number): string {
-  if (sig >= 1 && sig <= 31) return STANDARD_NAMES[sig]!;
+  if (sig >= 1 && sig <= 31) return STANDARD_NAMES[sig] ?? `SIG${sig}`;
   if (sig === SIGRTMIN) return 'SIGRTMIN';
   if (sig === SIGRTMAX) return 'SIGRTMAX';
   if (sig > SIGRTMIN && sig < SIGRTMAX) return REALTIME_NAMES[sig] ?? (REALTIME_NAMES[sig] = `SIGRTMIN+${sig - SIGRTMIN}`);
@@ -78,7 +78,7 @@ export function parseSignal(text: string): number | undefined {
   const t = text.trim().toUpperCase();
   if (/^\d+$/.test(t)) {
     const n = Number(t);
-    return n >= 1 && n <= MAX_SIGNAL && GLIBC_RESERVED_SIGNALS.indexOf(n) < 0 ? n : undefined;
+    return n >= 1 && n <= MAX_SIGNAL && !GLIBC_RESERVED_SIGNALS.includes(n) ? n : undefined;
   }
   const name = t.startsWith('SIG') ? t : `SIG${t}`;
   const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);

@@ -55,10 +55,10 @@ const NOT_EXECUTABLE_ERRNOS: readonly number[] = [ERRNO.EACCES, ERRNO.ENOEXEC, E
  */
 export function describeSpawnFailure(command: string, err: number, reason: string): { code: number; message: string } {
   if (err === ERRNO.ENOENT) {
-    const what = command.indexOf('/') >= 0 ? `cannot run '${command}'` : `command not found: '${command}'`;
+    const what = command.includes('/') ? `cannot run '${command}'` : `command not found: '${command}'`;
     return { code: EXIT_NOT_FOUND, message: `${what}: ${reason}` };
   }
-  const code = NOT_EXECUTABLE_ERRNOS.indexOf(err) >= 0 ? EXIT_NOT_EXECUTABLE : EXIT_FAILURE;
+  const code = NOT_EXECUTABLE_ERRNOS.includes(err) ? EXIT_NOT_EXECUTABLE : EXIT_FAILURE;
   const hint = err === ERRNO.ENOEXEC ? ' (a script needs a #! line)' : '';
   return { code, message: `cannot run '${command}': ${reason}${hint}` };
 }

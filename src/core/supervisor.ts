@@ -22,7 +22,7 @@ const EINVAL = 22;
 export type { Descendant };
 
 /** A timer's handle: the host's own (a timeout object, a loop's id), only ever given back to clearTimer. */
-export type Timer = unknown;
+export type Timer = object | number;
 
 /** Everything the supervisor needs from the operating system. */
 export interface System extends ProcessCalls {
@@ -89,6 +89,9 @@ type BeforeKill = Extract<State, { kind: 'running' | 'holding' }>;
 type ChildGone = Extract<State, { kind: 'waiting-all' | 'draining' | 'killing-rest' }>;
 type Action = 'forwarded' | 'rewritten';
 
+/** What a failed walk names: nobody. */
+const NOBODY: readonly Descendant[] = [];
+
 /** The child runs (unreaped): a signal goes to it, or its group, by number. */
 function childRuns(s: State): s is ChildRunning {
   return s.kind === 'running' || s.kind === 'holding' || s.kind === 'killing-child';
@@ -150,8 +153,6 @@ export class Supervisor {
   private readonly childHandle: number;
   /** The drain left processes it could not safely signal yet (no pidfd): walk again after each reaping. */
   private unreached = false;
-  /** The last walk failed: its empty list must not prune the record of who was told. */
-  private walkFailed = false;
 
   constructor(
     private readonly config: Config,
@@ -272,7 +273,7 @@ export class Supervisor {
     if (left === null) {
       // No /proc: the child's group is all that can be named.
       if (!this.config.singleChild) this.signalGroup(sig);
-    } else {
+    } else if (left !== 'failed') {
       for (const p of left) {
         if (signalDescendant(this.sys, this.sys.ownPid, p, sig) === 'sent' && stop) this.told[p.pid] = p.start;
       }
@@ -287,7 +288,7 @@ export class Supervisor {
   private markTold(): void {
     if (!this.config.singleChild) {
       this.groupTold = true;
-      if (this.groupToldAt === null) this.groupToldAt = this.clockTicks();
+      this.groupToldAt ??= this.clockTicks();
     }
     const start = this.startOf(this.childPid);
     if (start !== null) this.told[this.childPid] = start;
@@ -391,7 +392,7 @@ export class Supervisor {
     const next = this.state;
     if (next.kind === 'killing-rest') this.startKilling('after --kill-after');
     else if (next.kind === 'waiting-all') this.noteWaitingAll();
-    else if (next.kind === 'draining') this.startDrain(code);
+    else this.startDrain(code);
   }
 
   /** The child-exit line: its code, or the signal that killed it. */
@@ -407,7 +408,8 @@ export class Supervisor {
 
   /** The line that starts --wait-all, with how many are left (null without /proc). */
   private noteWaitingAll(): void {
-    const remaining = this.walk()?.length ?? null;
+    const left = this.walk();
+    const remaining = left === null ? null : left === 'failed' ? 0 : left.length;
     this.note('drain', 'waiting for every other descendant to exit (--wait-all)', { remaining, deadline: null });
   }
 
@@ -417,7 +419,8 @@ export class Supervisor {
    */
   private startDrain(code: number): void {
     const ms = this.config.drainMs;
-    this.state = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + ms };
+    const draining: Draining = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + ms };
+    this.state = draining;
     if (ms === 0) { this.exitWith(code); return; }
     let counts: ReturnType<Supervisor['tellUntold']> = null;
     try { counts = this.tellUntold(); } catch { this.unreached = true; }
@@ -436,8 +439,7 @@ export class Supervisor {
       const now = this.state;
       if (now.kind === 'draining') this.endDrain(now);
     });
-    const now = this.state;
-    if (now.kind === 'draining') this.state = { ...now, deadline };
+    this.state = { ...draining, deadline };
   }
 
   /**
@@ -445,16 +447,15 @@ export class Supervisor {
    * did; counts, or null without /proc (then the group is told, unless it was already).
    */
   private tellUntold(): { left: number; told: number; stopping: number; unreached: number; notOurs: number } | null {
-    this.walkFailed = false;
     const left = this.walk();
-    if (left === null || this.walkFailed) {
+    if (left === null || left === 'failed') {
       if (!this.config.singleChild && !this.groupTold) {
         this.groupTold = true;
         this.signalGroup(SIGTERM);
       }
       return null;
     }
-    const stopping = this.listStopping(left);
+    const stopping = this.listStopping(left, true);
     let told = 0;
     let unreached = 0;
     let notOurs = 0;
@@ -468,7 +469,7 @@ export class Supervisor {
       } else if (r === 'unsafe') unreached++;
       else if (r === 'not-ours') notOurs++;
     }
-    this.unreached = unreached > 0 || this.walkFailed;
+    this.unreached = unreached > 0;
     return { left: left.length, told, stopping: waited, unreached, notOurs };
   }
 
@@ -479,7 +480,7 @@ export class Supervisor {
    * every descendant of those (by the ppid links as they stand now: what a TERM handler started
    * after the forward, in any group or session). An orphan's link ends at tsinit.
    */
-  private listStopping(left: readonly Descendant[]): Record<number, true> {
+  private listStopping(left: readonly Descendant[], prune: boolean): Record<number, true> {
     // Plain objects keyed by pid: on the static host a Map is a polyfill, several times slower
     // per entry, and a drain handles thousands.
     const byPid: Record<number, Descendant> = {};
@@ -504,7 +505,7 @@ export class Supervisor {
       }
     }
     // What is not below tsinit any more is pruned: a later owner of the number is not told.
-    if (!this.walkFailed) this.pruneTold(byPid);
+    if (prune) this.pruneTold(byPid);
     return stopping;
   }
 
@@ -567,11 +568,11 @@ export class Supervisor {
    * is all that can be named, and the line says so.
    */
   private sweep(pass: 'first' | 'again' | 'last', reason: string): number | null {
-    this.walkFailed = false;
-    const left = this.walk();
+    const walked = this.walk();
     // A walk that failed names nobody: the child's group can still be named.
-    if (this.walkFailed && !this.config.singleChild) this.signalGroup(SIGKILL);
-    if (left === null) {
+    const failed = walked === 'failed';
+    if (failed && !this.config.singleChild) this.signalGroup(SIGKILL);
+    if (walked === null) {
       const err = this.config.singleChild ? ESRCH : this.signalGroup(SIGKILL);
       if (pass === 'first') {
         const group = `the child's group ${this.childPid}`;
@@ -581,10 +582,12 @@ export class Supervisor {
       }
       return null;
     }
+    const left = failed ? NOBODY : walked;
     const pids: number[] = [];
     let termed = 0;
     // Told, or started by one that was told: part of the shutdown under way, as in the drain.
-    const stopping = this.listStopping(left);
+    // A failed walk's empty list must not prune the record of who was told.
+    const stopping = this.listStopping(left, !failed);
     for (const p of left) {
       // Recorded now: once its told ancestor is killed, its link to it is gone.
       if (stopping[p.pid]) this.told[p.pid] = p.start;
@@ -597,7 +600,7 @@ export class Supervisor {
       if (signalDescendant(this.sys, this.sys.ownPid, p, SIGKILL) === 'sent') pids.push(p.pid);
     }
     const event = pass === 'first' ? 'kill' : 'signal-detail';
-    if (this.walkFailed) {
+    if (failed) {
       if (pass === 'first') {
         const what = `SIGKILL to the child's group ${this.childPid} only`;
         this.note('kill', `cannot list what is left (out of memory): ${what}: ${reason}`, { pids: [], reason });
@@ -628,16 +631,15 @@ export class Supervisor {
   }
 
   /**
-   * The walk, or null without /proc. One that fails (out of memory) counts as an empty one
-   * this time, and the drain walks again after the next reaping: PID 1 degrades, never stops.
+   * The walk, or null without /proc. One that fails (out of memory) is 'failed': it names
+   * nobody this time, and the drain walks again after the next reaping: PID 1 degrades, never stops.
    */
-  private walk(): Descendant[] | null {
+  private walk(): Descendant[] | null | 'failed' {
     try {
       return this.sys.descendants();
     } catch {
       this.unreached = true;
-      this.walkFailed = true;
-      return [];
+      return 'failed';
     }
   }
 

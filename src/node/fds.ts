@@ -32,7 +32,7 @@ export function listInheritedFds(): number[] {
   const inherited: number[] = [];
   for (const [fd, target] of targets) {
     if (target.startsWith('anon_inode:')) continue;
-    if (target.startsWith('pipe:') && pipeEnds.get(target)! > 1) continue;
+    if (target.startsWith('pipe:') && (pipeEnds.get(target) ?? 0) > 1) continue;
     inherited.push(fd);
   }
   return inherited.sort((a, b) => a - b);

@@ -16,6 +16,7 @@ function loadFfi(): typeof FFI {
   const listeners = process.listeners('warning');
   process.removeAllListeners('warning');
   setImmediate(() => { for (const l of listeners) process.on('warning', l); }).unref();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the npm package runs on any node: one before 22.3 has no getBuiltinModule and gets the message below, not a TypeError
   const mod = process.getBuiltinModule?.('node:ffi') as typeof FFI | undefined;
   if (mod === undefined) {
     throw new Error(`node:ffi is not available in node ${process.version} (tsinit needs Node >= 26.9, without --no-experimental-ffi)`);
@@ -369,7 +370,9 @@ function spawnWith(argv: readonly Buffer[], takeTerminal: boolean, inheritFds: r
     c.posix_spawn_file_actions_init(actions);
     for (const fd of [0, 1, 2, ...inheritFds]) c.posix_spawn_file_actions_adddup2(actions, fd, fd);
     if (takeTerminal) c.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0);
-    const rc = c.posix_spawnp(pidPtr, blocks[0]!, actions, attr, array, currentEnviron());
+    const file = blocks[0];
+    if (file === undefined) return { errno: ERRNO.EINVAL }; // an empty argv: parseCli refuses one before
+    const rc = c.posix_spawnp(pidPtr, file, actions, attr, array, currentEnviron());
     if (rc !== 0) return { errno: rc };
     return { pid: ffi.getInt32(pidPtr, 0) };
   } finally {

@@ -37,7 +37,7 @@ function constant(name: string): number {
   return bridge[name] as number;
 }
 
-export const ARCH = bridge['ARCH'] as string;
+export const ARCH = bridge.ARCH as string;
 /** `2.7.0` from DUK_VERSION (20700). */
 export const ENGINE_VERSION = [Math.floor(constant('DUK_VERSION') / 10000), Math.floor(constant('DUK_VERSION') / 100) % 100, constant('DUK_VERSION') % 100].join('.');
 /** Every errno value host.c knows, by name: a test compares them with the core's table. */
@@ -113,7 +113,10 @@ function allocSigset(first: number, last: number): number {
     const byte = Math.floor(bit / 8);
     bytes[byte] = (bytes[byte] ?? 0) | (1 << (bit % 8));
   }
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== undefined) bridge.setU8(set, i, bytes[i]!);
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte !== undefined) bridge.setU8(set, i, byte);
+  }
   return set;
 }
 const allSet = allocSigset(1, NSIG - 1);
@@ -276,7 +279,7 @@ export function readFile(path: string): string | null {
       // /proc/<pid>/stat is one seq_file record, produced whole by the first read when the
       // buffer holds it: a second read would only say EOF (4000 fewer reads for 4000 processes).
       // Not so for files of many records (children): seq_file returns them a page at a time.
-      if (n < READ_SIZE && path.slice(-5) === '/stat') return text;
+      if (n < READ_SIZE && path.endsWith('/stat')) return text;
     }
   } finally {
     bridge.close(fd);
@@ -331,7 +334,7 @@ export function readTsinitEnv(): Record<string, string> {
     if (entry === 0) break;
     const text = bridge.cstring(entry);
     const eq = text.indexOf('=');
-    if (text.slice(0, 7) !== 'TSINIT_' || eq < 0) continue;
+    if (!text.startsWith('TSINIT_') || eq < 0) continue;
     // A name given twice counts once, with its first value: what getenv(3) and the Node host read.
     const name = text.slice(0, eq);
     if (!Object.prototype.hasOwnProperty.call(out, name)) out[name] = text.slice(eq + 1);

@@ -61,6 +61,7 @@ export class Loop {
       } finally {
         // Drops whatever the catch itself threw (onError, or entering the catch: binding e
         // takes memory too): a `continue` in a finally discards the exception, and binds nothing.
+        // eslint-disable-next-line no-unsafe-finally -- discarding what the catch threw is the point (above)
         continue;
       }
     }
@@ -71,6 +72,7 @@ export class Loop {
     let wait = BACKSTOP_MS;
     const now = libc.monotonicMs();
     // Indexed loops: a lowered for-of makes an iterator with a closure, garbage on every turn.
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- i < length; a check per timer per turn buys nothing
     for (let i = 0; i < this.timers.length; i++) wait = Math.min(wait, Math.max(0, this.timers[i]!.at - now));
     wait = Math.max(wait, minWait);
     let sig = libc.waitSignal(Math.ceil(wait));
@@ -94,6 +96,7 @@ export class Loop {
       const now = libc.monotonicMs();
       let next: Timer | null = null;
       for (let i = 0; i < this.timers.length; i++) {
+        // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- i < length, on every turn
         const t = this.timers[i]!;
         if (t.at <= now && (next === null || t.at < next.at)) next = t;
       }
