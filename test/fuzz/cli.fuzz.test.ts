@@ -118,7 +118,7 @@ const validOption: fc.Arbitrary<Valid> = fc.oneof(
   durationArb.map((d) => ({ words: ['--term-delay', d.text], apply: (c: Partial<Config>) => { c.termDelayMs = d.ms; } })),
   signalArb.map((s) => ({ words: ['-p', s.text], apply: (c: Partial<Config>) => { c.pdeathSignal = s.n; } })),
   fc.integer({ min: 0, max: 255 }).map((code) => ({ words: [`-e${code}`], apply: (c: Partial<Config>) => { c.remapExit = new Set([...(c.remapExit ?? []), code]); } })),
-  fc.constantFrom('text', 'json').map((f) => ({ words: ['--log-format', f], apply: (c: Partial<Config>) => { c.logFormat = f as 'text' | 'json'; } })),
+  fc.constantFrom('text', 'json').map((f) => ({ words: ['--log-format', f], apply: (c: Partial<Config>) => { c.logFormat = f; } })),
   fc.constant({ words: ['-c'], apply: (c: Partial<Config>) => { c.singleChild = true; } }),
   fc.constant({ words: ['--wait-all'], apply: (c: Partial<Config>) => { c.waitAll = true; } }),
   fc.constant({ words: ['-v'], apply: (c: Partial<Config>) => { c.verbosity = (c.verbosity ?? 0) + 1; } }),

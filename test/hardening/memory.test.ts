@@ -238,7 +238,7 @@ describe('out of memory forced on the running tsinit once its child runs', () =>
    */
   function exhaust(pid: number): string {
     execFileSync('prlimit', ['--pid', String(pid), `--as=${statusKb(pid, 'VmSize') * KB}`]);
-    const freeListBytes = Number.parseInt(execFileSync('nm', ['-S', withSymbols], { encoding: 'utf8' }).match(/^\S+ (\S+) b free_list$/m)![1]!, 16);
+    const freeListBytes = Number.parseInt(/^\S+ (\S+) b free_list$/m.exec(execFileSync('nm', ['-S', withSymbols], { encoding: 'utf8' }))![1]!, 16);
     const script = join(init.dir, `exhaust-${pid}.py`);
     writeFileSync(script, [
       'import gdb',

@@ -76,7 +76,7 @@ describe.each(MODES)('the child starts clean $name', ({ pid1 }) => {
     const r = runInit(['--', fixture('report.sh')], { pid1 });
     r.closeStdin();
     expect((await r.exit()).code).toBe(0);
-    const m = r.stdout.match(/PID (\d+) PPID (\d+) PGRP (\d+) SID (\d+)/);
+    const m = /PID (\d+) PPID (\d+) PGRP (\d+) SID (\d+)/.exec(r.stdout);
     expect(m, r.output).not.toBeNull();
     const [, pid, ppid, pgrp] = m!.map(Number);
     expect(pgrp).toBe(pid);

@@ -94,10 +94,11 @@ function matchers(actual: unknown, negate: boolean, label: string | undefined) {
     toBeDefined: () => check(actual !== undefined, 'to be defined'),
     toBeTruthy: () => check(!!actual, 'to be truthy'),
     toBeFalsy: () => check(!actual, 'to be falsy'),
-    toContain: (e: unknown) => check(typeof actual === 'string' ? actual.indexOf(String(e)) >= 0 : (actual as unknown[]).indexOf(e) >= 0, `to contain ${show(e)}`),
+    // An array element by ===, as vitest's (chai's indexOf): includes() would also find NaN.
+    toContain: (e: unknown) => check(typeof actual === 'string' ? actual.includes(String(e)) : (actual as unknown[]).some((x) => x === e), `to contain ${show(e)}`),
     toContainEqual: (e: unknown) => check((actual as unknown[]).some((x) => equals(x, e)), `to contain equal ${show(e)}`),
     toMatchObject: (e: unknown) => check(matchesObject(actual, e), `to match object ${show(e)}`),
-    toMatch: (e: RegExp | string) => check(typeof e === 'string' ? String(actual).indexOf(e) >= 0 : e.test(String(actual)), `to match ${String(e)}`),
+    toMatch: (e: RegExp | string) => check(typeof e === 'string' ? String(actual).includes(e) : e.test(String(actual)), `to match ${String(e)}`),
     toHaveLength: (n: number) => check((actual as { length: number }).length === n, `to have length ${n}`),
     toBeGreaterThan: (n: number) => check((actual as number) > n, `to be > ${n}`),
     toBeGreaterThanOrEqual: (n: number) => check((actual as number) >= n, `to be >= ${n}`),
@@ -108,7 +109,7 @@ function matchers(actual: unknown, negate: boolean, label: string | undefined) {
       let did = false;
       try { (actual as Fn)(); } catch (x) { did = true; thrown = x; }
       const text = thrown instanceof Error ? thrown.message : String(thrown);
-      check(did && (e === undefined || (typeof e === 'string' ? text.indexOf(e) >= 0 : e.test(text))), `to throw ${e === undefined ? '' : String(e)}`);
+      check(did && (e === undefined || (typeof e === 'string' ? text.includes(e) : e.test(text))), `to throw ${e === undefined ? '' : String(e)}`);
     },
   };
 }
