@@ -57,7 +57,7 @@ export function assertedNumbers(source: string): Set<string> {
   const assertions: ts.Node[] = [];
   const visit = (node: ts.Node): void => {
     if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) constants.set(node.name.text, node.initializer);
-    if (ts.isCallExpression(node) && isAssertion(node) && !(ts.isCallExpression(node.parent) && isAssertion(node.parent))) assertions.push(node.parent ?? node);
+    if (ts.isCallExpression(node) && isAssertion(node) && !(ts.isCallExpression(node.parent) && isAssertion(node.parent))) assertions.push(node.parent);
     ts.forEachChild(node, visit);
   };
   visit(file);

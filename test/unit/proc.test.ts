@@ -165,7 +165,7 @@ describe('parseUptimeTicks', () => {
 
 describe('createProcView', () => {
   const proc = fakeProc({ self: { ppid: 0, pgid: 1, tasks: { 1: [10] } }, 10: { ppid: 1, pgid: 10, tasks: { 10: [] } } });
-  const withUptime: ProcReader = { listDir: proc.listDir, readFile: (p) => (p === '/proc/uptime' ? '12.34 5.00\n' : proc.readFile(p)) };
+  const withUptime: ProcReader = { listDir: (p) => proc.listDir(p), readFile: (p) => (p === '/proc/uptime' ? '12.34 5.00\n' : proc.readFile(p)) };
 
   it('reads the walk, one process and the clock from a /proc of tsinit\'s own', () => {
     const view = createProcView(withUptime, 1, true);
