@@ -19,7 +19,7 @@ const TSINIT_BIN = process.env.TSINIT_BIN ?? '';
 /** `npm run test:node`: the Node build. */
 const nodeHost = /tsinit-node[^/]*$/.test(TSINIT_BIN);
 /** `npm run test:arm64`: dist/tsinit-linux-arm64 under qemu-user (test/arm64/qemu-tsinit). */
-const qemuHost = /qemu-tsinit$/.test(TSINIT_BIN);
+const qemuHost = TSINIT_BIN.endsWith('qemu-tsinit');
 
 /**
  * Files about the static host alone, left out (not skipped) when TSINIT_BIN is the Node build:

@@ -4,8 +4,16 @@
 // the core relies on (insertion order, SameValueZero). Nothing else may be added: src/core must
 // stay inside this list, and each piece must be one dist/tsinit calls (test/unit/boundaries.test.ts).
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const G = Function('return this')() as any;
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument,
+   @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
+   @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return,
+   @typescript-eslint/no-unnecessary-condition, @typescript-eslint/no-unnecessary-type-conversion
+   -- the types describe ES2024, and this file runs where those builtins are missing: it works on
+   untyped values (`this` of a method it installs, whatever a caller passed), tests for what the
+   types say is always there (Symbol.iterator may be absent), and String() turns what it got (a
+   String object as `this`, a number as the fill) into a primitive string. */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- no code is built: the ES5 way to reach the global object
+const G = Function('return this')();
 
 function sameValueZero(a: unknown, b: unknown): boolean {
   return a === b || (a !== a && b !== b);
@@ -18,7 +26,7 @@ function indexKey(key: unknown): string | null {
   return null;
 }
 
-function makeIterator<T>(items: T[]): any {
+function makeIterator(items: unknown[]): any {
   let i = 0;
   const it: any = { next: () => (i < items.length ? { value: items[i++], done: false } : { value: undefined, done: true }) };
   if (typeof Symbol === 'function' && Symbol.iterator) it[Symbol.iterator] = () => it;
@@ -35,6 +43,7 @@ function toArray(source: any): any[] {
     for (let r = it.next(); !r.done; r = it.next()) out.push(r.value);
     return out;
   }
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- an array-like has no iterator: for-of would need one
   for (let i = 0; i < source.length; i++) out.push(source[i]);
   return out;
 }
@@ -53,6 +62,7 @@ class OrderedTable {
     // answers before making the index's key: a string built per call is work for the interpreter.
     if (this.count === 0) return -1;
     const k = indexKey(key);
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- hasOwnProperty proved the key is there
     if (k !== null) return Object.prototype.hasOwnProperty.call(this.index, k) ? this.index[k]! : -1;
     for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== HOLE && sameValueZero(this.keys[i], key)) return i;
     return -1;

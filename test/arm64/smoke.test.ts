@@ -58,8 +58,8 @@ describe('the demo under qemu', () => {
     symlinkSync(QEMU_TSINIT, resolve(dir, 'dist/tsinit'));
     const demo = spawn(process.execPath, [resolve(ROOT, 'test/demo.mjs')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    demo.stdout.on('data', (d) => { out += d; });
-    demo.stderr.on('data', (d) => { out += d; });
+    demo.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    demo.stderr.on('data', (d: Buffer) => { out += d.toString(); });
     const stuck = setTimeout(() => demo.kill('SIGKILL'), 45_000); // the demo has no deadline of its own
     const code = await new Promise((res) => demo.on('close', res));
     clearTimeout(stuck);

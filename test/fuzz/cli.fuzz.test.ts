@@ -12,7 +12,7 @@ const RUNS = Number(process.env.TSINIT_FUZZ_RUNS ?? 4000);
 
 const LONG = ['help', 'version', 'verbose', 'single-child', 'drain', 'kill-after', 'term-delay', 'wait-all', 'rewrite',
   'remap-exit', 'pdeath-signal', 'log-format', 'warn-on-reap', 'tini-g', 'tini-s', 'inspect', 'max-old-space-size', 'node-options', ''];
-const SHORT = 'hvcrepgswxVz-=';
+const SHORT = 'hvcrepgswxVz-='.split(''); // ASCII: one character per UTF-16 unit
 const VALUES = ['0', '1', '15', '32', '33', '64', '65', '-1', '255', '256', '1.5', '10x', '500ms', '2m', '1h', '25d', '99999999999999999999', '1e3', '.5',
   'TERM', 'SIGTERM', 'sigkill', 'KILL', 'RTMIN+3', 'RTMAX-1', 'RTMIN+31', 'FOO', 'TERM:QUIT', '15:0', '32:15', 'TERM:33', 'KILL:TERM', ':', 'a:b:c', 'CHLD:HUP',
   'text', 'json', 'xml', '', ' ', '--', '-', '=', '\n', 'a\nb', '\u001b[31m', '\u0000', '\u00ff', 'ü', '١٢', '\ud83d\ude00', ','];
@@ -118,7 +118,7 @@ const validOption: fc.Arbitrary<Valid> = fc.oneof(
   durationArb.map((d) => ({ words: ['--term-delay', d.text], apply: (c: Partial<Config>) => { c.termDelayMs = d.ms; } })),
   signalArb.map((s) => ({ words: ['-p', s.text], apply: (c: Partial<Config>) => { c.pdeathSignal = s.n; } })),
   fc.integer({ min: 0, max: 255 }).map((code) => ({ words: [`-e${code}`], apply: (c: Partial<Config>) => { c.remapExit = new Set([...(c.remapExit ?? []), code]); } })),
-  fc.constantFrom('text', 'json').map((f) => ({ words: ['--log-format', f], apply: (c: Partial<Config>) => { c.logFormat = f as 'text' | 'json'; } })),
+  fc.constantFrom('text', 'json').map((f) => ({ words: ['--log-format', f], apply: (c: Partial<Config>) => { c.logFormat = f; } })),
   fc.constant({ words: ['-c'], apply: (c: Partial<Config>) => { c.singleChild = true; } }),
   fc.constant({ words: ['--wait-all'], apply: (c: Partial<Config>) => { c.waitAll = true; } }),
   fc.constant({ words: ['-v'], apply: (c: Partial<Config>) => { c.verbosity = (c.verbosity ?? 0) + 1; } }),

@@ -20,6 +20,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { importStaticBuild } from '../helpers/build.ts';
 import { killAll, ROOT, runInit, signalNumber } from '../helpers/pid1.ts';
 import { childrenOf, statusKb, zombiesUnder } from '../helpers/proc.ts';
 import { hfixture, record, until, usePrivateInit } from './harness.ts';
@@ -225,7 +226,7 @@ describe('out of memory forced on the running tsinit once its child runs', () =>
   let withSymbols = '';
   beforeAll(async () => {
     process.chdir(ROOT); // build.mjs resolves its inputs from the checkout
-    const build = await import(join(ROOT, 'build/static.mjs'));
+    const build = await importStaticBuild();
     withSymbols = join(init.dir, 'tsinit-symbols');
     await build.buildStatic('linux-x64', { output: withSymbols, strip: false });
   }, 120_000);
@@ -238,7 +239,7 @@ describe('out of memory forced on the running tsinit once its child runs', () =>
    */
   function exhaust(pid: number): string {
     execFileSync('prlimit', ['--pid', String(pid), `--as=${statusKb(pid, 'VmSize') * KB}`]);
-    const freeListBytes = Number.parseInt(execFileSync('nm', ['-S', withSymbols], { encoding: 'utf8' }).match(/^\S+ (\S+) b free_list$/m)![1]!, 16);
+    const freeListBytes = Number.parseInt(/^\S+ (\S+) b free_list$/m.exec(execFileSync('nm', ['-S', withSymbols], { encoding: 'utf8' }))![1]!, 16);
     const script = join(init.dir, `exhaust-${pid}.py`);
     writeFileSync(script, [
       'import gdb',

@@ -12,8 +12,8 @@ import { readStat, until } from './proc.ts';
 
 afterEach(killAll);
 
-/** Runs fn with process.env changed by vars, then puts it back. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+/** Runs fn with process.env changed by vars, then puts it back (once fn's promise, if any, settles). */
+async function withEnv<T>(vars: Record<string, string>, fn: () => T | Promise<T>): Promise<T> {
   const saved = { ...process.env };
   Object.assign(process.env, vars);
   try {
@@ -26,7 +26,7 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
 
 describe('cleanEnv', () => {
   it('drops every TSINIT_* and NODE_OPTIONS, keeps the rest and the wrapper\'s TSINIT_ARM64, and adds what the test asks for', async () => {
-    await withEnv({ TSINIT_VERBOSITY: '2', TSINIT_DRAIN: '1s', NODE_OPTIONS: '--inspect', TSINIT_ARM64: '/x', KEEP_ME: 'yes' }, async () => {
+    await withEnv({ TSINIT_VERBOSITY: '2', TSINIT_DRAIN: '1s', NODE_OPTIONS: '--inspect', TSINIT_ARM64: '/x', KEEP_ME: 'yes' }, () => {
       const env = cleanEnv({ TSINIT_WAIT_ALL: '1' });
       expect(Object.keys(env).filter((k) => k.startsWith('TSINIT_') || k === 'NODE_OPTIONS').sort()).toEqual(['TSINIT_ARM64', 'TSINIT_WAIT_ALL']);
       expect(env.KEEP_ME).toBe('yes');

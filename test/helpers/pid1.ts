@@ -228,8 +228,8 @@ export async function stopHandlerApp(initArgs: readonly string[], opts: RunOptio
   await r.waitProcess('sleep 100');
   await r.signal('SIGTERM');
   const e = await r.exit();
-  const start = r.stdout.match(/^start (\d+\.\d+)$/m);
-  const done = r.stdout.match(/^done (\d+\.\d+)$/m);
+  const start = /^start (\d+\.\d+)$/m.exec(r.stdout);
+  const done = /^done (\d+\.\d+)$/m.exec(r.stdout);
   const handlerSeconds = start && done ? Number(done[1]) - Number(start[1]) : null;
   return { code: e.code, handlerSeconds, output: `exit ${e.code}, handler took ${handlerSeconds} s\n${r.output}` };
 }

@@ -26,7 +26,7 @@ export async function until(what: string | (() => string), cond: () => boolean, 
 
 /** until() with another default deadline (SLOW_WAIT_MS for the loaded or emulated suites). */
 export function untilWithin(defaultMs: number): typeof until {
-  return (what, cond, timeoutMs = defaultMs, everyMs = POLL_EVERY_MS) => until(what, cond, timeoutMs, everyMs);
+  return (what, cond, timeoutMs?, everyMs?) => until(what, cond, timeoutMs ?? defaultMs, everyMs);
 }
 
 export interface ProcStat {

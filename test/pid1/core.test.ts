@@ -76,7 +76,7 @@ describe.each(MODES)('the child starts clean $name', ({ pid1 }) => {
     const r = runInit(['--', fixture('report.sh')], { pid1 });
     r.closeStdin();
     expect((await r.exit()).code).toBe(0);
-    const m = r.stdout.match(/PID (\d+) PPID (\d+) PGRP (\d+) SID (\d+)/);
+    const m = /PID (\d+) PPID (\d+) PGRP (\d+) SID (\d+)/.exec(r.stdout);
     expect(m, r.output).not.toBeNull();
     const [, pid, ppid, pgrp] = m!.map(Number);
     expect(pgrp).toBe(pid);
@@ -90,7 +90,7 @@ describe.each(MODES)('the child starts clean $name', ({ pid1 }) => {
     expect(r.stdout).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
-  it('starts with SIGPIPE, SIGXFSZ and glibc 32/33 at default even when tsinit was started with them ignored', async () => {
+  it('starts with SIGPIPE, SIGXFSZ and glibc 32/33 at default even when tsinit was started with them ignored', () => {
     // trap '' in bash ignores them for what bash execs: tsinit inherits them ignored.
     const inner = `${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" -- grep -E '^Sig(Ign|Blk):' /proc/self/status`;
     const out = execFileSync('bash', ['-c', `trap '' PIPE XFSZ HUP INT USR2; ${inner}`], { env: cleanEnv({ TSINIT }) }).toString();
@@ -102,7 +102,7 @@ describe.each(MODES)('the child starts clean $name', ({ pid1 }) => {
     expect(r.stdout).toBe('/usr/share\n');
   });
 
-  it('passes argv byte for byte, invalid UTF-8 and empty strings included', async () => {
+  it('passes argv byte for byte, invalid UTF-8 and empty strings included', () => {
     const script = `exec ${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" -- /bin/sh -c 'cat /proc/$$/cmdline' x $'\\xff\\xfe' '' $'a\\x80b' 'ü' ' '`;
     const out = execFileSync('bash', ['-c', script], { env: cleanEnv({ TSINIT }) });
     const expected = Buffer.concat([Buffer.from('/bin/sh\0-c\0cat /proc/$$/cmdline\0x\0'), Buffer.from([0xff, 0xfe, 0]), Buffer.from('\0a'), Buffer.from([0x80]), Buffer.from('b\0ü\0 \0')]);
@@ -111,7 +111,7 @@ describe.each(MODES)('the child starts clean $name', ({ pid1 }) => {
 
   // Not under qemu: test/arm64/qemu-tsinit is a shell script, which adds PWD and orders the
   // environment its own way before tsinit sees it.
-  if (!EMULATED) it('passes the environment byte for byte, NODE_OPTIONS included and without effect on tsinit', async () => {
+  if (!EMULATED) it('passes the environment byte for byte, NODE_OPTIONS included and without effect on tsinit', () => {
     const script = `exec env -i $'A=\\xff\\xfe' B= 'NODE_OPTIONS=--require /nonexistent --inspect=9229' PATH=/usr/bin:/bin ${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" -- cat /proc/self/environ`;
     const r = spawnSync('bash', ['-c', script], { env: cleanEnv({ TSINIT }) });
     const expected = Buffer.concat([Buffer.from('A='), Buffer.from([0xff, 0xfe]), Buffer.from('\0B=\0NODE_OPTIONS=--require /nonexistent --inspect=9229\0PATH=/usr/bin:/bin\0')]);
@@ -120,7 +120,7 @@ describe.each(MODES)('the child starts clean $name', ({ pid1 }) => {
     expect(r.status).toBe(0);
   });
 
-  it('leaks no descriptor of its own, passes on those it inherited above 2', async () => {
+  it('leaks no descriptor of its own, passes on those it inherited above 2', () => {
     // Inherited: a file (5), a pipe's write end (7), one far up (40). The same shell without
     // tsinit gives the expected set (ls's own directory descriptor, 3, is in both).
     const setup = 'exec 5</dev/null 7> >(cat >/dev/null) 40</etc/hostname;';
@@ -142,7 +142,7 @@ describe.each(MODES)('stdio reaches the child untouched $name', ({ pid1 }) => {
     expect(Buffer.from(r.stdout, 'latin1').equals(data)).toBe(true);
   });
 
-  it('a closed reader gives the writer SIGPIPE (141)', async () => {
+  it('a closed reader gives the writer SIGPIPE (141)', () => {
     const script = `${pid1 ? 'unshare --pid --fork --mount-proc ' : ''}"$TSINIT" -- yes | head -c 4; echo " \${PIPESTATUS[0]}"`;
     const out = execFileSync('bash', ['-c', script], { env: cleanEnv({ TSINIT }) }).toString();
     expect(out).toBe('y\ny\n 141\n');

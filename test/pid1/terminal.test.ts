@@ -58,7 +58,7 @@ describe('a terminal on stdin', () => {
     const r = onTerminal(['--', fixture('report.sh')]);
     r.closeStdin();
     expect((await r.exit()).code).toBe(0);
-    const m = r.stdout.match(/PGRP (\d+) SID (\d+) TPGID (\d+)/);
+    const m = /PGRP (\d+) SID (\d+) TPGID (\d+)/.exec(r.stdout);
     expect(m, r.output).not.toBeNull();
     expect(m![3]).toBe(m![1]);
   });

@@ -175,7 +175,7 @@ async function imageFiles(image: string, host = HOST): Promise<string[]> {
   try {
     const tar = await new Promise<string>((res, rej) => execFile('/usr/bin/docker', ['export', id], {
       env: { ...process.env, DOCKER_HOST: host }, encoding: 'latin1', maxBuffer: 1 << 30,
-    }, (err, out) => (err ? rej(err) : res(out))));
+    }, (err: Error | null, out: string) => (err ? rej(err) : res(out))));
     const list = execFileSync('tar', ['-tv'], { input: Buffer.from(tar, 'latin1'), encoding: 'utf8', maxBuffer: 64 << 20 });
     return list.split('\n').filter((l) => l.startsWith('-')).map((l) => '/' + l.split(/\s+/).slice(5).join(' '))
       .filter((f) => !/^\/(etc\/(hosts|hostname|resolv\.conf)|dev\/console|\.dockerenv)$/.test(f)).sort();

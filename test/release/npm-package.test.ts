@@ -127,7 +127,7 @@ describe('NODE_OPTIONS: the difference from the executable', () => {
   it('the guide\'s way: NODE_OPTIONS set after the -- reaches the app only', async () => {
     const r = await runToEnd(['--', 'env', `NODE_OPTIONS=--require=${PRELOAD}`, 'node', '-e', 'console.log("app pid " + process.pid)'], { init: BIN, env: env26() });
     expect(r.code).toBe(0);
-    const app = r.stdout.match(/^app pid (\d+)$/m);
+    const app = /^app pid (\d+)$/m.exec(r.stdout);
     expect(app, r.stdout).not.toBeNull();
     expect(r.stderr).toBe(`PRELOAD pid=${app![1]}\n`);
     expect(app![1]).not.toBe('1');

@@ -32,7 +32,7 @@ const TARGETS = Object.keys(ARCH) as (keyof typeof ARCH)[];
 describe('the OCI image archive', () => {
   const layout = resolve(scratch, 'layout');
   const blob = (digest: string): Buffer => readFileSync(resolve(layout, 'blobs', ...digest.split(':')));
-  type Descriptor = { mediaType: string; digest: string; size: number; platform?: { architecture: string; os: string }; annotations?: Record<string, string> };
+  interface Descriptor { mediaType: string; digest: string; size: number; platform?: { architecture: string; os: string }; annotations?: Record<string, string> }
   let index: { manifests: Descriptor[] };
   beforeAll(() => {
     mkdirSync(layout);
@@ -131,7 +131,7 @@ describe('the .deb packages', () => {
     const rows = help.split('\n').filter((l) => /^ {2}( {4})?-/.test(l));
     expect(rows.length).toBeGreaterThan(10);
     for (const row of rows) {
-      const [, flags, text] = row.match(/^ {2}(.{30}) (.*)$/)!;
+      const [, flags, text] = /^ {2}(.{30}) (.*)$/.exec(row)!;
       expect(page, row).toContain(flags!.trim());
       expect(page, row).toContain(text!.replace(/\s+/g, ' '));
     }

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { importStaticBuild } from '../helpers/build.ts';
 import { ROOT } from '../helpers/pid1.ts';
 
 const RUNNER = resolve(ROOT, 'dist/build/static/tsinit-unit');
@@ -15,7 +16,7 @@ let v8: { status: number | null; lines: string[] };
 
 beforeAll(async () => {
   process.chdir(ROOT); // the build resolves its inputs from the checkout
-  const build = await import(resolve(ROOT, 'build/static.mjs'));
+  const build = await importStaticBuild();
   const alias = { vitest: resolve(ROOT, 'test/static/vitest-shim.ts') };
   await build.buildStatic('linux-x64', { entry: 'test/static/engine-entry.ts', output: 'dist/build/static/tsinit-unit', alias });
   mkdirSync(resolve(ROOT, 'dist/build/static'), { recursive: true });
@@ -45,7 +46,7 @@ describe('the core\'s unit tests inside Duktape', () => {
   });
 
   it('a failing test fails the engine run: the runner can fail', async () => {
-    const build = await import(resolve(ROOT, 'build/static.mjs'));
+    const build = await importStaticBuild();
     await build.buildStatic('linux-x64', { entry: 'test/static/failing-entry.ts', output: 'dist/build/static/tsinit-unit-failing', alias: {} });
     const r = spawnSync(resolve(ROOT, 'dist/build/static/tsinit-unit-failing'), { encoding: 'utf8' });
     expect(r.status).toBe(1);

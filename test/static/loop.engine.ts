@@ -68,11 +68,11 @@ describe('[static] the loop\'s run', () => {
         const loop = new Loop();
         // Due at once, and run after the reaping: a turn whose reaping and report both throw
         // never gets to it, so without a back-off every wait would be 0 ms.
-        loop.setTimer(0, () => {});
+        loop.setTimer(0, () => undefined);
         let turns = 0;
         let first = 0;
         loop.run({
-          onSignal: () => {},
+          onSignal: () => undefined,
           reap: () => {
             turns++;
             if (turns === 1) first = libc.monotonicMs();

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { importStaticBuild } from '../helpers/build.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = resolve(ROOT, 'src');
@@ -96,7 +97,7 @@ describe('src/static/polyfill.ts: nothing dist/tsinit does not use', () => {
   let program = '';
   let own = '';
   beforeAll(async () => {
-    const build = await import(resolve(ROOT, 'build/static.mjs'));
+    const build = await importStaticBuild();
     program = await build.bundleEs5(resolve(SRC, 'static/main.ts'));
     own = await build.bundleEs5(resolve(SRC, 'static/polyfill.ts'));
   }, 60_000);

@@ -153,7 +153,7 @@ describe('createLogger on a stderr that takes no lines', () => {
     const [report, line] = err.read().split('\n');
     const { time: _t1, ...fields } = JSON.parse(report!) as Record<string, unknown>;
     expect(fields).toEqual({ level: 'warning', event: 'log-dropped', dropped: 2, message: '2 log line(s) dropped: stderr was not writable' });
-    expect((JSON.parse(line!) as Record<string, unknown>)['message']).toBe('c');
+    expect((JSON.parse(line!) as Record<string, unknown>).message).toBe('c');
   });
 
   it('a line cut short is followed by a fresh line', () => {

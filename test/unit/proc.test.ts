@@ -140,7 +140,7 @@ describe('signalDescendant', () => {
     ['the number reused by a process of another parent', { 20: { pid: 20, ppid: 300, pgid: 300, start: 500 } }, 'not-ours', []],
     ['gone', {}, 'gone', []],
   ] as const)('with pidfds: %s', (_, now, outcome, sent) => {
-    const k = calls(now as Record<number, ProcessInfo>);
+    const k = calls(now);
     expect(signalDescendant(k.c, 1, seen, 15)).toBe(outcome);
     expect(k.sent).toEqual(sent);
     expect(k.open.size).toBe(0); // every descriptor closed
@@ -151,7 +151,7 @@ describe('signalDescendant', () => {
     ['a child of tsinit: its number stays tsinit\'s until tsinit reaps it', { 20: { pid: 20, ppid: 1, pgid: 10, start: 500 } }, 'sent', ['kill 20 15']],
     ['a child of tsinit with another start time', { 20: { pid: 20, ppid: 1, pgid: 10, start: 501 } }, 'not-ours', []],
   ] as const)('without pidfds (ENOSYS): %s', (_, now, outcome, sent) => {
-    const k = calls(now as Record<number, ProcessInfo>, { pidfd: false });
+    const k = calls(now, { pidfd: false });
     expect(signalDescendant(k.c, 1, seen, 15)).toBe(outcome);
     expect(k.sent).toEqual(sent);
   });
@@ -165,7 +165,7 @@ describe('parseUptimeTicks', () => {
 
 describe('createProcView', () => {
   const proc = fakeProc({ self: { ppid: 0, pgid: 1, tasks: { 1: [10] } }, 10: { ppid: 1, pgid: 10, tasks: { 10: [] } } });
-  const withUptime: ProcReader = { listDir: proc.listDir, readFile: (p) => (p === '/proc/uptime' ? '12.34 5.00\n' : proc.readFile(p)) };
+  const withUptime: ProcReader = { listDir: (p) => proc.listDir(p), readFile: (p) => (p === '/proc/uptime' ? '12.34 5.00\n' : proc.readFile(p)) };
 
   it('reads the walk, one process and the clock from a /proc of tsinit\'s own', () => {
     const view = createProcView(withUptime, 1, true);

@@ -30,10 +30,10 @@ function logged(args: string[], run: (config: Config, log: ReturnType<typeof cre
 
 describe('createLog', () => {
   it('writes the config first at -vv, nothing at the default verbosity', () => {
-    const lines = logged(['-vv', '--', 'x'], () => {});
+    const lines = logged(['-vv', '--', 'x'], () => undefined);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^tsinit: .*drain=5s/);
-    expect(logged(['--', 'x'], () => {})).toEqual([]);
+    expect(logged(['--', 'x'], () => undefined)).toEqual([]);
   });
 });
 

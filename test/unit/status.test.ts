@@ -51,7 +51,7 @@ describe('describeSpawnFailure: every errno a spawn can meet', () => {
   it.each(Object.keys(ERRNO))('%s', (name) => {
     const err = ERRNO[name as keyof typeof ERRNO];
     const { code, message } = describeSpawnFailure('/app/run', err, `reason (${errnoName(err)})`);
-    expect(code).toBe(name === 'ENOENT' ? 127 : NOT_EXECUTABLE.indexOf(name) >= 0 ? 126 : 1);
+    expect(code).toBe(name === 'ENOENT' ? 127 : NOT_EXECUTABLE.includes(name) ? 126 : 1);
     expect(message).toBe(`cannot run '/app/run': reason (${name})${name === 'ENOEXEC' ? ' (a script needs a #! line)' : ''}`);
   });
 
