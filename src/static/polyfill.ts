@@ -43,7 +43,6 @@ function toArray(source: any): any[] {
     for (let r = it.next(); !r.done; r = it.next()) out.push(r.value);
     return out;
   }
-  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- an array-like has no iterator: for-of would need one
   for (let i = 0; i < source.length; i++) out.push(source[i]);
   return out;
 }

@@ -40,7 +40,7 @@ function checkConfig(args: readonly string[], c: Config): void {
   expect(c.commandIndex).toBeGreaterThanOrEqual(0);
   expect(c.commandIndex).toBeLessThan(args.length);
   expect(c.command).toEqual(args.slice(c.commandIndex));
-  const first = c.command[0]!;
+  const first = c.command[0];
   // A command that looks like an option can only come after `--`.
   if (first.startsWith('-') && first !== '-') expect(args[c.commandIndex - 1]).toBe('--');
   expect(Number.isInteger(c.verbosity) && c.verbosity >= 0).toBe(true);
