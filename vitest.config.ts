@@ -11,7 +11,9 @@ import type { TestProjectInlineConfiguration } from 'vitest/config';
 type Tier = NonNullable<TestProjectInlineConfiguration['test']> & { name: string; serial?: boolean };
 
 function tier({ serial = false, ...test }: Tier): TestProjectInlineConfiguration {
-  return { test: { pool: 'forks', ...(serial ? { maxWorkers: 1, fileParallelism: false } : { maxWorkers: 2 }), ...test } };
+  return {
+    test: { pool: 'forks', ...(serial ? { maxWorkers: 1, fileParallelism: false } : { maxWorkers: 2 }), ...test },
+  };
 }
 
 /** The init under test (test/helpers/pid1.ts reads the same variable): dist/tsinit unless set. */

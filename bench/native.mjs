@@ -10,7 +10,18 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildStatic } from '../build/static.mjs';
-import { ensureBuilt, ensurePrerequisites, FIXTURES, freshCopy, inNamespace, loadavg, median, ROOT, rotate, WORK } from './lib/common.mjs';
+import {
+  ensureBuilt,
+  ensurePrerequisites,
+  FIXTURES,
+  freshCopy,
+  inNamespace,
+  loadavg,
+  median,
+  ROOT,
+  rotate,
+  WORK,
+} from './lib/common.mjs';
 import { measureFlood, measureIdleMemory, measureSignalLatency, startIdle, stopAll } from './signal.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 300);
@@ -40,7 +51,12 @@ function measure(fx, entries, rounds) {
   for (let i = 0; i < 3; i++) for (const e of entries) runstat(fx, e.argv);
   for (let r = 0; r < rounds; r++) for (const e of rotate(entries, r)) samples.get(e.name).push(runstat(fx, e.argv));
   const out = {};
-  for (const [name, s] of samples) out[name] = { wallUs: median(s.map((x) => x.wallUs)), faults: median(s.map((x) => x.faults)), stampUs: median(s.map((x) => x.stampUs)) };
+  for (const [name, s] of samples)
+    out[name] = {
+      wallUs: median(s.map((x) => x.wallUs)),
+      faults: median(s.map((x) => x.faults)),
+      stampUs: median(s.map((x) => x.stampUs)),
+    };
   return out;
 }
 
@@ -51,7 +67,14 @@ function startupRows(fx, bins) {
     entries.push({ name, argv: [bin, '--', '/bin/true'] }, { name: `${name}>stamp`, argv: [bin, '--', fx.stamp] });
   }
   const m = measure(fx, entries, ROUNDS);
-  const pid1 = measure(fx, Object.entries(bins).map(([name, bin]) => ({ name, argv: [...inNamespace([bin, '--', '/bin/true'])].map((a, i) => (i === 0 ? '/usr/bin/unshare' : a)) })), PID1_ROUNDS);
+  const pid1 = measure(
+    fx,
+    Object.entries(bins).map(([name, bin]) => ({
+      name,
+      argv: [...inNamespace([bin, '--', '/bin/true'])].map((a, i) => (i === 0 ? '/usr/bin/unshare' : a)),
+    })),
+    PID1_ROUNDS,
+  );
   const row = (name) => ({
     ownMs: (m[name].wallUs - m.true.wallUs) / 1e3,
     faults: m[name].faults,
@@ -75,7 +98,13 @@ async function underLoad(fn) {
 /** Where a self-time sample falls: the kernel, the allocators, or which part of the engine. */
 const CATEGORIES = [
   ['kernel (page faults, exec, mmap, exit)', (sym, dso) => dso.includes('kernel')],
-  ['allocators (engine_alloc/free/realloc, musl malloc)', (sym) => /^(engine_|size_class|large_alloc|__libc_malloc|malloc|free|__libc_free|realloc|calloc|alloc_slot|get_meta|nontrivial_free|enframe)/.test(sym)],
+  [
+    'allocators (engine_alloc/free/realloc, musl malloc)',
+    (sym) =>
+      /^(engine_|size_class|large_alloc|__libc_malloc|malloc|free|__libc_free|realloc|calloc|alloc_slot|get_meta|nontrivial_free|enframe)/.test(
+        sym,
+      ),
+  ],
   ['Duktape objects and properties', (sym) => /duk_hobject|duk__hobject|propdesc|_prop/.test(sym)],
   ['Duktape strings', (sym) => /strtable|hstring|duk_push_lstring|duk_push_string/.test(sym)],
   ['Duktape bytecode loader', (sym) => /duk__load|duk_bd_decode|duk_load/.test(sym)],
@@ -90,28 +119,49 @@ async function flame(rounds = 300) {
   const data = resolve(WORK, 'perf.data');
   const loop = `for i in $(seq ${rounds}); do ${bin} -- /bin/true; done`;
   execFileSync('perf', ['record', '-q', '-F', '20000', '-o', data, '--', 'sh', '-c', loop], { stdio: 'ignore' });
-  const rows = execFileSync('perf', ['report', '-i', data, '--comm', 'tsinit-symbols', '--stdio', '--no-children', '--sort', 'dso,sym'], { encoding: 'utf8', maxBuffer: 64 << 20 })
-    .split('\n').map((l) => /^\s+([\d.]+)%\s+(\S+)\s+\[.\]\s+(.+?)\s*$/.exec(l)).filter((m) => m !== null)
+  const rows = execFileSync(
+    'perf',
+    ['report', '-i', data, '--comm', 'tsinit-symbols', '--stdio', '--no-children', '--sort', 'dso,sym'],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  )
+    .split('\n')
+    .map((l) => /^\s+([\d.]+)%\s+(\S+)\s+\[.\]\s+(.+?)\s*$/.exec(l))
+    .filter((m) => m !== null)
     .map((m) => ({ pct: Number(m[1]), dso: m[2], sym: m[3] }));
   const sums = new Map(CATEGORIES.map(([name]) => [name, 0]));
   let rest = 0;
   for (const r of rows) {
     const c = CATEGORIES.find(([, test]) => test(r.sym, r.dso));
-    if (c) sums.set(c[0], sums.get(c[0]) + r.pct); else rest += r.pct;
+    if (c) sums.set(c[0], sums.get(c[0]) + r.pct);
+    else rest += r.pct;
   }
   return {
     rounds,
-    categories: [...sums, ['other (musl, the bridge, the rest of Duktape)', rest]].map(([name, pct]) => `${pct.toFixed(1).padStart(5)}%  ${name}`),
-    top: rows.slice(0, 25).map((r) => `${r.pct.toFixed(2).padStart(5)}%  ${r.sym}${r.dso.includes('kernel') ? ' [kernel]' : ''}`),
+    categories: [...sums, ['other (musl, the bridge, the rest of Duktape)', rest]].map(
+      ([name, pct]) => `${pct.toFixed(1).padStart(5)}%  ${name}`,
+    ),
+    top: rows
+      .slice(0, 25)
+      .map((r) => `${r.pct.toFixed(2).padStart(5)}%  ${r.sym}${r.dso.includes('kernel') ? ' [kernel]' : ''}`),
   };
 }
 
 const ratio = (a, b) => a / b;
 const TARGETS = [
-  { what: 'own start-up cost, `INIT -- /bin/true` not PID 1, minus bare /bin/true', key: 'ownMs', unit: 'ms', limit: 2.5 },
+  {
+    what: 'own start-up cost, `INIT -- /bin/true` not PID 1, minus bare /bin/true',
+    key: 'ownMs',
+    unit: 'ms',
+    limit: 2.5,
+  },
   { what: 'minor page faults of `INIT -- /bin/true`', key: 'faults', unit: '', abs: 250 },
   { what: 'exec of the init to exec of the child', key: 'execToExecMs', unit: 'ms', limit: 2 },
-  { what: 'start-up as PID 1 (`unshare --pid --fork --mount-proc INIT -- /bin/true`)', key: 'pid1Ms', unit: 'ms', limit: 1.35 },
+  {
+    what: 'start-up as PID 1 (`unshare --pid --fork --mount-proc INIT -- /bin/true`)',
+    key: 'pid1Ms',
+    unit: 'ms',
+    limit: 1.35,
+  },
 ];
 
 function startupTable(rows) {
@@ -121,7 +171,14 @@ function startupTable(rows) {
     const r = ratio(a, b);
     const met = t.abs !== undefined ? a <= t.abs : r <= t.limit;
     const fmt = (v) => (t.unit === 'ms' ? v.toFixed(2) : String(v));
-    return [t.what, fmt(a), fmt(b), r.toFixed(2), t.abs !== undefined ? `≤ ${t.abs}` : `≤ ${t.limit}×`, met ? 'met' : 'MISSED'];
+    return [
+      t.what,
+      fmt(a),
+      fmt(b),
+      r.toFixed(2),
+      t.abs !== undefined ? `≤ ${t.abs}` : `≤ ${t.limit}×`,
+      met ? 'met' : 'MISSED',
+    ];
   });
 }
 
@@ -142,7 +199,10 @@ async function main() {
   const loaded = await underLoad(() => startupRows(fx, bins));
 
   console.error(`bench:native: idle memory, ${SIGNALS} signals, a flood of ${FLOOD}`);
-  const inits = [{ name: 'tsinit', path: tsinit }, { name: 'tini-static', path: tini }].map((i) => ({ ...i, argv: (cmd) => [i.path, '--', ...cmd] }));
+  const inits = [
+    { name: 'tsinit', path: tsinit },
+    { name: 'tini-static', path: tini },
+  ].map((i) => ({ ...i, argv: (cmd) => [i.path, '--', ...cmd] }));
   const idle = await startIdle(inits);
   let memory, latency, flood, memoryAfter;
   try {
@@ -165,14 +225,51 @@ async function main() {
   }
 
   const other = [
-    ['idle private memory as PID 1, kB', by(memory, 'tsinit').privateKb, by(memory, 'tini-static').privateKb, '', '≤ 800 kB', by(memory, 'tsinit').privateKb <= 800 ? 'met' : 'MISSED'],
-    ['… after the flood, kB', by(memoryAfter, 'tsinit').privateKb, by(memoryAfter, 'tini-static').privateKb, '', '', ''],
-    [`${FLOOD}-signal flood to PID 1: sent → nothing pending, ms`, by(flood, 'tsinit').drainMs.toFixed(0), by(flood, 'tini-static').drainMs.toFixed(0)],
-    ['signal latency, kill → child\'s handler, median µs', by(latency, 'tsinit').medianUs.toFixed(0), by(latency, 'tini-static').medianUs.toFixed(0)],
-    ['executable size, KB', sizeKb(tsinit).toFixed(1), sizeKb(tini).toFixed(1), '', '≤ 420 KB', sizeKb(tsinit) <= 420 ? 'met' : 'MISSED'],
+    [
+      'idle private memory as PID 1, kB',
+      by(memory, 'tsinit').privateKb,
+      by(memory, 'tini-static').privateKb,
+      '',
+      '≤ 800 kB',
+      by(memory, 'tsinit').privateKb <= 800 ? 'met' : 'MISSED',
+    ],
+    [
+      '… after the flood, kB',
+      by(memoryAfter, 'tsinit').privateKb,
+      by(memoryAfter, 'tini-static').privateKb,
+      '',
+      '',
+      '',
+    ],
+    [
+      `${FLOOD}-signal flood to PID 1: sent → nothing pending, ms`,
+      by(flood, 'tsinit').drainMs.toFixed(0),
+      by(flood, 'tini-static').drainMs.toFixed(0),
+    ],
+    [
+      "signal latency, kill → child's handler, median µs",
+      by(latency, 'tsinit').medianUs.toFixed(0),
+      by(latency, 'tini-static').medianUs.toFixed(0),
+    ],
+    [
+      'executable size, KB',
+      sizeKb(tsinit).toFixed(1),
+      sizeKb(tini).toFixed(1),
+      '',
+      '≤ 420 KB',
+      sizeKb(tsinit) <= 420 ? 'met' : 'MISSED',
+    ],
   ];
-  other[2].push(...[ratio(by(flood, 'tsinit').drainMs, by(flood, 'tini-static').drainMs)].map((r) => [r.toFixed(2), '≤ 1.3×', r <= 1.3 ? 'met' : 'MISSED']).flat());
-  other[3].push(...[ratio(by(latency, 'tsinit').medianUs, by(latency, 'tini-static').medianUs)].map((r) => [r.toFixed(2), '≤ 1.2×', r <= 1.2 ? 'met' : 'MISSED']).flat());
+  other[2].push(
+    ...[ratio(by(flood, 'tsinit').drainMs, by(flood, 'tini-static').drainMs)]
+      .map((r) => [r.toFixed(2), '≤ 1.3×', r <= 1.3 ? 'met' : 'MISSED'])
+      .flat(),
+  );
+  other[3].push(
+    ...[ratio(by(latency, 'tsinit').medianUs, by(latency, 'tini-static').medianUs)]
+      .map((r) => [r.toFixed(2), '≤ 1.2×', r <= 1.2 ? 'met' : 'MISSED'])
+      .flat(),
+  );
 
   const header = ['', 'tsinit', 'tini-static', 'ratio', 'target', ''];
   const md = [
@@ -192,17 +289,23 @@ async function main() {
     '',
     mdTable(header, other),
     '',
-    '## Where tsinit\'s start-up goes',
+    "## Where tsinit's start-up goes",
     '',
-    prof === null ? 'No profile (perf failed; see the run\'s output).' : [
-      `\`perf record\` of ${prof.rounds} runs of \`tsinit -- /bin/true\` (an unstripped build of the same source; the executable has no unwind tables, so no call graph: self time only). By category:`,
-      '',
-      '```', ...prof.categories, '```',
-      '',
-      'Top symbols:',
-      '',
-      '```', ...prof.top, '```',
-    ].join('\n'),
+    prof === null
+      ? "No profile (perf failed; see the run's output)."
+      : [
+          `\`perf record\` of ${prof.rounds} runs of \`tsinit -- /bin/true\` (an unstripped build of the same source; the executable has no unwind tables, so no call graph: self time only). By category:`,
+          '',
+          '```',
+          ...prof.categories,
+          '```',
+          '',
+          'Top symbols:',
+          '',
+          '```',
+          ...prof.top,
+          '```',
+        ].join('\n'),
     '',
   ].join('\n');
   writeFileSync(resolve(ROOT, 'bench/NATIVE.md'), md);
@@ -215,7 +318,11 @@ function gitCommit() {
 }
 
 function mdTable(header, rows) {
-  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 await main();

@@ -5,7 +5,18 @@
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { childrenOf, FIXTURES, inNamespace, median, memoryOf, Namespace, nowNs, sleepMs, stateOf, WORK } from './lib/common.mjs';
+import {
+  childrenOf,
+  FIXTURES,
+  inNamespace,
+  median,
+  memoryOf,
+  Namespace,
+  nowNs,
+  sleepMs,
+  stateOf,
+  WORK,
+} from './lib/common.mjs';
 
 /** Polls until pred() is true; returns the ns it took from t0, or throws at the deadline. */
 function pollUntil(pred, t0, deadlineMs, what, pauseMs = 1) {
@@ -56,7 +67,8 @@ export async function measureBurst(init, n) {
     const ns_ = pollUntil(() => childrenOf(initPid).length === 1, t0, 120_000, `${init.name} to reap the burst`, 0.5);
     const initCpuMs = cpuMsOf(initPid) - cpu0;
     const left = orphansOf(initPid, mainPid);
-    if (left.count !== 0 || stateOf(mainPid) === 'Z') throw new Error(`${init.name}: burst left ${left.count} processes`);
+    if (left.count !== 0 || stateOf(mainPid) === 'Z')
+      throw new Error(`${init.name}: burst left ${left.count} processes`);
     return { ms: ns_ / 1e6, initCpuMs, before, after: memoryOf(initPid) };
   } finally {
     if (fd !== null) closeSync(fd);
@@ -75,12 +87,19 @@ export async function measureChurn(init, n) {
     const before = memoryOf(initPid);
     // Sample the zombies now and then while the churn runs: a steady pile-up would show here.
     let maxZombies = 0;
-    const sampler = setInterval(() => { maxZombies = Math.max(maxZombies, orphansOf(initPid, mainPid).zombies); }, 50);
+    const sampler = setInterval(() => {
+      maxZombies = Math.max(maxZombies, orphansOf(initPid, mainPid).zombies);
+    }, 50);
     const done = await ns.waitLine(/^DONE ([\d.]+)/, 3_600_000, start.index + 1);
     clearInterval(sampler);
     const t0 = nowNs();
     const atEnd = orphansOf(initPid, mainPid);
-    const settleNs = pollUntil(() => orphansOf(initPid, mainPid).count === 0, t0, 30_000, `${init.name} to reap the churn`);
+    const settleNs = pollUntil(
+      () => orphansOf(initPid, mainPid).count === 0,
+      t0,
+      30_000,
+      `${init.name} to reap the churn`,
+    );
     return {
       seconds: Number(done.match[1]),
       zombiesAtEnd: atEnd.zombies,
@@ -105,7 +124,13 @@ export async function measureBursts(inits, n, rounds) {
   }
   return inits.map((i) => {
     const runs = out.get(i.name);
-    return { name: i.name, medianMs: median(runs.map((x) => x.ms)), runsMs: runs.map((x) => x.ms), initCpuMs: median(runs.map((x) => x.initCpuMs)), afterRssKb: Math.max(...runs.map((x) => x.after.rssKb)) };
+    return {
+      name: i.name,
+      medianMs: median(runs.map((x) => x.ms)),
+      runsMs: runs.map((x) => x.ms),
+      initCpuMs: median(runs.map((x) => x.initCpuMs)),
+      afterRssKb: Math.max(...runs.map((x) => x.after.rssKb)),
+    };
   });
 }
 
@@ -118,13 +143,32 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rounds = Number(process.env.ROUNDS ?? 5);
   console.log(`burst of ${n} orphans, ${rounds} rounds, loadavg ${loadavg()}`);
   const bursts = await measureBursts(inits, n, rounds);
-  printTable(['init', 'median ms', 'init CPU ms', 'runs ms'], bursts.map((b) => [b.name, b.medianMs.toFixed(1), b.initCpuMs.toFixed(1), b.runsMs.map((x) => x.toFixed(0)).join(' ')]));
+  printTable(
+    ['init', 'median ms', 'init CPU ms', 'runs ms'],
+    bursts.map((b) => [
+      b.name,
+      b.medianMs.toFixed(1),
+      b.initCpuMs.toFixed(1),
+      b.runsMs.map((x) => x.toFixed(0)).join(' '),
+    ]),
+  );
   const churnN = Number(process.env.CHURN ?? 50000);
   console.log(`\nchurn of ${churnN} orphans, loadavg ${loadavg()}`);
   const rows = [];
   for (const init of inits) {
     const c = await measureChurn(init, churnN);
-    rows.push([init.name, c.seconds.toFixed(1), c.maxZombies, c.zombiesAtEnd, c.settleMs.toFixed(1), c.before.rssKb, c.after.rssKb]);
+    rows.push([
+      init.name,
+      c.seconds.toFixed(1),
+      c.maxZombies,
+      c.zombiesAtEnd,
+      c.settleMs.toFixed(1),
+      c.before.rssKb,
+      c.after.rssKb,
+    ]);
   }
-  printTable(['init', 'churn s', 'max zombies seen', 'zombies at end', 'ms to none', 'RSS before KiB', 'RSS after KiB'], rows);
+  printTable(
+    ['init', 'churn s', 'max zombies seen', 'zombies at end', 'ms to none', 'RSS before KiB', 'RSS after KiB'],
+    rows,
+  );
 }

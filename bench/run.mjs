@@ -27,8 +27,18 @@ const step = (what) => console.error(`bench: ${what} (loadavg ${loadavg()})`);
 
 function describeMachine() {
   let os = 'unknown OS';
-  try { os = /PRETTY_NAME="([^"]+)"/.exec(sh('cat', ['/etc/os-release']))[1]; } catch { /* keep unknown */ }
-  return { cpu: cpus()[0]?.model.trim() ?? 'unknown CPU', cores: cpus().length, memGb: Math.round(totalmem() / 1e9), kernel: sh('uname', ['-r']), os };
+  try {
+    os = /PRETTY_NAME="([^"]+)"/.exec(sh('cat', ['/etc/os-release']))[1];
+  } catch {
+    /* keep unknown */
+  }
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus().length,
+    memGb: Math.round(totalmem() / 1e9),
+    kernel: sh('uname', ['-r']),
+    os,
+  };
 }
 
 async function main() {
@@ -40,7 +50,13 @@ async function main() {
   const pathOf = (name) => inits.find((i) => i.name === name).path;
   const versionOf = (name) => spawnSync(pathOf(name), ['--version'], { encoding: 'utf8' }).stdout.trim();
   let commit = 'unknown';
-  try { commit = sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', '--', 'src', 'build.mjs', 'build']) === '' ? '' : ' + uncommitted changes'); } catch { /* not a clone */ }
+  try {
+    commit =
+      sh('git', ['rev-parse', '--short', 'HEAD']) +
+      (sh('git', ['status', '--porcelain', '--', 'src', 'build.mjs', 'build']) === '' ? '' : ' + uncommitted changes');
+  } catch {
+    /* not a clone */
+  }
   const results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     machine: describeMachine(),
@@ -73,7 +89,11 @@ async function main() {
   }
 
   step(`burst of ${PLAN.burst} orphans, ${PLAN.burstRounds} rounds`);
-  results.burst = { n: PLAN.burst, rounds: PLAN.burstRounds, rows: await measureBursts(inits, PLAN.burst, PLAN.burstRounds) };
+  results.burst = {
+    n: PLAN.burst,
+    rounds: PLAN.burstRounds,
+    rows: await measureBursts(inits, PLAN.burst, PLAN.burstRounds),
+  };
 
   results.churn = { n: PLAN.churn, rows: [] };
   // The churn runs once per init; the order is the burst's, turned by one, so no init is always first.
@@ -91,8 +111,13 @@ async function main() {
   writeFileSync(resolve(ROOT, 'bench/chart.svg'), renderChart(results));
   writeFileSync(resolve(ROOT, 'bench/.work/results.json'), JSON.stringify(results, null, 2));
   console.log(md.slice(md.indexOf('## Results'), md.indexOf('![')));
-  printTable(['target', 'limit', 'measured', ''], evaluateTargets(results).map((t) => [t.what, t.limit, t.measured, t.met ? 'met' : 'MISSED']));
-  console.log(`\nbench: wrote bench/RESULTS.md and bench/chart.svg in ${((Date.now() - t0) / 1000).toFixed(0)} s${QUICK ? ' (BENCH_QUICK: not the full plan)' : ''}`);
+  printTable(
+    ['target', 'limit', 'measured', ''],
+    evaluateTargets(results).map((t) => [t.what, t.limit, t.measured, t.met ? 'met' : 'MISSED']),
+  );
+  console.log(
+    `\nbench: wrote bench/RESULTS.md and bench/chart.svg in ${((Date.now() - t0) / 1000).toFixed(0)} s${QUICK ? ' (BENCH_QUICK: not the full plan)' : ''}`,
+  );
 }
 
 await main();

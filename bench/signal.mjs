@@ -5,7 +5,18 @@
 // signals to each init as fast as kill(2) goes, and its memory once it has passed them all on.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { childrenOf, FIXTURES, inNamespace, median, memoryOf, Namespace, nowNs, quantile, rotate, sleepMs } from './lib/common.mjs';
+import {
+  childrenOf,
+  FIXTURES,
+  inNamespace,
+  median,
+  memoryOf,
+  Namespace,
+  nowNs,
+  quantile,
+  rotate,
+  sleepMs,
+} from './lib/common.mjs';
 
 /** Starts every init over sigecho.pl and waits for each child's READY line. */
 export async function startIdle(inits) {
@@ -68,7 +79,13 @@ export async function measureSignalLatency(running, count, warmup = 5) {
   }
   return running.map(({ init }) => {
     const v = lat.get(init.name);
-    return { name: init.name, firstUs: first.get(init.name), medianUs: median(v), p99Us: quantile(v, 0.99), n: v.length };
+    return {
+      name: init.name,
+      firstUs: first.get(init.name),
+      medianUs: median(v),
+      p99Us: quantile(v, 0.99),
+      n: v.length,
+    };
   });
 }
 
@@ -115,7 +132,8 @@ export async function measureFlood(running, count) {
           process.kill(ns.pid, sig);
           break;
         } catch (e) {
-          if (e.code !== 'EAGAIN') throw new Error(`${init.name}: kill(${sig}) during the flood: ${e.message}`, { cause: e });
+          if (e.code !== 'EAGAIN')
+            throw new Error(`${init.name}: kill(${sig}) during the flood: ${e.message}`, { cause: e });
           again++;
           sleepMs(1);
         }
@@ -130,9 +148,17 @@ export async function measureFlood(running, count) {
       await new Promise((r) => setTimeout(r, 5));
     }
     const drainedNs = nowNs();
-    if (!childrenOf(ns.pid).includes(child)) throw new Error(`${init.name}: the child did not survive the flood\n${ns.stderr.slice(-500)}`);
+    if (!childrenOf(ns.pid).includes(child))
+      throw new Error(`${init.name}: the child did not survive the flood\n${ns.stderr.slice(-500)}`);
     const after = await probe();
-    out.push({ name: init.name, n: count, sendMs: Number(sentNs - t0) / 1e6, drainMs: Number(drainedNs - sentNs) / 1e6, reachedChild: after - before, eagain: again });
+    out.push({
+      name: init.name,
+      n: count,
+      sendMs: Number(sentNs - t0) / 1e6,
+      drainMs: Number(drainedNs - sentNs) / 1e6,
+      reachedChild: after - before,
+      eagain: again,
+    });
   }
   // Settled means idle again, and an idle init wakes now and then (tsinit's backstop every 1 s):
   // let one such wake-up pass, as work an init defers to it (a garbage collection) belongs to the flood.
@@ -152,16 +178,32 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const mem = await measureIdleMemory(running);
     console.log(`idle memory, loadavg ${loadavg()}`);
-    printTable(['init', 'RSS KiB', 'private KiB', 'threads'], mem.map((m) => [m.name, m.rssKb, m.privateKb, m.threads]));
+    printTable(
+      ['init', 'RSS KiB', 'private KiB', 'threads'],
+      mem.map((m) => [m.name, m.rssKb, m.privateKb, m.threads]),
+    );
     const count = Number(process.env.SIGNALS ?? 300);
     const sig = await measureSignalLatency(running, count);
     console.log(`\nsignal latency, ${count} signals each, loadavg ${loadavg()}`);
-    printTable(['init', 'median µs', 'p99 µs', 'first µs'], sig.map((s) => [s.name, s.medianUs.toFixed(0), s.p99Us.toFixed(0), s.firstUs.toFixed(0)]));
+    printTable(
+      ['init', 'median µs', 'p99 µs', 'first µs'],
+      sig.map((s) => [s.name, s.medianUs.toFixed(0), s.p99Us.toFixed(0), s.firstUs.toFixed(0)]),
+    );
     const n = Number(process.env.FLOOD ?? 10000);
     const flood = await measureFlood(running, n);
     const memAfter = await measureIdleMemory(running);
     console.log(`\nflood of ${n} signals each, loadavg ${loadavg()}`);
-    printTable(['init', 'send ms', 'drain ms', 'reached child', 'EAGAIN', 'private KiB after'], flood.map((f, i) => [f.name, f.sendMs.toFixed(0), f.drainMs.toFixed(0), f.reachedChild, f.eagain, memAfter[i].privateKb]));
+    printTable(
+      ['init', 'send ms', 'drain ms', 'reached child', 'EAGAIN', 'private KiB after'],
+      flood.map((f, i) => [
+        f.name,
+        f.sendMs.toFixed(0),
+        f.drainMs.toFixed(0),
+        f.reachedChild,
+        f.eagain,
+        memAfter[i].privateKb,
+      ]),
+    );
   } finally {
     await stopAll(running);
   }

@@ -8,7 +8,10 @@ import { gzipSync } from 'node:zlib';
 function librariesOf(path) {
   try {
     const out = execFileSync('ldd', [path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\n').map((l) => l.trim().split(' ')[0]).filter((l) => l !== '' && !l.startsWith('linux-vdso'));
+    return out
+      .split('\n')
+      .map((l) => l.trim().split(' ')[0])
+      .filter((l) => l !== '' && !l.startsWith('linux-vdso'));
   } catch {
     return []; // "not a dynamic executable"
   }
@@ -24,6 +27,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { ensurePrerequisites, ensureBuilt, listInits, printTable, ROOT, NODE } = await import('./lib/common.mjs');
   ensurePrerequisites();
   ensureBuilt();
-  const rows = [...listInits({ tsinit: `${ROOT}/dist/tsinit`, tsinitNode: `${ROOT}/dist/tsinit-node` }).map((i) => measureSize(i.name, i.path)), measureSize('node (pinned, unstripped)', NODE)];
-  printTable(['init', 'bytes', 'gzip -9 bytes', 'libraries'], rows.map((r) => [r.name, r.bytes, r.gzBytes, r.libraries.length]));
+  const rows = [
+    ...listInits({ tsinit: `${ROOT}/dist/tsinit`, tsinitNode: `${ROOT}/dist/tsinit-node` }).map((i) =>
+      measureSize(i.name, i.path),
+    ),
+    measureSize('node (pinned, unstripped)', NODE),
+  ];
+  printTable(
+    ['init', 'bytes', 'gzip -9 bytes', 'libraries'],
+    rows.map((r) => [r.name, r.bytes, r.gzBytes, r.libraries.length]),
+  );
 }

@@ -36,7 +36,14 @@ export function timeInterleaved(entries, rounds, { warmup = 2 } = {}) {
 }
 
 export function summarize({ ms, cpuMs }) {
-  return { median: median(ms), p10: quantile(ms, 0.1), p90: quantile(ms, 0.9), min: Math.min(...ms), cpu: median(cpuMs), n: ms.length };
+  return {
+    median: median(ms),
+    p10: quantile(ms, 0.1),
+    p90: quantile(ms, 0.9),
+    min: Math.min(...ms),
+    cpu: median(cpuMs),
+    n: ms.length,
+  };
 }
 
 /** The start-up entries of the full bench: floors first, then every init. */
@@ -64,5 +71,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rounds = Number(process.env.ROUNDS ?? 40);
   console.log(`start-up, ${rounds} rounds, loadavg ${loadavg()}`);
   const rows = measureStartup(inits, NODE, rounds);
-  printTable(['command', 'median ms', 'p10', 'p90', 'min', 'CPU ms'], rows.map((r) => [r.name, r.median.toFixed(2), r.p10.toFixed(2), r.p90.toFixed(2), r.min.toFixed(2), r.cpu.toFixed(2)]));
+  printTable(
+    ['command', 'median ms', 'p10', 'p90', 'min', 'CPU ms'],
+    rows.map((r) => [
+      r.name,
+      r.median.toFixed(2),
+      r.p10.toFixed(2),
+      r.p90.toFixed(2),
+      r.min.toFixed(2),
+      r.cpu.toFixed(2),
+    ]),
+  );
 }

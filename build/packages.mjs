@@ -9,7 +9,17 @@
 // A tool missing is installed by `.ci/install release` or the step fails with one line.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -70,7 +80,19 @@ function dateTree(dir, epoch) {
  * @param {string} epoch
  */
 function tarTree(dir, out, epoch) {
-  run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${epoch}`, '--format=gnu', '-cf', out, '-C', dir, '.']);
+  run('tar', [
+    '--sort=name',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    `--mtime=@${epoch}`,
+    '--format=gnu',
+    '-cf',
+    out,
+    '-C',
+    dir,
+    '.',
+  ]);
 }
 
 /**
@@ -83,7 +105,8 @@ function tarTree(dir, out, epoch) {
 export function writeOciImage({ version, epoch, binaries, out, stage }) {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  const buildah = (/** @type {string[]} */ ...args) => run('buildah', ['--root', `${stage}/root`, '--runroot', `${stage}/run`, '--storage-driver', 'vfs', ...args]).trim();
+  const buildah = (/** @type {string[]} */ ...args) =>
+    run('buildah', ['--root', `${stage}/root`, '--runroot', `${stage}/run`, '--storage-driver', 'vfs', ...args]).trim();
   const list = `localhost/tsinit:${version}`;
   buildah('manifest', 'create', list);
   for (const [target, file] of Object.entries(binaries)) {
@@ -96,9 +119,24 @@ export function writeOciImage({ version, epoch, binaries, out, stage }) {
     const c = buildah('from', '--quiet', '--arch', arch, '--os', 'linux', '--name', `tsinit-${arch}`, 'scratch');
     buildah('copy', '--quiet', '--chown', '0:0', c, `${ctx}/tsinit`, '/tsinit');
     // `docker run tsinit:<version>` alone prints the version; as an init it is copied or mounted.
-    buildah('config', '--arch', arch, '--os', 'linux', '--entrypoint', '["/tsinit"]', '--cmd', '--version',
-      '--created-by', 'COPY tsinit /tsinit', '--label', `org.opencontainers.image.version=${version}`,
-      '--label', 'org.opencontainers.image.title=tsinit', c);
+    buildah(
+      'config',
+      '--arch',
+      arch,
+      '--os',
+      'linux',
+      '--entrypoint',
+      '["/tsinit"]',
+      '--cmd',
+      '--version',
+      '--created-by',
+      'COPY tsinit /tsinit',
+      '--label',
+      `org.opencontainers.image.version=${version}`,
+      '--label',
+      'org.opencontainers.image.title=tsinit',
+      c,
+    );
     const image = `localhost/tsinit-${arch}:${version}`;
     buildah('commit', '--quiet', '--timestamp', epoch, '--identity-label=false', '--rm', c, image);
     buildah('manifest', 'add', list, `containers-storage:${image}`);
@@ -118,7 +156,14 @@ export function writeOciImage({ version, epoch, binaries, out, stage }) {
  * @returns {Promise<string>}
  */
 export async function manPage(version, epoch) {
-  const r = await build({ entryPoints: ['src/core/cli.ts'], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'warning' });
+  const r = await build({
+    entryPoints: ['src/core/cli.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    write: false,
+    logLevel: 'warning',
+  });
   const [script] = r.outputFiles; // one entry, one output
   if (!script) throw new Error('esbuild wrote nothing for src/core/cli.ts');
   const cli = await import(`data:text/javascript;base64,${Buffer.from(script.text).toString('base64')}`);
@@ -182,7 +227,8 @@ License: MIT
 `;
 
 /** The file names writeDebs gives each architecture. */
-export const debName = (/** @type {string} */ version, /** @type {string} */ target) => `tsinit_${version}_${archOf(target).deb}.deb`;
+export const debName = (/** @type {string} */ version, /** @type {string} */ target) =>
+  `tsinit_${version}_${archOf(target).deb}.deb`;
 
 /**
  * One .deb per architecture, built by dpkg-deb from a tree staged here (owner root, dated epoch).
@@ -195,10 +241,14 @@ export function writeDebs({ version, epoch, binaries, man, dir, stage }) {
     const arch = archOf(target).deb;
     const root = `${stage}/deb-${arch}`;
     rmSync(root, { recursive: true, force: true });
-    for (const d of ['DEBIAN', 'usr/bin', 'usr/share/man/man1', 'usr/share/doc/tsinit', 'usr/share/lintian/overrides']) mkdirSync(`${root}/${d}`, { recursive: true, mode: 0o755 });
+    for (const d of ['DEBIAN', 'usr/bin', 'usr/share/man/man1', 'usr/share/doc/tsinit', 'usr/share/lintian/overrides'])
+      mkdirSync(`${root}/${d}`, { recursive: true, mode: 0o755 });
     copyFileSync(file, `${root}/usr/bin/tsinit`);
     chmodSync(`${root}/usr/bin/tsinit`, 0o755);
-    const put = (/** @type {string} */ path, /** @type {string | Buffer} */ data) => { writeFileSync(`${root}/${path}`, data); chmodSync(`${root}/${path}`, 0o644); };
+    const put = (/** @type {string} */ path, /** @type {string | Buffer} */ data) => {
+      writeFileSync(`${root}/${path}`, data);
+      chmodSync(`${root}/${path}`, 0o644);
+    };
     put('usr/share/man/man1/tsinit.1.gz', gzipSync(man, { level: 9 }));
     put('usr/share/doc/tsinit/changelog.gz', gzipSync(debChangelog(version, epoch), { level: 9 }));
     put('usr/share/doc/tsinit/copyright', DEB_COPYRIGHT);
@@ -207,23 +257,33 @@ export function writeDebs({ version, epoch, binaries, man, dir, stage }) {
     const files = readdirRecursive(`${root}/usr`).sort();
     const kb = Math.ceil(files.reduce((n, f) => n + statSync(f).size, 0) / 1024);
     // dpkg --verify and debsums read it (dh_md5sums writes it in Debian's own packages).
-    put('DEBIAN/md5sums', files.map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${f.slice(root.length + 1)}\n`).join(''));
-    put('DEBIAN/control', [
-      'Package: tsinit',
-      `Version: ${version}`,
-      `Architecture: ${arch}`,
-      `Maintainer: ${MAINTAINER}`,
-      `Installed-Size: ${kb}`,
-      'Section: admin',
-      'Priority: optional',
-      'Homepage: https://www.npmjs.com/package/tsinit',
-      `Description: ${DEB_DESCRIPTION}`,
-      '',
-    ].join('\n'));
+    put(
+      'DEBIAN/md5sums',
+      files
+        .map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${f.slice(root.length + 1)}\n`)
+        .join(''),
+    );
+    put(
+      'DEBIAN/control',
+      [
+        'Package: tsinit',
+        `Version: ${version}`,
+        `Architecture: ${arch}`,
+        `Maintainer: ${MAINTAINER}`,
+        `Installed-Size: ${kb}`,
+        'Section: admin',
+        'Priority: optional',
+        'Homepage: https://www.npmjs.com/package/tsinit',
+        `Description: ${DEB_DESCRIPTION}`,
+        '',
+      ].join('\n'),
+    );
     run('chmod', ['-R', 'go-w', root]);
     dateTree(root, epoch);
     const out = `${dir}/${debName(version, target)}`;
-    run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, out], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });
+    run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, out], {
+      env: { ...process.env, SOURCE_DATE_EPOCH: epoch },
+    });
     names.push(out);
   }
   return names;
@@ -235,7 +295,9 @@ export function writeDebs({ version, epoch, binaries, man, dir, stage }) {
  * @returns {string[]}
  */
 function readdirRecursive(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? readdirRecursive(resolve(dir, e.name)) : [resolve(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? readdirRecursive(resolve(dir, e.name)) : [resolve(dir, e.name)],
+  );
 }
 
 /**
@@ -304,7 +366,8 @@ export function writeNpmPackages({ pkg, binaries, bundle, dir, stage }) {
     writeFileSync(`${root}/package.json`, JSON.stringify(manifest, null, 2) + '\n');
     for (const [path, { data, from, mode }] of Object.entries(files)) {
       mkdirSync(resolve(root, path, '..'), { recursive: true });
-      if (from) copyFileSync(from, `${root}/${path}`); else writeFileSync(`${root}/${path}`, data ?? '');
+      if (from) copyFileSync(from, `${root}/${path}`);
+      else writeFileSync(`${root}/${path}`, data ?? '');
       chmodSync(`${root}/${path}`, mode);
     }
     folders.push(root);
@@ -314,34 +377,52 @@ export function writeNpmPackages({ pkg, binaries, bundle, dir, stage }) {
   for (const [target, file] of Object.entries(binaries)) {
     const name = `@tsinit/${target}`;
     optional[name] = version;
-    stageOne(target, {
-      name, ...common,
-      description: `The tsinit static executable for ${target} (installed by the tsinit package).`,
-      os: ['linux'], cpu: [archOf(target).npm],
-      files: ['tsinit'],
-      preferUnplugged: true,
-    }, { tsinit: { from: file, mode: 0o755 } });
+    stageOne(
+      target,
+      {
+        name,
+        ...common,
+        description: `The tsinit static executable for ${target} (installed by the tsinit package).`,
+        os: ['linux'],
+        cpu: [archOf(target).npm],
+        files: ['tsinit'],
+        preferUnplugged: true,
+      },
+      { tsinit: { from: file, mode: 0o755 } },
+    );
   }
-  stageOne('tsinit', {
-    name: 'tsinit', ...common,
-    description: pkg.description,
-    bin: { tsinit: 'bin/tsinit' },
-    files: ['bin/tsinit', 'install.cjs'],
-    scripts: { postinstall: 'node install.cjs' },
-    optionalDependencies: optional,
-  }, { 'bin/tsinit': { data: NPM_LAUNCHER, mode: 0o755 }, 'install.cjs': { data: NPM_INSTALL, mode: 0o644 } });
-  stageOne('node', {
-    name: '@tsinit/node', ...common,
-    description: 'tsinit on the Node it is run by (the Node-host build; needs Node >= 26.9 for node:ffi).',
-    engines: { node: '>=26.9.0' },
-    bin: { tsinit: 'tsinit.cjs' },
-    files: ['tsinit.cjs'],
-  }, { 'tsinit.cjs': { from: bundle, mode: 0o755 } });
+  stageOne(
+    'tsinit',
+    {
+      name: 'tsinit',
+      ...common,
+      description: pkg.description,
+      bin: { tsinit: 'bin/tsinit' },
+      files: ['bin/tsinit', 'install.cjs'],
+      scripts: { postinstall: 'node install.cjs' },
+      optionalDependencies: optional,
+    },
+    { 'bin/tsinit': { data: NPM_LAUNCHER, mode: 0o755 }, 'install.cjs': { data: NPM_INSTALL, mode: 0o644 } },
+  );
+  stageOne(
+    'node',
+    {
+      name: '@tsinit/node',
+      ...common,
+      description: 'tsinit on the Node it is run by (the Node-host build; needs Node >= 26.9 for node:ffi).',
+      engines: { node: '>=26.9.0' },
+      bin: { tsinit: 'tsinit.cjs' },
+      files: ['tsinit.cjs'],
+    },
+    { 'tsinit.cjs': { from: bundle, mode: 0o755 } },
+  );
   /** @type {string[]} */
   const names = [];
   for (const root of folders) {
     // npm dates every entry 1985-10-26 and sorts them: the same files give the same tarball.
-    const out = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', resolve(dir), root], { cwd: stage }));
+    const out = JSON.parse(
+      run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', resolve(dir), root], { cwd: stage }),
+    );
     names.push(out[0].filename);
   }
   return names;

@@ -4,7 +4,16 @@
 // Its tools are installed by `.ci/install release` or named in one line before the build starts.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
 import { install, pkg, WORK } from './common.mjs';
 import { TARGETS, writeNpmBin } from './node.mjs';
@@ -31,7 +40,20 @@ function tarOne(file, out, epoch) {
   chmodSync(`${stage}/tsinit`, 0o755);
   writeFileSync(`${stage}/INSTALL`, INSTALL_TEXT);
   chmodSync(`${stage}/INSTALL`, 0o644);
-  execFileSync('tar', ['--owner=0', '--group=0', '--numeric-owner', `--mtime=@${epoch}`, '-I', 'gzip -n', '-cf', out, '-C', stage, 'tsinit', 'INSTALL']);
+  execFileSync('tar', [
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    `--mtime=@${epoch}`,
+    '-I',
+    'gzip -n',
+    '-cf',
+    out,
+    '-C',
+    stage,
+    'tsinit',
+    'INSTALL',
+  ]);
   rmSync(stage, { recursive: true });
 }
 
@@ -44,7 +66,13 @@ export const RELEASE_NAMES = {
 };
 
 /** What the release runs: buildah from `.ci/install release`, the rest from dpkg, Node and the base system. */
-const RELEASE_TOOLS = { buildah: '.ci/install release installs it', 'dpkg-deb': 'it comes with dpkg', npm: 'it comes with Node', tar: 'GNU tar', git: 'the release is dated at the commit' };
+const RELEASE_TOOLS = {
+  buildah: '.ci/install release installs it',
+  'dpkg-deb': 'it comes with dpkg',
+  npm: 'it comes with Node',
+  tar: 'GNU tar',
+  git: 'the release is dated at the commit',
+};
 
 /** Installs what is missing (.ci/install release), then fails naming the first tool not on PATH. */
 export function requireReleaseTools() {
@@ -59,7 +87,14 @@ export function requireReleaseTools() {
 export function releaseEpoch() {
   let epoch = process.env.SOURCE_DATE_EPOCH;
   if (!epoch) {
-    try { epoch = execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { /* not a git checkout: the time now */ }
+    try {
+      epoch = execFileSync('git', ['log', '-1', '--format=%ct'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      /* not a git checkout: the time now */
+    }
   }
   return epoch || String(Math.floor(Date.now() / 1000));
 }
@@ -79,14 +114,27 @@ export async function writeRelease(dir = 'dist/release') {
   }
   const stage = resolve(`${WORK}/release`);
   const binaries = Object.fromEntries(Object.entries(STATIC_TARGETS).map(([t, s]) => [t, s.output]));
-  const digest = writeOciImage({ version: pkg.version, epoch, binaries, out: `${dir}/${OCI_ARCHIVE}`, stage: `${stage}/oci` });
+  const digest = writeOciImage({
+    version: pkg.version,
+    epoch,
+    binaries,
+    out: `${dir}/${OCI_ARCHIVE}`,
+    stage: `${stage}/oci`,
+  });
   console.log(`build: ${dir}/${OCI_ARCHIVE} holds tsinit:${pkg.version}, index ${digest}`);
   writeDebs({ version: pkg.version, epoch, binaries, man: await manPage(pkg.version, epoch), dir, stage });
   const bundle = await writeNpmBin();
   writeNpmPackages({ pkg, binaries, bundle, dir, stage });
   rmSync(stage, { recursive: true, force: true });
-  const sums = readdirSync(dir).filter((f) => f !== 'SHA256SUMS').sort()
-    .map((f) => `${createHash('sha256').update(readFileSync(`${dir}/${f}`)).digest('hex')}  ${f}\n`);
+  const sums = readdirSync(dir)
+    .filter((f) => f !== 'SHA256SUMS')
+    .sort()
+    .map(
+      (f) =>
+        `${createHash('sha256')
+          .update(readFileSync(`${dir}/${f}`))
+          .digest('hex')}  ${f}\n`,
+    );
   writeFileSync(`${dir}/SHA256SUMS`, sums.join(''));
   return dir;
 }

@@ -22,7 +22,15 @@ const DUKTAPE = '/usr/share/duktape';
  * Size first: the engine is an interpreter, and an init runs little code. No unwind tables: C
  * here never unwinds (Duktape's errors are longjmp), and .eh_frame was 34.6 KB of the executable.
  */
-const CFLAGS = ['-std=gnu99', '-Os', '-ffunction-sections', '-fdata-sections', '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', `-I${DUKTAPE}`];
+const CFLAGS = [
+  '-std=gnu99',
+  '-Os',
+  '-ffunction-sections',
+  '-fdata-sections',
+  '-fno-asynchronous-unwind-tables',
+  '-fno-unwind-tables',
+  `-I${DUKTAPE}`,
+];
 const LDFLAGS = ['-static', '-Wl,--gc-sections', '-s', '-lm'];
 
 /**
@@ -61,15 +69,28 @@ function cached(output, stamp, make) {
  */
 export async function bundleEs5(entry, alias = {}) {
   const bundled = await build({
-    entryPoints: [entry], bundle: true, platform: 'neutral', format: 'iife', target: 'es2020', write: false,
-    minify: true, legalComments: 'none', alias, logLevel: 'warning',
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'neutral',
+    format: 'iife',
+    target: 'es2020',
+    write: false,
+    minify: true,
+    legalComments: 'none',
+    alias,
+    logLevel: 'warning',
     define: { TSINIT_VERSION: JSON.stringify(pkg.version) },
   });
   const [script] = bundled.outputFiles; // one entry, one output
   if (!script) throw new Error(`esbuild wrote nothing for ${entry}`);
   const lowered = ts.transpileModule(script.text, {
     reportDiagnostics: true,
-    compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.CommonJS, downlevelIteration: true, removeComments: true },
+    compilerOptions: {
+      target: ts.ScriptTarget.ES5,
+      module: ts.ModuleKind.CommonJS,
+      downlevelIteration: true,
+      removeComments: true,
+    },
   });
   const [diagnostic] = lowered.diagnostics ?? [];
   if (diagnostic) throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
@@ -85,14 +106,21 @@ function duktapeObject(target) {
   const src = `${DUKTAPE}/duktape.c`;
   const st = statSync(src);
   return cached(`${WORK}/static/duktape-${target}.o`, stampOf([cc, CFLAGS, st.size, st.mtimeMs]), (tmp) =>
-    execFileSync(cc, [...CFLAGS, '-c', src, '-o', tmp], { stdio: 'inherit' }));
+    execFileSync(cc, [...CFLAGS, '-c', src, '-o', tmp], { stdio: 'inherit' }),
+  );
 }
 
 /** The build-time compiler: host.c with -DTSINIT_COMPILER, run here to turn JavaScript into bytecode. */
 function bytecodeCompiler() {
   const obj = duktapeObject('linux-x64');
-  return cached(`${WORK}/static/duk-compile`, stampOf([readFileSync('src/static/host.c', 'utf8'), readFileSync(`${obj}.from`, 'utf8')]), (tmp) =>
-    execFileSync('musl-gcc', [...CFLAGS, '-DTSINIT_COMPILER', 'src/static/host.c', obj, '-o', tmp, ...LDFLAGS], { stdio: 'inherit' }));
+  return cached(
+    `${WORK}/static/duk-compile`,
+    stampOf([readFileSync('src/static/host.c', 'utf8'), readFileSync(`${obj}.from`, 'utf8')]),
+    (tmp) =>
+      execFileSync('musl-gcc', [...CFLAGS, '-DTSINIT_COMPILER', 'src/static/host.c', obj, '-o', tmp, ...LDFLAGS], {
+        stdio: 'inherit',
+      }),
+  );
 }
 
 /**
@@ -103,7 +131,10 @@ function bytecodeCompiler() {
  * @param {Target} target
  * @param {{ entry?: string, output?: string, alias?: Record<string, string>, strip?: boolean }} [options]
  */
-export async function buildStatic(target, { entry = 'src/static/main.ts', output = STATIC_TARGETS[target].output, alias = {}, strip = true } = {}) {
+export async function buildStatic(
+  target,
+  { entry = 'src/static/main.ts', output = STATIC_TARGETS[target].output, alias = {}, strip = true } = {},
+) {
   install('build');
   if (target !== 'linux-x64') install('arm64');
   const { cc, elfMachine: machine } = STATIC_TARGETS[target];
@@ -113,7 +144,19 @@ export async function buildStatic(target, { entry = 'src/static/main.ts', output
   const header = resolve(`${WORK}/static/${name}.h`);
   writeFileSync(header, `static const unsigned char program[] = {${[...bytecode].join(',')}};\n`);
   mkdirSync(dirname(output), { recursive: true });
-  execFileSync(cc, [...CFLAGS, `-DPROGRAM_HEADER="${header}"`, 'src/static/host.c', duktapeObject(target), '-o', `${output}.tmp`, ...LDFLAGS.filter((f) => strip || f !== '-s')], { stdio: 'inherit' });
+  execFileSync(
+    cc,
+    [
+      ...CFLAGS,
+      `-DPROGRAM_HEADER="${header}"`,
+      'src/static/host.c',
+      duktapeObject(target),
+      '-o',
+      `${output}.tmp`,
+      ...LDFLAGS.filter((f) => strip || f !== '-s'),
+    ],
+    { stdio: 'inherit' },
+  );
   moveInto(`${output}.tmp`, output);
   const got = elfMachine(output);
   if (got !== machine) throw new Error(`${output} has ELF machine ${got}, expected ${machine}`);

@@ -11,11 +11,19 @@ echo READY
 while :; do sleep 0.1; done
 `;
 
-const init = spawn('unshare', ['--pid', '--fork', '--mount-proc', 'dist/tsinit', '-vv', '--', 'bash', '-c', WORKLOAD], { stdio: ['ignore', 'pipe', 'pipe'] });
+const init = spawn('unshare', ['--pid', '--fork', '--mount-proc', 'dist/tsinit', '-vv', '--', 'bash', '-c', WORKLOAD], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
 let out = '';
 let err = '';
-init.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
-init.stderr.on('data', (d) => { err += d; process.stderr.write(d); });
+init.stdout.on('data', (d) => {
+  out += d;
+  process.stdout.write(d);
+});
+init.stderr.on('data', (d) => {
+  err += d;
+  process.stderr.write(d);
+});
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const giveUp = setTimeout(() => {
@@ -25,7 +33,10 @@ const giveUp = setTimeout(() => {
 }, 20_000);
 giveUp.unref();
 while (!out.includes('READY')) {
-  if (init.exitCode !== null) { console.error(`demo: tsinit exited early with ${init.exitCode}`); process.exit(1); }
+  if (init.exitCode !== null) {
+    console.error(`demo: tsinit exited early with ${init.exitCode}`);
+    process.exit(1);
+  }
   await sleep(20);
 }
 await sleep(600); // the orphans (sleep 0.2) have ended and been reaped by now

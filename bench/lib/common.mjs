@@ -2,7 +2,21 @@
 // the peers, starting an init as PID 1 of a fresh pid namespace and finding its host pid,
 // reading /proc, and the statistics. It measures nothing by itself.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -31,14 +45,21 @@ export function childrenCpuUs() {
     // node:ffi warns once on load; the bench's output is tables, so that warning is set aside.
     const listeners = process.listeners('warning');
     process.removeAllListeners('warning');
-    setImmediate(() => { for (const l of listeners) process.on('warning', l); });
+    setImmediate(() => {
+      for (const l of listeners) process.on('warning', l);
+    });
     const ffi = process.getBuiltinModule('node:ffi');
     const { functions } = ffi.dlopen(null, { getrusage: { arguments: ['i32', 'buffer'], return: 'i32' } });
     rusage = { call: functions.getrusage, buf: Buffer.alloc(144) };
   }
   if (rusage.call(RUSAGE_CHILDREN, rusage.buf) !== 0) throw new Error('getrusage failed');
   const b = rusage.buf; // struct rusage starts with ru_utime, ru_stime: two struct timeval
-  return Number(b.readBigInt64LE(0)) * 1e6 + Number(b.readBigInt64LE(8)) + Number(b.readBigInt64LE(16)) * 1e6 + Number(b.readBigInt64LE(24));
+  return (
+    Number(b.readBigInt64LE(0)) * 1e6 +
+    Number(b.readBigInt64LE(8)) +
+    Number(b.readBigInt64LE(16)) * 1e6 +
+    Number(b.readBigInt64LE(24))
+  );
 }
 
 function have(cmd) {
@@ -52,7 +73,8 @@ function have(cmd) {
  */
 export function ensurePrerequisites(log = console.error) {
   const missing = PEERS.filter((p) => !have(p));
-  if (spawnSync('perl', ['-MTime::HiRes', '-MPOSIX', '-e', '1'], { stdio: 'ignore' }).status !== 0) missing.push('perl Time::HiRes');
+  if (spawnSync('perl', ['-MTime::HiRes', '-MPOSIX', '-e', '1'], { stdio: 'ignore' }).status !== 0)
+    missing.push('perl Time::HiRes');
   for (const cmd of ['unshare', 'mkfifo']) if (!have(cmd)) missing.push(cmd);
   if (missing.length === 0) return;
   log(`bench: missing ${missing.join(', ')}: .ci/install test bench`);
@@ -75,7 +97,11 @@ export function freshCopy(src, name) {
   copyFileSync(src, dest);
   chmodSync(dest, 0o755);
   const fd = openSync(dest, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   return dest;
 }
 
@@ -87,11 +113,7 @@ export function freshCopy(src, name) {
 export function listInits(paths) {
   const which = (c) => execFileSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).trim();
   const init = (name, path) => ({ name, path, argv: (cmd) => [path, '--', ...cmd] });
-  return [
-    init('tsinit', paths.tsinit),
-    ...PEERS.map((p) => init(p, which(p))),
-    init('tsinit-node', paths.tsinitNode),
-  ];
+  return [init('tsinit', paths.tsinit), ...PEERS.map((p) => init(p, which(p))), init('tsinit-node', paths.tsinitNode)];
 }
 
 /** Fresh copies of both builds (see freshCopy) and the inits over them. */
@@ -118,8 +140,11 @@ export function childrenOf(pid) {
   }
   for (const tid of tids) {
     try {
-      for (const f of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (f !== '') out.push(Number(f));
-    } catch { /* thread gone */ }
+      for (const f of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' '))
+        if (f !== '') out.push(Number(f));
+    } catch {
+      /* thread gone */
+    }
   }
   return out;
 }
@@ -159,16 +184,26 @@ export class Namespace {
     this.stderr = '';
     this.lines = [];
     this.waiters = [];
-    this.closed = new Promise((res) => this.proc.on('close', (code, signal) => { this.wake(); res({ code, signal }); }));
+    this.closed = new Promise((res) =>
+      this.proc.on('close', (code, signal) => {
+        this.wake();
+        res({ code, signal });
+      }),
+    );
     let partial = '';
     this.proc.stdout.on('data', (d) => {
       this.stdout += d;
       partial += d;
       let i;
-      while ((i = partial.indexOf('\n')) >= 0) { this.lines.push(partial.slice(0, i)); partial = partial.slice(i + 1); }
+      while ((i = partial.indexOf('\n')) >= 0) {
+        this.lines.push(partial.slice(0, i));
+        partial = partial.slice(i + 1);
+      }
       this.wake();
     });
-    this.proc.stderr.on('data', (d) => { this.stderr += d; });
+    this.proc.stderr.on('data', (d) => {
+      this.stderr += d;
+    });
     this.pid = null;
     this.startedAt = Date.now();
   }
@@ -186,10 +221,16 @@ export class Namespace {
       const kids = childrenOf(u);
       if (kids.length > 0) {
         try {
-          if (readlinkSync(`/proc/${kids[0]}/exe`) === want) { this.pid = kids[0]; return this.pid; }
-        } catch { /* still unshare, or gone */ }
+          if (readlinkSync(`/proc/${kids[0]}/exe`) === want) {
+            this.pid = kids[0];
+            return this.pid;
+          }
+        } catch {
+          /* still unshare, or gone */
+        }
       }
-      if (Date.now() > deadline) throw new Error(`${this.argv.join(' ')}: no init after ${timeoutMs} ms\n${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.argv.join(' ')}: no init after ${timeoutMs} ms\n${this.stderr}`);
       await new Promise((r) => setTimeout(r, 2));
     }
   }
@@ -202,15 +243,32 @@ export class Namespace {
         const m = re.exec(this.lines[i]);
         if (m) return { match: m, index: i };
       }
-      if (Date.now() > deadline) throw new Error(`${this.argv.join(' ')}: no line ${re} within ${timeoutMs} ms\nstdout: ${this.stdout.slice(-500)}\nstderr: ${this.stderr.slice(-500)}`);
-      await new Promise((r) => { const t = setTimeout(r, Math.max(1, deadline - Date.now())); this.waiters.push(() => { clearTimeout(t); r(); }); });
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.argv.join(' ')}: no line ${re} within ${timeoutMs} ms\nstdout: ${this.stdout.slice(-500)}\nstderr: ${this.stderr.slice(-500)}`,
+        );
+      await new Promise((r) => {
+        const t = setTimeout(r, Math.max(1, deadline - Date.now()));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
     }
   }
 
   /** SIGKILLs the init (the whole namespace goes with PID 1) and waits for unshare to end. */
   async kill() {
-    try { if (this.pid !== null) process.kill(this.pid, 'SIGKILL'); } catch { /* gone */ }
-    try { this.proc.kill('SIGKILL'); } catch { /* gone */ }
+    try {
+      if (this.pid !== null) process.kill(this.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    try {
+      this.proc.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
     await this.closed;
   }
 }
@@ -250,7 +308,9 @@ export function printTable(header, rows, out = console.log) {
 
 /** Every file under dir, at any depth. */
 function filesUnder(dir) {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => resolve(e.parentPath, e.name));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => resolve(e.parentPath, e.name));
 }
 
 /**
@@ -259,10 +319,16 @@ function filesUnder(dir) {
  */
 export function ensureBuilt() {
   const outputs = ['dist/tsinit', 'dist/tsinit-node'].map((f) => resolve(ROOT, f));
-  const inputs = [resolve(ROOT, 'build.mjs'), ...filesUnder(resolve(ROOT, 'build')), ...filesUnder(resolve(ROOT, 'src'))];
+  const inputs = [
+    resolve(ROOT, 'build.mjs'),
+    ...filesUnder(resolve(ROOT, 'build')),
+    ...filesUnder(resolve(ROOT, 'src')),
+  ];
   const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
   const stale = outputs.filter((o) => !existsSync(o) || statSync(o).mtimeMs < newest);
   if (stale.length === 0) return;
-  console.error(`bench: ${stale.map((o) => o.slice(ROOT.length + 1)).join(' and ')} missing or older than src/; building`);
+  console.error(
+    `bench: ${stale.map((o) => o.slice(ROOT.length + 1)).join(' and ')} missing or older than src/; building`,
+  );
   execFileSync(resolve(ROOT, 'node_modules/.bin/node'), ['build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 }

@@ -31,10 +31,7 @@ export interface Config {
 }
 
 export type CliResult =
-  | { kind: 'run'; config: Config }
-  | { kind: 'help' }
-  | { kind: 'version' }
-  | { kind: 'usage-error'; message: string };
+  { kind: 'run'; config: Config } | { kind: 'help' } | { kind: 'version' } | { kind: 'usage-error'; message: string };
 
 type Settings = Omit<Config, 'commandIndex' | 'command'>;
 
@@ -56,20 +53,29 @@ type SettingOf<K extends keyof Settings> = {
   /** The field in the -v config line; '' leaves it out. */
   describe?: (value: Settings[K]) => string;
   help: string;
-} & (
+} &
   /** Takes a value, so named in --help. */
-  | { value: string; flag?: never }
-  /** A flag: what it does to the field (its variable still goes through parse). */
-  | { value?: never; flag: (current: Settings[K]) => Settings[K] }
-);
+  (
+    | { value: string; flag?: never }
+    /** A flag: what it does to the field (its variable still goes through parse). */
+    | { value?: never; flag: (current: Settings[K]) => Settings[K] }
+  );
 /** Any setting; a function generic in K reads one field with its own types. */
 type Setting<K extends keyof Settings = keyof Settings> = { [P in K]: SettingOf<P> }[K];
 
 /** --help and --version: parsing stops at them. */
-interface Action { stop: 'help' | 'version'; long: string; short?: string; help: string }
+interface Action {
+  stop: 'help' | 'version';
+  long: string;
+  short?: string;
+  help: string;
+}
 
 /** Accepted and ignored so that tini's command lines work; --help lists these in one line. */
-interface Noop { noop: true; short: string }
+interface Noop {
+  noop: true;
+  short: string;
+}
 
 type Option = Setting | Action | Noop;
 
@@ -79,31 +85,134 @@ const switchOn = (): boolean => true;
 /** Every option, in --help's order; the variables are read in this order too. */
 const ROWS = [
   { stop: 'help', short: 'h', long: 'help', help: 'Show this help and exit.' },
-  { stop: 'version', long: 'version', help: 'Show the version, the host it runs on (Duktape or Node) and the architecture.' },
-  { key: 'verbosity', short: 'v', long: 'verbose', env: 'TSINIT_VERBOSITY', default: 0, flag: (n) => n + 1 /* each -v */, parse: verbosityOf,
-    help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).' },
-  { key: 'singleChild', short: 'c', long: 'single-child', env: 'TSINIT_SINGLE_CHILD', default: false, flag: switchOn, parse: booleanOf, describe: (yes) => (yes ? 'single-child' : ''),
-    help: 'Forward signals to the child alone, not to its process group.' },
-  { key: 'drainMs', long: 'drain', env: 'TSINIT_DRAIN', value: 'DURATION', default: 5000, parse: durationOf, describe: (ms) => `drain=${formatDuration(ms)}`,
-    help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). Processes that got the stop signal, and what they started, are waited for, not signalled again.' },
-  { key: 'stopSignal', long: 'stop-signal', env: 'TSINIT_STOP_SIGNAL', value: 'SIG', default: 15, parse: stopSignalOf, describe: (sig) => (sig === 15 ? '' : `stop-signal=${formatSignal(sig)}`),
-    help: "The signal that asks for a shutdown, as the image's STOPSIGNAL (default TERM): --term-delay holds it, --kill-after starts with it. Other signals are only forwarded." },
-  { key: 'killAfterMs', long: 'kill-after', env: 'TSINIT_KILL_AFTER', value: 'DURATION', default: null, parse: durationOf, describe: (ms) => (ms === null ? '' : `kill-after=${formatDuration(ms)}`),
-    help: 'After forwarding the stop signal, SIGKILL everything if the child still runs after DURATION; exit 137.' },
-  { key: 'termDelayMs', long: 'term-delay', env: 'TSINIT_TERM_DELAY', value: 'DURATION', default: null, parse: durationOf, describe: (ms) => (ms === null ? '' : `term-delay=${formatDuration(ms)}`),
-    help: 'Hold the stop signal for DURATION before forwarding it (a second one, or TERM/INT/QUIT, releases it).' },
-  { key: 'waitAll', long: 'wait-all', env: 'TSINIT_WAIT_ALL', default: false, flag: switchOn, parse: booleanOf, describe: (yes) => (yes ? 'wait-all' : ''),
-    help: 'When the child exits, wait for every other descendant too (double-forking daemons).' },
-  { key: 'rewrite', short: 'r', long: 'rewrite', env: 'TSINIT_REWRITE', value: 'FROM:TO', default: new Map(), list: true, parse: rewriteOf, describe: describeRewrites,
-    help: 'Forward signal FROM as TO (TO 0 drops it); repeatable, comma-separated in the variable.' },
-  { key: 'remapExit', short: 'e', long: 'remap-exit', env: 'TSINIT_REMAP_EXIT', value: 'CODE', default: new Set(), list: true, parse: remapOf,
-    help: 'Exit 0 when the exit code would be CODE; repeatable, comma-separated in the variable.' },
-  { key: 'pdeathSignal', short: 'p', long: 'pdeath-signal', env: 'TSINIT_PDEATH_SIGNAL', value: 'SIG', default: null, parse: signalOf,
-    help: "Receive SIG when tsinit's parent dies (PR_SET_PDEATHSIG) and handle it like any signal." },
-  { key: 'logFormat', long: 'log-format', env: 'TSINIT_LOG_FORMAT', value: 'text|json', default: 'text', parse: logFormatOf,
-    help: 'Log lines as text (default) or one JSON object per line.' },
-  { key: 'warnOnReap', short: 'w', long: 'warn-on-reap', env: 'TSINIT_WARN_ON_REAP', default: false, flag: switchOn, parse: booleanOf,
-    help: "Log a warning for every orphan reaped (tini's -w): finds programs that leave zombies." },
+  {
+    stop: 'version',
+    long: 'version',
+    help: 'Show the version, the host it runs on (Duktape or Node) and the architecture.',
+  },
+  {
+    key: 'verbosity',
+    short: 'v',
+    long: 'verbose',
+    env: 'TSINIT_VERBOSITY',
+    default: 0,
+    flag: (n) => n + 1 /* each -v */,
+    parse: verbosityOf,
+    help: 'More log lines on stderr: -v info, -vv debug (TSINIT_VERBOSITY=0..2).',
+  },
+  {
+    key: 'singleChild',
+    short: 'c',
+    long: 'single-child',
+    env: 'TSINIT_SINGLE_CHILD',
+    default: false,
+    flag: switchOn,
+    parse: booleanOf,
+    describe: (yes) => (yes ? 'single-child' : ''),
+    help: 'Forward signals to the child alone, not to its process group.',
+  },
+  {
+    key: 'drainMs',
+    long: 'drain',
+    env: 'TSINIT_DRAIN',
+    value: 'DURATION',
+    default: 5000,
+    parse: durationOf,
+    describe: (ms) => `drain=${formatDuration(ms)}`,
+    help: 'When the child exits, SIGTERM what is left, wait up to DURATION, then SIGKILL (default 5s; 0 exits at once). Processes that got the stop signal, and what they started, are waited for, not signalled again.',
+  },
+  {
+    key: 'stopSignal',
+    long: 'stop-signal',
+    env: 'TSINIT_STOP_SIGNAL',
+    value: 'SIG',
+    default: 15,
+    parse: stopSignalOf,
+    describe: (sig) => (sig === 15 ? '' : `stop-signal=${formatSignal(sig)}`),
+    help: "The signal that asks for a shutdown, as the image's STOPSIGNAL (default TERM): --term-delay holds it, --kill-after starts with it. Other signals are only forwarded.",
+  },
+  {
+    key: 'killAfterMs',
+    long: 'kill-after',
+    env: 'TSINIT_KILL_AFTER',
+    value: 'DURATION',
+    default: null,
+    parse: durationOf,
+    describe: (ms) => (ms === null ? '' : `kill-after=${formatDuration(ms)}`),
+    help: 'After forwarding the stop signal, SIGKILL everything if the child still runs after DURATION; exit 137.',
+  },
+  {
+    key: 'termDelayMs',
+    long: 'term-delay',
+    env: 'TSINIT_TERM_DELAY',
+    value: 'DURATION',
+    default: null,
+    parse: durationOf,
+    describe: (ms) => (ms === null ? '' : `term-delay=${formatDuration(ms)}`),
+    help: 'Hold the stop signal for DURATION before forwarding it (a second one, or TERM/INT/QUIT, releases it).',
+  },
+  {
+    key: 'waitAll',
+    long: 'wait-all',
+    env: 'TSINIT_WAIT_ALL',
+    default: false,
+    flag: switchOn,
+    parse: booleanOf,
+    describe: (yes) => (yes ? 'wait-all' : ''),
+    help: 'When the child exits, wait for every other descendant too (double-forking daemons).',
+  },
+  {
+    key: 'rewrite',
+    short: 'r',
+    long: 'rewrite',
+    env: 'TSINIT_REWRITE',
+    value: 'FROM:TO',
+    default: new Map(),
+    list: true,
+    parse: rewriteOf,
+    describe: describeRewrites,
+    help: 'Forward signal FROM as TO (TO 0 drops it); repeatable, comma-separated in the variable.',
+  },
+  {
+    key: 'remapExit',
+    short: 'e',
+    long: 'remap-exit',
+    env: 'TSINIT_REMAP_EXIT',
+    value: 'CODE',
+    default: new Set(),
+    list: true,
+    parse: remapOf,
+    help: 'Exit 0 when the exit code would be CODE; repeatable, comma-separated in the variable.',
+  },
+  {
+    key: 'pdeathSignal',
+    short: 'p',
+    long: 'pdeath-signal',
+    env: 'TSINIT_PDEATH_SIGNAL',
+    value: 'SIG',
+    default: null,
+    parse: signalOf,
+    help: "Receive SIG when tsinit's parent dies (PR_SET_PDEATHSIG) and handle it like any signal.",
+  },
+  {
+    key: 'logFormat',
+    long: 'log-format',
+    env: 'TSINIT_LOG_FORMAT',
+    value: 'text|json',
+    default: 'text',
+    parse: logFormatOf,
+    help: 'Log lines as text (default) or one JSON object per line.',
+  },
+  {
+    key: 'warnOnReap',
+    short: 'w',
+    long: 'warn-on-reap',
+    env: 'TSINIT_WARN_ON_REAP',
+    default: false,
+    flag: switchOn,
+    parse: booleanOf,
+    help: "Log a warning for every orphan reaped (tini's -w): finds programs that leave zombies.",
+  },
   // tini -g signals the child's process group: tsinit's default.
   { noop: true, short: 'g' },
   // tini -s makes it a subreaper: tsinit is one whenever it is not PID 1.
@@ -125,7 +234,7 @@ export function formatHelp(): string {
     'Usage: tsinit [options] [--] command [args...]',
     '',
     'Runs command as its child, in its own process group; forwards every catchable signal to',
-    'that group, reaps every zombie, and exits with the child\'s exit code (128+n if killed by n).',
+    "that group, reaps every zombie, and exits with the child's exit code (128+n if killed by n).",
     '',
     'Options:',
   ];
@@ -139,7 +248,7 @@ export function formatHelp(): string {
   lines.push(row(noops.join(', '), 'Accepted for tini compatibility (both behaviours are always on).'));
   lines.push('');
   lines.push('DURATION: 500ms, 10s, 2m, 1h, or a number of seconds.  SIG: TERM, SIGTERM, 15, RTMIN+2 (1..31, 34..64).');
-  lines.push('Exit codes: the child\'s; 2 usage error; 126 command not executable; 127 command not found;');
+  lines.push("Exit codes: the child's; 2 usage error; 126 command not executable; 127 command not found;");
   lines.push('1 tsinit failed before starting the child.');
   return lines.join('\n') + '\n';
 }
@@ -156,7 +265,11 @@ export function formatManPage(version: string, date: string): string {
     return line;
   };
   // roff: a backslash is \e, a dash is \- (a minus, as typed), a line may not start with . or '.
-  const roff = (text: string): string => text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/, '\\&$1');
+  const roff = (text: string): string =>
+    text
+      .replace(/\\/g, '\\e')
+      .replace(/-/g, '\\-')
+      .replace(/^([.'])/, '\\&$1');
   const lines = [
     `.TH TSINIT 1 "${date}" "tsinit ${version}" "User Commands"`,
     '.SH NAME',
@@ -167,25 +280,40 @@ export function formatManPage(version: string, date: string): string {
     '.SH DESCRIPTION',
     roff(`${help[2]} ${help[3]}`),
     '.PP',
-    roff('Use it as the entrypoint of a container image: ENTRYPOINT ["/usr/bin/tsinit", "--"]. Every option has a twin environment variable, given in brackets; the command line wins over it.'),
+    roff(
+      'Use it as the entrypoint of a container image: ENTRYPOINT ["/usr/bin/tsinit", "--"]. Every option has a twin environment variable, given in brackets; the command line wins over it.',
+    ),
     '.SH OPTIONS',
   ];
   for (const o of OPTIONS) {
     if ('noop' in o) continue;
     const value = 'key' in o && o.value !== undefined ? ` \\fI${roff(o.value)}\\fR` : '';
-    const names = [o.short ? `\\fB\\-${o.short}\\fR` : '', `\\fB\\-\\-${roff(o.long)}\\fR${value}`].filter((n) => n !== '').join(', ');
+    const names = [o.short ? `\\fB\\-${o.short}\\fR` : '', `\\fB\\-\\-${roff(o.long)}\\fR${value}`]
+      .filter((n) => n !== '')
+      .join(', ');
     lines.push('.TP', names, roff(o.help) + ('key' in o ? ` [${o.env}]` : ''));
   }
   const noops = OPTIONS.filter((o): o is Noop => 'noop' in o).map((o) => `\\fB\\-${o.short}\\fR`);
   lines.push('.TP', noops.join(', '), 'Accepted for tini compatibility (both behaviours are always on).');
   lines.push('.SH VALUES', roff(at('DURATION:')));
-  lines.push('.SH EXIT STATUS', roff(help.slice(help.indexOf(at('Exit codes:'))).filter((l) => l !== '').join(' ').replace(/^Exit codes: /, '')));
+  lines.push(
+    '.SH EXIT STATUS',
+    roff(
+      help
+        .slice(help.indexOf(at('Exit codes:')))
+        .filter((l) => l !== '')
+        .join(' ')
+        .replace(/^Exit codes: /, ''),
+    ),
+  );
   return lines.join('\n') + '\n';
 }
 
 /** For -v logs: the effective settings in one line. */
 export function describeConfig(cfg: Config): string {
-  return SETTINGS.map((o) => describeSetting(cfg, o)).filter((s) => s !== '').join(' ');
+  return SETTINGS.map((o) => describeSetting(cfg, o))
+    .filter((s) => s !== '')
+    .join(' ');
 }
 
 /**
@@ -208,7 +336,10 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
   for (; i < args.length; i++) {
     const arg = args[i];
     if (arg === undefined) break; // not reached: i < args.length
-    if (arg === '--') { i++; break; }
+    if (arg === '--') {
+      i++;
+      break;
+    }
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
@@ -246,7 +377,7 @@ function parseOrThrow(args: readonly string[], env: Readonly<Record<string, stri
     break;
   }
   const command = args.slice(i);
-  if (!nonEmpty(command)) throw new UsageError("no command given (usage: tsinit [options] [--] command [args...])");
+  if (!nonEmpty(command)) throw new UsageError('no command given (usage: tsinit [options] [--] command [args...])');
   return { kind: 'run', config: { ...cfg, commandIndex: i, command } };
 }
 
@@ -315,7 +446,6 @@ function quoted(text: string): string {
   return `'${escapeControls(text.slice(0, cut))}...' (${text.length} characters)`;
 }
 
-
 function accept<T>(value: T): Parsed<T> {
   return { ok: true, value };
 }
@@ -344,7 +474,9 @@ function signalOf(text: string): Parsed<number> {
   const sig = parseSignal(text);
   if (sig !== undefined) return accept(sig);
   if (/^\s*\d+\s*$/.test(text) && GLIBC_RESERVED_SIGNALS.includes(Number(text))) {
-    return reject('signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1');
+    return reject(
+      'signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1',
+    );
   }
   return reject('expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15');
 }
@@ -352,7 +484,10 @@ function signalOf(text: string): Parsed<number> {
 /** A stop signal: any forwarded signal; KILL, STOP and CHLD never reach tsinit to be one. */
 function stopSignalOf(text: string): Parsed<number> {
   const sig = signalOf(text);
-  if (sig.ok && (sig.value === SIGKILL || sig.value === SIGSTOP || sig.value === SIGCHLD)) return reject(`${formatSignal(sig.value)} cannot be the stop signal (KILL and STOP cannot be caught; CHLD is tsinit's cue to reap)`);
+  if (sig.ok && (sig.value === SIGKILL || sig.value === SIGSTOP || sig.value === SIGCHLD))
+    return reject(
+      `${formatSignal(sig.value)} cannot be the stop signal (KILL and STOP cannot be caught; CHLD is tsinit's cue to reap)`,
+    );
   return sig;
 }
 
@@ -388,5 +523,8 @@ function describeRewrites(rules: ReadonlyMap<number, number>): string {
 }
 
 function splitList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }

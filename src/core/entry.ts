@@ -19,7 +19,12 @@ export type Start = { kind: 'run'; config: Config } | { kind: 'print'; text: str
  * Parses argv and TSINIT_*: help and version become text to print (runtime names the host in
  * the version line), a usage error its line on stderr, written here, and EXIT_USAGE.
  */
-export function decideStart(args: readonly string[], env: Readonly<Record<string, string | undefined>>, runtime: string, writeStderr: LogSink): Start {
+export function decideStart(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  runtime: string,
+  writeStderr: LogSink,
+): Start {
   const parsed = parseCli(args, env);
   if (parsed.kind === 'help') return { kind: 'print', text: formatHelp() };
   if (parsed.kind === 'version') return { kind: 'print', text: `tsinit version ${VERSION} - ${runtime}\n` };
@@ -40,7 +45,8 @@ export type SpawnCalls = Pick<HostLibc, 'isatty' | 'tcgetpgrp' | 'getpgrp' | 'sp
 export function spawnChild(calls: SpawnCalls, config: Config, log: Logger, inheritFds: readonly number[]): Spawned {
   const takeTerminal = childTakesTerminal(calls.isatty(0), calls.tcgetpgrp(0), calls.getpgrp());
   const result = calls.spawn({ command: config.command, commandIndex: config.commandIndex, takeTerminal, inheritFds });
-  if (result.terminalRefused !== undefined) log.log('terminal', `spawn with the terminal failed (${errnoName(result.terminalRefused)}); retrying without`);
+  if (result.terminalRefused !== undefined)
+    log.log('terminal', `spawn with the terminal failed (${errnoName(result.terminalRefused)}); retrying without`);
   if ('pid' in result) return { kind: 'running', pid: result.pid };
   const failure = describeSpawnFailure(config.command[0], result.errno, calls.describeErrno(result.errno));
   log.log('error', failure.message, { code: failure.code });

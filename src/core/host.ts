@@ -40,7 +40,9 @@ export interface SpawnRequest {
  * which the terminal could not be handed over, the child being spawned again without it (the
  * Node host's posix_spawn fails whole; the static host's child ignores a failed tcsetpgrp).
  */
-export type SpawnResult = ({ readonly pid: number } | { readonly errno: number }) & { readonly terminalRefused?: number };
+export type SpawnResult = ({ readonly pid: number } | { readonly errno: number }) & {
+  readonly terminalRefused?: number;
+};
 
 /** The libc calls every host's libc module provides. Errors are errno numbers, never exceptions. */
 export interface HostLibc {

@@ -127,13 +127,20 @@ export function createLogger(format: LogFormat, verbosity: number, sink: LogSink
   /** Part of a line went out before its wait ran out: the next one must start on a new line. */
   let cut = false;
   const enabled = (event: LogEvent): boolean => !broken && LEVEL_VERBOSITY[levelOf(event)] <= verbosity;
-  const line = (event: LogEvent, message: string, fields: Fields): string => formatLine(format, event, message, fields, new Date()) + '\n';
+  const line = (event: LogEvent, message: string, fields: Fields): string =>
+    formatLine(format, event, message, fields, new Date()) + '\n';
   /** Writes text; false if it did not all go out. */
   const put = (text: string): boolean => {
     const prefix = cut ? '\n' : '';
     const r = sink(prefix + text, dropped > 0 ? 0 : LOG_WAIT_MS);
-    if (r.errno === 0) { cut = false; return true; }
-    if (r.errno !== ERRNO.EAGAIN) { broken = true; return false; }
+    if (r.errno === 0) {
+      cut = false;
+      return true;
+    }
+    if (r.errno !== ERRNO.EAGAIN) {
+      broken = true;
+      return false;
+    }
     // The prefix is one byte: written alone, it left stderr at the start of a line.
     if (r.written > 0) cut = r.written > prefix.length;
     dropped++;

@@ -23,7 +23,9 @@ export interface Descendant extends ProcessInfo {
 }
 
 /** Fields of /proc/<pid>/stat the walk needs (the ones after the command, which may hold spaces and parentheses). */
-export function parseStat(text: string): { pid: number; ppid: number; pgid: number; threads: number; start: number } | null {
+export function parseStat(
+  text: string,
+): { pid: number; ppid: number; pgid: number; threads: number; start: number } | null {
   const end = text.lastIndexOf(')');
   if (end < 0) return null;
   const pid = parseInt(text, 10);
@@ -45,7 +47,9 @@ export function parseStat(text: string): { pid: number; ppid: number; pgid: numb
     got.push(Number(text.slice(at, next < 0 ? text.length : next)));
   }
   const [ppid, pgid, threads, start] = got as [number, number, number, number];
-  return isNaN(pid) || isNaN(ppid) || isNaN(pgid) || isNaN(threads) || isNaN(start) || text.slice(at).length === 0 ? null : { pid, ppid, pgid, threads, start };
+  return isNaN(pid) || isNaN(ppid) || isNaN(pgid) || isNaN(threads) || isNaN(start) || text.slice(at).length === 0
+    ? null
+    : { pid, ppid, pgid, threads, start };
 }
 
 /**
@@ -117,8 +121,12 @@ export function listDescendants(proc: ProcReader, ownPid: number): Descendant[] 
     out.push({ pid, ppid: info.ppid, pgid: info.pgid, start: info.start, parent });
     // A process that exited while we walked has no children left to list: they are being re-parented to us.
     const kids = childrenOf(proc, pid, info.threads);
-    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- k < kids.length; once per process in the walk
-    if (kids !== null) for (let k = 0; k < kids.length; k++) { queue.push(kids[k]!); parents.push(pid); }
+    if (kids !== null)
+      for (let k = 0; k < kids.length; k++) {
+        // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- k < kids.length; once per process in the walk
+        queue.push(kids[k]!);
+        parents.push(pid);
+      }
   }
   return out;
 }

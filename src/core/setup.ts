@@ -21,7 +21,11 @@ export function configureReaping(calls: SetupCalls, log: Logger): void {
   if (pid === 1) return;
   const err = calls.becomeSubreaper();
   if (err === 0) log.log('subreaper', `not PID 1 (pid ${pid}): registered as a child subreaper`);
-  else log.log('warning', `not PID 1 and cannot become a subreaper: ${calls.describeErrno(err)}; orphans will not be reaped`);
+  else
+    log.log(
+      'warning',
+      `not PID 1 and cannot become a subreaper: ${calls.describeErrno(err)}; orphans will not be reaped`,
+    );
 }
 
 /** --pdeath-signal: the kernel sends it to tsinit when tsinit's parent dies. */
@@ -38,7 +42,11 @@ export function configureParentDeath(calls: SetupCalls, config: Config, log: Log
  */
 export function configureProc(proc: ProcReader, calls: Pick<SetupCalls, 'getpid'>, log: Logger): boolean {
   const view = checkProcView(proc, calls.getpid());
-  if (view === 'foreign') log.log('warning', '/proc shows another pid namespace than tsinit\'s: not reading it (mount a proc of this namespace for the drain to see every descendant)');
-  if (view === 'absent') log.log('config', 'no /proc: the drain can name only the child\'s group');
+  if (view === 'foreign')
+    log.log(
+      'warning',
+      "/proc shows another pid namespace than tsinit's: not reading it (mount a proc of this namespace for the drain to see every descendant)",
+    );
+  if (view === 'absent') log.log('config', "no /proc: the drain can name only the child's group");
   return view === 'ours';
 }

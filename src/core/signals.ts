@@ -4,10 +4,38 @@
 
 /** Standard signals 1..31 by their Linux number. */
 const STANDARD_NAMES: readonly string[] = [
-  '', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE',
-  'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT',
-  'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU',
-  'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+  '',
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGABRT',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGKILL',
+  'SIGUSR1',
+  'SIGSEGV',
+  'SIGUSR2',
+  'SIGPIPE',
+  'SIGALRM',
+  'SIGTERM',
+  'SIGSTKFLT',
+  'SIGCHLD',
+  'SIGCONT',
+  'SIGSTOP',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGURG',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGWINCH',
+  'SIGIO',
+  'SIGPWR',
+  'SIGSYS',
 ];
 
 const ALIASES: Readonly<Record<string, number>> = { SIGIOT: 6, SIGCLD: 17, SIGPOLL: 29, SIGUNUSED: 31 };
@@ -63,7 +91,8 @@ export function formatSignal(sig: number): string {
   if (sig >= 1 && sig <= 31) return STANDARD_NAMES[sig] ?? `SIG${sig}`;
   if (sig === SIGRTMIN) return 'SIGRTMIN';
   if (sig === SIGRTMAX) return 'SIGRTMAX';
-  if (sig > SIGRTMIN && sig < SIGRTMAX) return REALTIME_NAMES[sig] ?? (REALTIME_NAMES[sig] = `SIGRTMIN+${sig - SIGRTMIN}`);
+  if (sig > SIGRTMIN && sig < SIGRTMAX)
+    return REALTIME_NAMES[sig] ?? (REALTIME_NAMES[sig] = `SIGRTMIN+${sig - SIGRTMIN}`);
   return `SIG${sig}`;
 }
 /** SIGRTMIN+n, made once each: a flood of realtime signals names each one it forwards. */

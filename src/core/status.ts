@@ -4,9 +4,7 @@
 import { ERRNO } from './errno.ts';
 import { SIGKILL } from './signals.ts';
 
-export type ChildEnd =
-  | { kind: 'exited'; code: number }
-  | { kind: 'signaled'; signal: number; coreDumped: boolean };
+export type ChildEnd = { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number; coreDumped: boolean };
 
 /** Exit codes tsinit itself uses when it has no child status to pass on. */
 export const EXIT_FAILURE = 1;
@@ -45,8 +43,17 @@ export function remapExitCode(code: number, remap: ReadonlySet<number>): number 
 }
 
 /** Spawn failures that mean "found, but cannot be executed": 126, as a shell says. */
-const NOT_EXECUTABLE_ERRNOS: readonly number[] = [ERRNO.EACCES, ERRNO.ENOEXEC, ERRNO.EISDIR, ERRNO.ENOTDIR,
-  ERRNO.E2BIG, ERRNO.ETXTBSY, ERRNO.ELOOP, ERRNO.ENAMETOOLONG, ERRNO.EPERM];
+const NOT_EXECUTABLE_ERRNOS: readonly number[] = [
+  ERRNO.EACCES,
+  ERRNO.ENOEXEC,
+  ERRNO.EISDIR,
+  ERRNO.ENOTDIR,
+  ERRNO.E2BIG,
+  ERRNO.ETXTBSY,
+  ERRNO.ELOOP,
+  ERRNO.ENAMETOOLONG,
+  ERRNO.EPERM,
+];
 
 /**
  * Exit code and message for a spawn that failed with errno err: 127 when the command is not

@@ -79,7 +79,11 @@ type State =
   | { readonly kind: 'exiting' };
 
 /** The repeated SIGKILL pass of a killing state: its timers and when its grace ends. */
-interface Sweep { readonly grace: Timer | null; readonly graceAt: number; next: Timer | null }
+interface Sweep {
+  readonly grace: Timer | null;
+  readonly graceAt: number;
+  next: Timer | null;
+}
 
 type Holding = Extract<State, { kind: 'holding' }>;
 type Draining = Extract<State, { kind: 'draining' }>;
@@ -161,7 +165,11 @@ export class Supervisor {
     readonly childPid: number,
   ) {
     let fd = -1;
-    try { fd = sys.openProcess(childPid); } catch { /* no handle: the number, as before pidfds */ }
+    try {
+      fd = sys.openProcess(childPid);
+    } catch {
+      /* no handle: the number, as before pidfds */
+    }
     this.childHandle = fd;
   }
 
@@ -180,7 +188,10 @@ export class Supervisor {
     // --term-delay holds the stop request (the stop signal received, or what a rewrite made one).
     const stopRequest = this.isStop(sig, to);
     if (s.kind === 'holding') {
-      if (stopRequest) { this.releaseHeldSignal(s, `second ${formatSignal(this.config.stopSignal)}`); return; }
+      if (stopRequest) {
+        this.releaseHeldSignal(s, `second ${formatSignal(this.config.stopSignal)}`);
+        return;
+      }
       if (TERMINATING_SIGNALS.has(sig) || TERMINATING_SIGNALS.has(to)) this.releaseHeldSignal(s, name);
     } else if (stopRequest && this.termDelayed() && s.kind === 'running') {
       this.holdSignal(s, name, to, action);
@@ -242,9 +253,18 @@ export class Supervisor {
     // Duktape the call measured about 0.3 µs of the 20 µs of CPU a forward takes (bench/signal.mjs).
     const s = this.state;
     switch (s.kind) {
-      case 'running': case 'holding': case 'killing-child': this.signalChild(s, sig, stop); return;
-      case 'waiting-all': case 'draining': case 'killing-rest': this.signalDescendants(s, sig, stop); return;
-      case 'exiting': return;
+      case 'running':
+      case 'holding':
+      case 'killing-child':
+        this.signalChild(s, sig, stop);
+        return;
+      case 'waiting-all':
+      case 'draining':
+      case 'killing-rest':
+        this.signalDescendants(s, sig, stop);
+        return;
+      case 'exiting':
+        return;
     }
   }
 
@@ -296,12 +316,20 @@ export class Supervisor {
 
   /** The walk's clock now (null without /proc); a failure counts as no record. */
   private clockTicks(): number | null {
-    try { return this.sys.clockTicks(); } catch { return null; }
+    try {
+      return this.sys.clockTicks();
+    } catch {
+      return null;
+    }
   }
 
   /** pid's start time now (null: gone, no /proc, or out of memory). */
   private startOf(pid: number): number | null {
-    try { return this.sys.processInfo(pid)?.start ?? null; } catch { return null; }
+    try {
+      return this.sys.processInfo(pid)?.start ?? null;
+    } catch {
+      return null;
+    }
   }
 
   /** --kill-after's timer and time, or none without the option. */
@@ -333,7 +361,10 @@ export class Supervisor {
     const reapEvent = this.config.warnOnReap ? 'zombie' : 'reap';
     for (;;) {
       const r = this.sys.waitAny();
-      if (r === 'none' || r === 'no-children') { last = r; break; }
+      if (r === 'none' || r === 'no-children') {
+        last = r;
+        break;
+      }
       reaped = true;
       delete this.told[r.pid];
       if (r.pid === this.childPid) {
@@ -421,9 +452,16 @@ export class Supervisor {
     const ms = this.config.drainMs;
     const draining: Draining = { kind: 'draining', code, deadline: null, deadlineAt: this.sys.now() + ms };
     this.state = draining;
-    if (ms === 0) { this.exitWith(code); return; }
+    if (ms === 0) {
+      this.exitWith(code);
+      return;
+    }
     let counts: ReturnType<Supervisor['tellUntold']> = null;
-    try { counts = this.tellUntold(); } catch { this.unreached = true; }
+    try {
+      counts = this.tellUntold();
+    } catch {
+      this.unreached = true;
+    }
     const deadlineAt = new Date(Date.now() + ms).toISOString();
     let detail = '';
     if (counts !== null) {
@@ -461,7 +499,11 @@ export class Supervisor {
     let notOurs = 0;
     let waited = 0;
     for (const p of left) {
-      if (stopping[p.pid]) { this.told[p.pid] = p.start; waited++; continue; }
+      if (stopping[p.pid]) {
+        this.told[p.pid] = p.start;
+        waited++;
+        continue;
+      }
       const r = signalDescendant(this.sys, this.sys.ownPid, p, SIGTERM);
       if (r === 'sent') {
         this.told[p.pid] = p.start;
@@ -500,7 +542,10 @@ export class Supervisor {
       for (let steps = 0; steps <= left.length && !stopping[cur.pid]; steps++) {
         const parent = byPid[cur.ppid];
         if (parent === undefined) break;
-        if (stopping[parent.pid]) { stopping[p.pid] = true; break; }
+        if (stopping[parent.pid]) {
+          stopping[p.pid] = true;
+          break;
+        }
         cur = parent;
       }
     }
@@ -558,7 +603,11 @@ export class Supervisor {
 
   /** A killing pass that cannot throw: out of memory it counts as one that listed something, so the passes go on. */
   private sweepSafely(pass: 'first' | 'again' | 'last', reason: string): number | null {
-    try { return this.sweep(pass, reason); } catch { return -1; }
+    try {
+      return this.sweep(pass, reason);
+    } catch {
+      return -1;
+    }
   }
 
   /**
@@ -576,7 +625,7 @@ export class Supervisor {
       const err = this.config.singleChild ? ESRCH : this.signalGroup(SIGKILL);
       if (pass === 'first') {
         const group = `the child's group ${this.childPid}`;
-        const what = err === 0 ? `SIGKILL to ${group}` : 'no process of the child\'s group left to SIGKILL';
+        const what = err === 0 ? `SIGKILL to ${group}` : "no process of the child's group left to SIGKILL";
         const rest = this.sys.isPid1 ? 'the rest ends with PID 1' : 'the rest cannot be named';
         this.note('kill', `${what} (no /proc: ${rest}): ${reason}`, { pids: [], reason });
       }
@@ -666,16 +715,28 @@ export class Supervisor {
    * time that reap() checks on each wake-up (the loop's backstop is 1 s), so none is lost.
    */
   private timer(ms: number, fn: () => void): Timer | null {
-    try { return this.sys.setTimer(ms, fn); } catch { return null; }
+    try {
+      return this.sys.setTimer(ms, fn);
+    } catch {
+      return null;
+    }
   }
 
   private cancel(t: Timer | null): void {
     if (t === null) return;
-    try { this.sys.clearTimer(t); } catch { /* it fires into a state that ignores it */ }
+    try {
+      this.sys.clearTimer(t);
+    } catch {
+      /* it fires into a state that ignores it */
+    }
   }
 
   /** A log line that can never throw: out of memory it is dropped, and PID 1 goes on. */
   private note(event: LogEvent, message: string, fields?: Fields): void {
-    try { this.log.log(event, message, fields); } catch { /* the line is lost, nothing else */ }
+    try {
+      this.log.log(event, message, fields);
+    } catch {
+      /* the line is lost, nothing else */
+    }
   }
 }

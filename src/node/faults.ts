@@ -46,11 +46,17 @@ export function guardFaultSignals(): void {
 /** Counts a fault signal; past FAULT_BURST_PER_S within a second, ignores them all for FAULT_PROBE_MS. */
 export function noteFaultSignal(): void {
   const now = performance.now();
-  if (now - faultWindowStart >= 1000) { faultWindowStart = now; faultsInWindow = 0; }
+  if (now - faultWindowStart >= 1000) {
+    faultWindowStart = now;
+    faultsInWindow = 0;
+  }
   if (++faultsInWindow <= FAULT_BURST_PER_S || probingFaults) return;
   probingFaults = true;
   // Logged first: if a thread is faulting, tsinit ends as the signals are ignored.
-  probeLog?.log('warning', `fault signals arriving faster than ${FAULT_BURST_PER_S}/s: ignored for ${FAULT_PROBE_MS} ms, in case one of tsinit's threads is faulting`);
+  probeLog?.log(
+    'warning',
+    `fault signals arriving faster than ${FAULT_BURST_PER_S}/s: ignored for ${FAULT_PROBE_MS} ms, in case one of tsinit's threads is faulting`,
+  );
   ignoreFaultSignals();
   setTimeout(() => {
     for (const [sig, act] of faultActions) libc.restoreAction(sig, act);

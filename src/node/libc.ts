@@ -15,11 +15,15 @@ import { SIGPIPE } from '../core/signals.ts';
 function loadFfi(): typeof FFI {
   const listeners = process.listeners('warning');
   process.removeAllListeners('warning');
-  setImmediate(() => { for (const l of listeners) process.on('warning', l); }).unref();
+  setImmediate(() => {
+    for (const l of listeners) process.on('warning', l);
+  }).unref();
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the npm package runs on any node: one before 22.3 has no getBuiltinModule and gets the message below, not a TypeError
   const mod = process.getBuiltinModule?.('node:ffi') as typeof FFI | undefined;
   if (mod === undefined) {
-    throw new Error(`node:ffi is not available in node ${process.version} (tsinit needs Node >= 26.9, without --no-experimental-ffi)`);
+    throw new Error(
+      `node:ffi is not available in node ${process.version} (tsinit needs Node >= 26.9, without --no-experimental-ffi)`,
+    );
   }
   return mod;
 }
@@ -79,7 +83,6 @@ const LIBC = {
   uv_unref: { arguments: ['pointer'], return: 'void' },
 } as const;
 
-
 function openLibc(f: typeof FFI) {
   return f.dlopen(null, LIBC);
 }
@@ -112,13 +115,19 @@ const pidPtr = ready ? c.calloc(1n, 8n) : 0n;
 /** `No such file or directory (ENOENT)`. */
 export function describeErrno(code: number): string {
   const p = c.strerror(code);
-  const text = p === 0n ? `error ${code}` : ffi.toString(p) ?? `error ${code}`;
+  const text = p === 0n ? `error ${code}` : (ffi.toString(p) ?? `error ${code}`);
   return `${text} (${errnoName(code)})`;
 }
 
-export function getpid(): number { return c.getpid(); }
-export function getpgrp(): number { return c.getpgrp(); }
-export function isatty(fd: number): boolean { return c.isatty(fd) === 1; }
+export function getpid(): number {
+  return c.getpid();
+}
+export function getpgrp(): number {
+  return c.getpgrp();
+}
+export function isatty(fd: number): boolean {
+  return c.isatty(fd) === 1;
+}
 
 /** The foreground process group of the terminal on fd, or -errno. */
 export function tcgetpgrp(fd: number): number {
@@ -144,7 +153,9 @@ export function openProcess(pid: number): number {
 
 /** pidfd_send_signal(fd, sig, NULL, group ? PIDFD_SIGNAL_PROCESS_GROUP : 0): 0 or the errno. */
 export function signalProcess(fd: number, sig: number, group: boolean): number {
-  return Number(c.syscall(SYS_PIDFD_SEND_SIGNAL, fd, sig, null, group ? PIDFD_SIGNAL_PROCESS_GROUP : 0)) === 0 ? 0 : lastErrno();
+  return Number(c.syscall(SYS_PIDFD_SEND_SIGNAL, fd, sig, null, group ? PIDFD_SIGNAL_PROCESS_GROUP : 0)) === 0
+    ? 0
+    : lastErrno();
 }
 
 export function closeProcess(fd: number): void {
@@ -261,7 +272,10 @@ export function writeAll(fd: number, text: string, waitMs: number): WriteResult 
       // write wait (a blocking descriptor: the one case the poll cannot bound) or fail with
       // EAGAIN (then poll again).
       const n = Number(c.write(fd, data.subarray(off), BigInt(Math.min(data.length - off, PIPE_BUF))));
-      if (n >= 0) { off += n; continue; }
+      if (n >= 0) {
+        off += n;
+        continue;
+      }
       const e = lastErrno();
       if (e === ERRNO.EINTR || e === ERRNO.EAGAIN) continue;
       if (e === ERRNO.EPIPE) c.sigtimedwait(pipeSet, null, zeroTimespec);
@@ -337,7 +351,10 @@ function readRawArgs(count: number, decoded: readonly string[]): Buffer[] {
     const parts: Buffer[] = [];
     let start = 0;
     for (let i = 0; i < all.length; i++) {
-      if (all[i] === 0) { parts.push(all.subarray(start, i)); start = i + 1; }
+      if (all[i] === 0) {
+        parts.push(all.subarray(start, i));
+        start = i + 1;
+      }
     }
     if (parts.length >= count) return parts.slice(parts.length - count);
   } catch {
@@ -354,7 +371,11 @@ function readRawArgs(count: number, decoded: readonly string[]): Buffer[] {
  * environment reaches the child byte for byte.
  * Returns the pid, or the errno (posix_spawnp returns it; it does not set errno).
  */
-function spawnWith(argv: readonly Buffer[], takeTerminal: boolean, inheritFds: readonly number[]): { pid: number } | { errno: number } {
+function spawnWith(
+  argv: readonly Buffer[],
+  takeTerminal: boolean,
+  inheritFds: readonly number[],
+): { pid: number } | { errno: number } {
   const attr = c.calloc(1n, BigInt(SIZEOF_SPAWNATTR));
   const actions = c.calloc(1n, BigInt(SIZEOF_FILE_ACTIONS));
   const defaults = c.calloc(1n, BigInt(SIZEOF_SIGSET));

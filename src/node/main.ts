@@ -103,8 +103,16 @@ function handleSignal(sig: number): void {
 
 /** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
 function parseOrExit(): Config {
-  const start = decideStart(process.argv.slice(2), process.env, `node ${process.version} ${process.platform}-${process.arch}`, writeStderr);
-  if (start.kind === 'print') { process.stdout.write(start.text); return exitBeforeChild(0); }
+  const start = decideStart(
+    process.argv.slice(2),
+    process.env,
+    `node ${process.version} ${process.platform}-${process.arch}`,
+    writeStderr,
+  );
+  if (start.kind === 'print') {
+    process.stdout.write(start.text);
+    return exitBeforeChild(0);
+  }
   if (start.kind === 'exit') return exitBeforeChild(start.code);
   return start.config;
 }
@@ -145,7 +153,11 @@ function exitBeforeChild(code: number): never {
 function writeStderr(text: string, waitMs = LOG_WAIT_MS): WriteResult {
   if (libc.loadError === null) return libc.writeAll(2, text, waitMs);
   // No libc: only the one line saying so, before any child exists.
-  try { return { errno: 0, written: writeSync(2, Buffer.from(text, 'utf8')) }; } catch { return { errno: ERRNO.EIO, written: 0 }; }
+  try {
+    return { errno: 0, written: writeSync(2, Buffer.from(text, 'utf8')) };
+  } catch {
+    return { errno: ERRNO.EIO, written: 0 };
+  }
 }
 
 process.on('uncaughtException', (e) => {

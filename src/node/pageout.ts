@@ -37,7 +37,14 @@ export function pageOutExecutable(): number | null {
   for (const line of smaps.split('\n')) {
     const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s+(.*)$/.exec(line);
     if (header) {
-      current = header[4] === exe ? { start: BigInt(`0x${header[1]}`), end: BigInt(`0x${header[2]}`), writable: (header[3] ?? '').includes('w') } : null;
+      current =
+        header[4] === exe
+          ? {
+              start: BigInt(`0x${header[1]}`),
+              end: BigInt(`0x${header[2]}`),
+              writable: (header[3] ?? '').includes('w'),
+            }
+          : null;
       continue;
     }
     // smaps lists a mapping's Anonymous: line (its copied-on-write pages) after its header.

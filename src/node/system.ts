@@ -9,10 +9,18 @@ import * as libc from './libc.ts';
 /** /proc through node:fs, for the core's walk of the process tree. */
 export const procReader: ProcReader = {
   readFile(path) {
-    try { return readFileSync(path, 'latin1'); } catch { return null; }
+    try {
+      return readFileSync(path, 'latin1');
+    } catch {
+      return null;
+    }
   },
   listDir(path) {
-    try { return readdirSync(path); } catch { return null; }
+    try {
+      return readdirSync(path);
+    } catch {
+      return null;
+    }
   },
 };
 

@@ -9,26 +9,47 @@ import { SIGPIPE } from '../core/signals.ts';
 
 /** What host.c puts in the global object `bridge`. A result of -1 (or 0 for a pointer) means: ask errno(). */
 interface Bridge {
-  getpid(): number; getpgrp(): number; kill(pid: number, sig: number): number;
-  waitpid(pid: number, status: number, options: number): number; prctl(option: number, arg: number): number;
-  isatty(fd: number): number; tcgetpgrp(fd: number): number;
-  fork(): number; spawn(argv: number, takeTerminal: number, err: number): number;
-  _exit(code: number): never; exit(code: number): never;
-  write(fd: number, buf: number, n: number): number; read(fd: number, buf: number, n: number): number;
+  getpid(): number;
+  getpgrp(): number;
+  kill(pid: number, sig: number): number;
+  waitpid(pid: number, status: number, options: number): number;
+  prctl(option: number, arg: number): number;
+  isatty(fd: number): number;
+  tcgetpgrp(fd: number): number;
+  fork(): number;
+  spawn(argv: number, takeTerminal: number, err: number): number;
+  _exit(code: number): never;
+  exit(code: number): never;
+  write(fd: number, buf: number, n: number): number;
+  read(fd: number, buf: number, n: number): number;
   poll(fds: number, nfds: number, timeout: number): number;
-  open(path: number, flags: number): number; close(fd: number): number;
-  opendir(path: number): number; readdir(dir: number): number; closedir(dir: number): number;
+  open(path: number, flags: number): number;
+  close(fd: number): number;
+  opendir(path: number): number;
+  readdir(dir: number): number;
+  closedir(dir: number): number;
   sigtimedwait(set: number, info: number, timeout: number): number;
-  clock_gettime(clock: number, ts: number): number; strerror(err: number): number;
-  pidfd_open(pid: number): number; pidfd_send_signal(fd: number, sig: number, flags: number): number;
-  calloc(n: number, size: number): number; free(p: number): void;
+  clock_gettime(clock: number, ts: number): number;
+  strerror(err: number): number;
+  pidfd_open(pid: number): number;
+  pidfd_send_signal(fd: number, sig: number, flags: number): number;
+  calloc(n: number, size: number): number;
+  free(p: number): void;
   errno(): number;
-  getU8(p: number, off: number): number; getI32(p: number, off: number): number;
-  getU64(p: number, off: number): number; setU8(p: number, off: number, v: number): void;
-  setI32(p: number, off: number, v: number): void; setU64(p: number, off: number, v: number): void;
-  putString(p: number, s: string): number; byteLength(s: string): number;
-  string(p: number, n: number): string; cstring(p: number): string;
-  argc(): number; argv(): number; environ(): number; childRuns(): void;
+  getU8(p: number, off: number): number;
+  getI32(p: number, off: number): number;
+  getU64(p: number, off: number): number;
+  setU8(p: number, off: number, v: number): void;
+  setI32(p: number, off: number, v: number): void;
+  setU64(p: number, off: number, v: number): void;
+  putString(p: number, s: string): number;
+  byteLength(s: string): number;
+  string(p: number, n: number): string;
+  cstring(p: number): string;
+  argc(): number;
+  argv(): number;
+  environ(): number;
+  childRuns(): void;
   readonly [constant: string]: unknown;
 }
 declare const bridge: Bridge;
@@ -39,7 +60,11 @@ function constant(name: string): number {
 
 export const ARCH = bridge.ARCH as string;
 /** `2.7.0` from DUK_VERSION (20700). */
-export const ENGINE_VERSION = [Math.floor(constant('DUK_VERSION') / 10000), Math.floor(constant('DUK_VERSION') / 100) % 100, constant('DUK_VERSION') % 100].join('.');
+export const ENGINE_VERSION = [
+  Math.floor(constant('DUK_VERSION') / 10000),
+  Math.floor(constant('DUK_VERSION') / 100) % 100,
+  constant('DUK_VERSION') % 100,
+].join('.');
 /** Every errno value host.c knows, by name: a test compares them with the core's table. */
 export function listErrnoConstants(): { name: string; value: number }[] {
   const out: { name: string; value: number }[] = [];
@@ -122,9 +147,15 @@ function allocSigset(first: number, last: number): number {
 const allSet = allocSigset(1, NSIG - 1);
 const pipeSet = allocSigset(SIGPIPE, SIGPIPE);
 
-export function getpid(): number { return bridge.getpid(); }
-export function getpgrp(): number { return bridge.getpgrp(); }
-export function isatty(fd: number): boolean { return bridge.isatty(fd) === 1; }
+export function getpid(): number {
+  return bridge.getpid();
+}
+export function getpgrp(): number {
+  return bridge.getpgrp();
+}
+export function isatty(fd: number): boolean {
+  return bridge.isatty(fd) === 1;
+}
 /** The foreground process group of the terminal on fd, or -errno. */
 export function tcgetpgrp(fd: number): number {
   const r = bridge.tcgetpgrp(fd);
@@ -233,7 +264,10 @@ export function writeAll(fd: number, text: string, waitMs: number): WriteResult 
       // write wait (a blocking descriptor: the one case the poll cannot bound) or fail with
       // EAGAIN (then poll again).
       const w = bridge.write(fd, buf + off, Math.min(n - off, PIPE_BUF));
-      if (w >= 0) { off += w; continue; }
+      if (w >= 0) {
+        off += w;
+        continue;
+      }
       const e = bridge.errno();
       if (e === EINTR || e === EAGAIN) continue;
       if (e === EPIPE) bridge.sigtimedwait(pipeSet, 0, setTimespec(0));
@@ -313,7 +347,10 @@ export function openClosedStdio(): void {
   for (;;) {
     const fd = bridge.open(p, constant('O_RDWR'));
     if (fd < 0) return; // no /dev/null: nothing to open them on
-    if (fd > 2) { bridge.close(fd); return; }
+    if (fd > 2) {
+      bridge.close(fd);
+      return;
+    }
   }
 }
 

@@ -14,7 +14,11 @@ const FAILED_TURN_MS = 10;
 /** The most signals one wake-up takes before it reaps and runs the timers. */
 const SIGNAL_BATCH = 64;
 
-interface Timer { id: number; at: number; fn: () => void }
+interface Timer {
+  id: number;
+  at: number;
+  fn: () => void;
+}
 
 export interface LoopHandlers {
   /** A signal other than SIGCHLD reached tsinit. */
@@ -82,11 +86,19 @@ export class Loop {
     // cycle that reference counting cannot free, garbage left for the next full collection.
     for (let taken = 1; sig !== 0; taken++) {
       if (sig !== SIGCHLD) {
-        try { h.onSignal(sig); } catch (e) { h.onError(e); }
+        try {
+          h.onSignal(sig);
+        } catch (e) {
+          h.onError(e);
+        }
       }
       sig = taken < SIGNAL_BATCH ? libc.waitSignal(0) : 0;
     }
-    try { h.reap(); } catch (e) { h.onError(e); }
+    try {
+      h.reap();
+    } catch (e) {
+      h.onError(e);
+    }
     this.runDueTimers(h);
   }
 
@@ -102,8 +114,11 @@ export class Loop {
       }
       if (next === null) return;
       this.clearTimer(next.id);
-      try { next.fn(); } catch (e) { h.onError(e); }
+      try {
+        next.fn();
+      } catch (e) {
+        h.onError(e);
+      }
     }
   }
-
 }

@@ -33,7 +33,12 @@ function main(): never {
 
 /** Parses argv and TSINIT_*; help, version and usage errors end tsinit here. */
 function parseOrExit(): Config {
-  const start = decideStart(libc.readArgs(), libc.readTsinitEnv(), `duktape ${libc.ENGINE_VERSION} musl static linux-${libc.ARCH}`, writeStderr);
+  const start = decideStart(
+    libc.readArgs(),
+    libc.readTsinitEnv(),
+    `duktape ${libc.ENGINE_VERSION} musl static linux-${libc.ARCH}`,
+    writeStderr,
+  );
   if (start.kind === 'print') return printAndExit(start.text);
   if (start.kind === 'exit') return libc.exit(start.code);
   return start.config;

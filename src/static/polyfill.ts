@@ -28,7 +28,9 @@ function indexKey(key: unknown): string | null {
 
 function makeIterator(items: unknown[]): any {
   let i = 0;
-  const it: any = { next: () => (i < items.length ? { value: items[i++], done: false } : { value: undefined, done: true }) };
+  const it: any = {
+    next: () => (i < items.length ? { value: items[i++], done: false } : { value: undefined, done: true }),
+  };
   if (typeof Symbol === 'function' && Symbol.iterator) it[Symbol.iterator] = () => it;
   return it;
 }
@@ -68,7 +70,10 @@ class OrderedTable {
   }
   put(key: unknown, value: unknown): void {
     const i = this.find(key);
-    if (i >= 0) { this.values[i] = value; return; }
+    if (i >= 0) {
+      this.values[i] = value;
+      return;
+    }
     const k = indexKey(key);
     if (k !== null) this.index[k] = this.keys.length;
     this.keys.push(key);
@@ -103,7 +108,12 @@ class OrderedTable {
     this.keys = keys;
     this.values = values;
   }
-  clear(): void { this.keys = []; this.values = []; this.index = {}; this.count = 0; }
+  clear(): void {
+    this.keys = [];
+    this.values = [];
+    this.index = {};
+    this.count = 0;
+  }
 }
 
 function defineCollection(kind: 'Map' | 'Set'): void {
@@ -116,17 +126,33 @@ function defineCollection(kind: 'Map' | 'Set'): void {
     }
   }
   const proto: any = Collection.prototype;
-  Object.defineProperty(proto, 'size', { get(this: any) { return this._t.count; } });
-  proto.has = function (this: any, k: unknown) { return this._t.find(k) >= 0; };
-  proto.delete = function (this: any, k: unknown) { return this._t.remove(k); };
-  proto.clear = function (this: any) { this._t.clear(); };
+  Object.defineProperty(proto, 'size', {
+    get(this: any) {
+      return this._t.count;
+    },
+  });
+  proto.has = function (this: any, k: unknown) {
+    return this._t.find(k) >= 0;
+  };
+  proto.delete = function (this: any, k: unknown) {
+    return this._t.remove(k);
+  };
+  proto.clear = function (this: any) {
+    this._t.clear();
+  };
   proto.forEach = function (this: any, fn: (v: unknown, k: unknown, c: unknown) => void, self?: unknown) {
     const t = this._t;
     t.compact();
     for (let i = 0; i < t.keys.length; i++) fn.call(self, t.values[i], t.keys[i], this);
   };
-  proto.keys = function (this: any) { this._t.compact(); return makeIterator(this._t.keys.slice()); };
-  proto.values = function (this: any) { this._t.compact(); return makeIterator(this._t.values.slice()); };
+  proto.keys = function (this: any) {
+    this._t.compact();
+    return makeIterator(this._t.keys.slice());
+  };
+  proto.values = function (this: any) {
+    this._t.compact();
+    return makeIterator(this._t.values.slice());
+  };
   proto.entries = function (this: any) {
     const t = this._t;
     t.compact();
@@ -135,10 +161,19 @@ function defineCollection(kind: 'Map' | 'Set'): void {
     return makeIterator(out);
   };
   if (isMap) {
-    proto.get = function (this: any, k: unknown) { const i = this._t.find(k); return i >= 0 ? this._t.values[i] : undefined; };
-    proto.set = function (this: any, k: unknown, v: unknown) { this._t.put(k, v); return this; };
+    proto.get = function (this: any, k: unknown) {
+      const i = this._t.find(k);
+      return i >= 0 ? this._t.values[i] : undefined;
+    };
+    proto.set = function (this: any, k: unknown, v: unknown) {
+      this._t.put(k, v);
+      return this;
+    };
   } else {
-    proto.add = function (this: any, v: unknown) { this._t.put(v, v); return this; };
+    proto.add = function (this: any, v: unknown) {
+      this._t.put(v, v);
+      return this;
+    };
   }
   if (typeof Symbol === 'function' && Symbol.iterator) proto[Symbol.iterator] = isMap ? proto.entries : proto.values;
   G[kind] = Collection;
@@ -148,7 +183,8 @@ if (typeof G.Map !== 'function') defineCollection('Map');
 if (typeof G.Set !== 'function') defineCollection('Set');
 
 function define(target: any, name: string, fn: unknown): void {
-  if (typeof target[name] !== 'function') Object.defineProperty(target, name, { value: fn, writable: true, configurable: true });
+  if (typeof target[name] !== 'function')
+    Object.defineProperty(target, name, { value: fn, writable: true, configurable: true });
 }
 
 define(Array.prototype, 'find', function (this: any[], pred: (v: any, i: number, a: any[]) => boolean, self?: unknown) {
@@ -166,5 +202,9 @@ function pad(text: string, length: number, fill: string | undefined): string {
   while (out.length < length - text.length) out += f;
   return out.slice(0, length - text.length);
 }
-define(String.prototype, 'padStart', function (this: string, length: number, fill?: string) { return pad(String(this), length, fill) + this; });
-define(String.prototype, 'padEnd', function (this: string, length: number, fill?: string) { return String(this) + pad(String(this), length, fill); });
+define(String.prototype, 'padStart', function (this: string, length: number, fill?: string) {
+  return pad(String(this), length, fill) + this;
+});
+define(String.prototype, 'padEnd', function (this: string, length: number, fill?: string) {
+  return String(this) + pad(String(this), length, fill);
+});

@@ -27,7 +27,11 @@ describe('the arm64 executable', () => {
   });
 
   it('the Node build for arm64 runs under qemu too and names its Node', () => {
-    const out = execFileSync('qemu-aarch64-static', ['-L', '/', resolve(RELEASE, 'tsinit-node-linux-arm64'), '--version'], { encoding: 'utf8' });
+    const out = execFileSync(
+      'qemu-aarch64-static',
+      ['-L', '/', resolve(RELEASE, 'tsinit-node-linux-arm64'), '--version'],
+      { encoding: 'utf8' },
+    );
     expect(out).toBe(`tsinit version ${PKG.version} - node v${NODE_VERSION} linux-arm64\n`);
   });
 
@@ -35,7 +39,10 @@ describe('the arm64 executable', () => {
     const dir = resolve(scratch, 'release');
     mkdirSync(dir);
     execFileSync('tar', ['-xzf', resolve(RELEASE, 'tsinit-linux-arm64.tar.gz'), '-C', dir]);
-    const out = execFileSync(QEMU_TSINIT, ['--version'], { encoding: 'utf8', env: cleanEnv({ TSINIT_ARM64: resolve(dir, 'tsinit') }) });
+    const out = execFileSync(QEMU_TSINIT, ['--version'], {
+      encoding: 'utf8',
+      env: cleanEnv({ TSINIT_ARM64: resolve(dir, 'tsinit') }),
+    });
     expect(out).toMatch(/ linux-arm64\n$/);
   });
 });
@@ -46,20 +53,29 @@ describe('what qemu-user changes', () => {
     // calling the kernel. On arm64 hardware the pid1 project's subreaper cases apply.
     const r = await runToEnd(['--', 'sh', '-c', 'exit 5'], { ...arm64, pid1: false });
     expect(r.code).toBe(5);
-    expect(r.stderr).toBe('tsinit: warning: not PID 1 and cannot become a subreaper: Invalid argument (EINVAL); orphans will not be reaped\n');
+    expect(r.stderr).toBe(
+      'tsinit: warning: not PID 1 and cannot become a subreaper: Invalid argument (EINVAL); orphans will not be reaped\n',
+    );
   });
 });
 
 describe('the demo under qemu', () => {
-  it('reaps its 5 orphans, delivers SIGTERM, exits with the workload\'s code', async () => {
+  it("reaps its 5 orphans, delivers SIGTERM, exits with the workload's code", async () => {
     // test/demo.mjs runs ./dist/tsinit: give it a folder where that is the arm64 one under qemu.
     const dir = resolve(scratch, 'demo');
     mkdirSync(resolve(dir, 'dist'), { recursive: true });
     symlinkSync(QEMU_TSINIT, resolve(dir, 'dist/tsinit'));
-    const demo = spawn(process.execPath, [resolve(ROOT, 'test/demo.mjs')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const demo = spawn(process.execPath, [resolve(ROOT, 'test/demo.mjs')], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    demo.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    demo.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    demo.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    demo.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const stuck = setTimeout(() => demo.kill('SIGKILL'), 45_000); // the demo has no deadline of its own
     const code = await new Promise((res) => demo.on('close', res));
     clearTimeout(stuck);

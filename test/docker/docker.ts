@@ -15,22 +15,41 @@ export const INIT_HOST = `unix://${STATE_DIR}/init/docker.sock`;
 // Debian's 20.10 client, the daemon's own version; the legacy builder needs no buildx.
 const CLIENT = '/usr/bin/docker';
 
-export interface Result { code: number; stdout: string; stderr: string; ms: number }
-export interface CliOptions { timeoutMs?: number; input?: string }
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+export interface CliOptions {
+  timeoutMs?: number;
+  input?: string;
+}
 
 /** Runs an engine's client with extra environment; resolves with its exit code and output. */
-export function runClient(file: string, env: Record<string, string>, args: readonly string[], opts: CliOptions = {}): Promise<Result> {
+export function runClient(
+  file: string,
+  env: Record<string, string>,
+  args: readonly string[],
+  opts: CliOptions = {},
+): Promise<Result> {
   const start = performance.now();
   return new Promise((res) => {
-    const child = execFile(file, args, {
-      env: { ...process.env, ...env },
-      timeout: opts.timeoutMs ?? 120_000,
-      maxBuffer: 64 << 20,
-      encoding: 'utf8',
-    }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-      res({ code, stdout, stderr, ms: performance.now() - start });
-    });
+    const child = execFile(
+      file,
+      args,
+      {
+        env: { ...process.env, ...env },
+        timeout: opts.timeoutMs ?? 120_000,
+        maxBuffer: 64 << 20,
+        encoding: 'utf8',
+      },
+      (err, stdout, stderr) => {
+        const code =
+          err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
+        res({ code, stdout, stderr, ms: performance.now() - start });
+      },
+    );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
@@ -50,7 +69,11 @@ export interface Engine {
 
 /** The docker daemon at host. */
 export function dockerEngine(host = HOST): Engine {
-  return { name: 'docker', cli: (args, opts) => docker(args, { ...opts, host }), topArgs: (id, columns) => ['top', id, '-o', columns] };
+  return {
+    name: 'docker',
+    cli: (args, opts) => docker(args, { ...opts, host }),
+    topArgs: (id, columns) => ['top', id, '-o', columns],
+  };
 }
 
 /** Like engine.cli(), but a non-zero exit is an error that shows the command and its output. */
@@ -91,7 +114,10 @@ export class Container {
   }
 
   /** `run -d` on engine (default: the shared docker daemon, or the one at host). */
-  static async run(image: string, opts: { host?: string; engine?: Engine; runArgs?: string[]; cmd?: string[]; name?: string } = {}): Promise<Container> {
+  static async run(
+    image: string,
+    opts: { host?: string; engine?: Engine; runArgs?: string[]; cmd?: string[]; name?: string } = {},
+  ): Promise<Container> {
     const engine = opts.engine ?? dockerEngine(opts.host);
     const name = opts.name ?? `tsinit-t-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const r = await cliOk(engine, ['run', '-d', '--name', name, ...(opts.runArgs ?? []), image, ...(opts.cmd ?? [])]);
@@ -132,7 +158,8 @@ export class Container {
       // docker top insists on a pid column; the command line is the rest of the line.
       const r = await this.engine.cli(this.engine.topArgs(this.id, 'pid,args'));
       if (r.stdout.split('\n').some((l) => l.trim().replace(/^\d+\s+/, '') === args)) return;
-      if (Date.now() > deadline) throw new Error(`no process '${args}' in ${this.name}:\n${await this.top()}\n${await this.logs()}`);
+      if (Date.now() > deadline)
+        throw new Error(`no process '${args}' in ${this.name}:\n${await this.top()}\n${await this.logs()}`);
       await sleep(100);
     }
   }
@@ -143,7 +170,9 @@ export class Container {
 
   /** `stop` (the engine's default 10 s timeout unless given); resolves with its wall time. */
   async stop(timeoutS?: number): Promise<number> {
-    const r = await cliOk(this.engine, ['stop', ...(timeoutS === undefined ? [] : ['-t', String(timeoutS)]), this.id], { timeoutMs: 60_000 });
+    const r = await cliOk(this.engine, ['stop', ...(timeoutS === undefined ? [] : ['-t', String(timeoutS)]), this.id], {
+      timeoutMs: 60_000,
+    });
     return r.ms / 1000;
   }
 
@@ -184,7 +213,13 @@ export interface MatrixCase<Init extends string> {
   handler: Handler;
   why: string;
 }
-export interface StopOutcome { pid1: string; stopS: number; exit: number; handler: Handler; logs: string }
+export interface StopOutcome {
+  pid1: string;
+  stopS: number;
+  exit: number;
+  handler: Handler;
+  logs: string;
+}
 export const APP_WORK_S = 1;
 
 /** Reads the handler's progress from app.py's log lines: 'finished' only if its second of work ran to its end. */
@@ -212,7 +247,11 @@ export async function stopAndObserve(ct: Container, app: 'sleep' | 'app', waitMs
   }
 }
 
-export interface Procs { total: number; zombies: number; sleeps: number }
+export interface Procs {
+  total: number;
+  zombies: number;
+  sleeps: number;
+}
 
 /** The processes in the container, as docker/apps/procs.py counts them from /proc. */
 export async function procs(ct: Container): Promise<Procs> {
@@ -224,7 +263,11 @@ export async function procs(ct: Container): Promise<Procs> {
 
 /** Starts 1000 orphans in the container (docker/apps/orphans.sh), then polls /proc until
  * settled(…) (or the deadline). */
-export async function orphanBurst(ct: Container, deadlineMs: number, settled: (p: Procs) => boolean): Promise<{ after: Procs; seconds: number }> {
+export async function orphanBurst(
+  ct: Container,
+  deadlineMs: number,
+  settled: (p: Procs) => boolean,
+): Promise<{ after: Procs; seconds: number }> {
   // Minutes, not seconds, when the cores are shared: 2000 forks at load average 30 took 100 s.
   const burst = await ct.exec(['/orphans.sh', '1000'], 300_000);
   if (!burst.stdout.includes('orphans: 1000')) throw new Error(`orphans.sh said: ${burst.stdout}${burst.stderr}`);
@@ -239,7 +282,12 @@ export async function orphanBurst(ct: Container, deadlineMs: number, settled: (p
 }
 
 /** Builds docker/<dockerfile> (context: its folder) as tag with engine (extra: build flags). */
-export async function buildImage(engine: Engine, tag: string, dockerfile: string, extra: readonly string[] = []): Promise<void> {
+export async function buildImage(
+  engine: Engine,
+  tag: string,
+  dockerfile: string,
+  extra: readonly string[] = [],
+): Promise<void> {
   const file = resolve(ROOT, dockerfile);
   await cliOk(engine, ['build', '-q', ...extra, '-t', tag, '-f', file, resolve(file, '..')], { timeoutMs: 300_000 });
 }
@@ -250,11 +298,23 @@ export function build(tag: string, dockerfile: string, host = HOST): Promise<voi
 }
 
 /** Builds every Dockerfile in docker/<dir> that only() admits as tsinit-<dir>-<name>, a few at a time. */
-export async function buildAll(engine: Engine, dir: string, only: (name: string) => boolean = () => true, extra: readonly string[] = []): Promise<void> {
+export async function buildAll(
+  engine: Engine,
+  dir: string,
+  only: (name: string) => boolean = () => true,
+  extra: readonly string[] = [],
+): Promise<void> {
   if (!existsSync(resolve(ROOT, 'docker', dir))) return;
-  const names = readdirSync(resolve(ROOT, 'docker', dir)).filter((f) => f.endsWith('.Dockerfile')).map((f) => f.slice(0, -'.Dockerfile'.length)).filter(only);
+  const names = readdirSync(resolve(ROOT, 'docker', dir))
+    .filter((f) => f.endsWith('.Dockerfile'))
+    .map((f) => f.slice(0, -'.Dockerfile'.length))
+    .filter(only);
   for (let i = 0; i < names.length; i += 4) {
-    await Promise.all(names.slice(i, i + 4).map((n) => buildImage(engine, `tsinit-${dir}-${n}`, `docker/${dir}/${n}.Dockerfile`, extra)));
+    await Promise.all(
+      names
+        .slice(i, i + 4)
+        .map((n) => buildImage(engine, `tsinit-${dir}-${n}`, `docker/${dir}/${n}.Dockerfile`, extra)),
+    );
   }
 }
 
@@ -264,7 +324,11 @@ export function makeBaseContext(ctx: string): void {
   mkdirSync(ctx, { recursive: true });
   // A hard link keeps the executable from being copied; /tmp may be another filesystem.
   const tsinit = resolve(ROOT, 'dist/tsinit');
-  try { linkSync(tsinit, resolve(ctx, 'tsinit')); } catch { cpSync(tsinit, resolve(ctx, 'tsinit')); }
+  try {
+    linkSync(tsinit, resolve(ctx, 'tsinit'));
+  } catch {
+    cpSync(tsinit, resolve(ctx, 'tsinit'));
+  }
   cpSync(resolve(ROOT, 'docker/apps'), ctx, { recursive: true });
   cpSync(resolve(ROOT, 'docker/Dockerfile.base'), resolve(ctx, 'Dockerfile'));
 }
@@ -285,7 +349,9 @@ export function saveRows(file: string, rows: Row[], dir = resolve(STATE_DIR, 're
 /** Every row saved in dir, files in name order. */
 export function collectRows(dir: string): Row[] {
   return existsSync(dir)
-    ? readdirSync(dir).sort().flatMap((f) => JSON.parse(readFileSync(resolve(dir, f), 'utf8')) as Row[])
+    ? readdirSync(dir)
+        .sort()
+        .flatMap((f) => JSON.parse(readFileSync(resolve(dir, f), 'utf8')) as Row[])
     : [];
 }
 

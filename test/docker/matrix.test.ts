@@ -7,7 +7,19 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, DOCKER_SLACK_S, HOST, INIT_HOST, ROOT, removeAll, saveRows, stopAndObserve, type MatrixCase, type Row, type StopOutcome } from './docker.ts';
+import {
+  Container,
+  DOCKER_SLACK_S,
+  HOST,
+  INIT_HOST,
+  ROOT,
+  removeAll,
+  saveRows,
+  stopAndObserve,
+  type MatrixCase,
+  type Row,
+  type StopOutcome,
+} from './docker.ts';
 import { expectMatrixOutcome, matrixCells } from './matrix.ts';
 
 type Init = 'none' | 'tsinit' | 'tini' | '--init';
@@ -50,7 +62,9 @@ const label = (c: Case) => `${c.app} | ${c.form} | ${c.init}`;
 function runCase(c: Case): Promise<StopOutcome> {
   const viaInitFlag = c.init === '--init';
   const image = `tsinit-matrix-${c.app}-${c.form}-${viaInitFlag ? 'none' : c.init}`;
-  return Container.run(image, viaInitFlag ? { host: INIT_HOST, runArgs: ['--init'] } : { host: HOST }).then((ct) => stopAndObserve(ct, c.app));
+  return Container.run(image, viaInitFlag ? { host: INIT_HOST, runArgs: ['--init'] } : { host: HOST }).then((ct) =>
+    stopAndObserve(ct, c.app),
+  );
 }
 
 const rows = new Map<string, Row>();
@@ -61,19 +75,28 @@ describe('docker stop across the matrix', () => {
     // The 10 s cases start at once and run beside the fast ones, so they cost 10 s in all.
     for (const c of CASES.filter((k) => k.stop === 'timeout')) {
       const p = runCase(c);
-      p.catch(() => { /* reported by its own test */ });
+      p.catch(() => {
+        /* reported by its own test */
+      });
       pending.set(c, p);
     }
   });
 
   afterAll(async () => {
     await removeAll();
-    saveRows('1-matrix', CASES.filter((c) => rows.has(label(c))).map((c) => rows.get(label(c))!));
+    saveRows(
+      '1-matrix',
+      CASES.filter((c) => rows.has(label(c))).map((c) => rows.get(label(c))!),
+    );
   });
 
   it('has a Dockerfile for every case without --init, and a case for every Dockerfile', () => {
-    const files = readdirSync(resolve(ROOT, 'docker/matrix')).filter((f) => f.endsWith('.Dockerfile')).sort();
-    const named = CASES.filter((c) => c.init !== '--init').map((c) => `${c.app}-${c.form}-${c.init}.Dockerfile`).sort();
+    const files = readdirSync(resolve(ROOT, 'docker/matrix'))
+      .filter((f) => f.endsWith('.Dockerfile'))
+      .sort();
+    const named = CASES.filter((c) => c.init !== '--init')
+      .map((c) => `${c.app}-${c.form}-${c.init}.Dockerfile`)
+      .sort();
     expect(files).toEqual(named);
   });
 
@@ -81,7 +104,14 @@ describe('docker stop across the matrix', () => {
   const ordered = [...CASES.filter((c) => c.stop !== 'timeout'), ...CASES.filter((c) => c.stop === 'timeout')];
   it.each(ordered.map((c) => [label(c), c] as const))('%s', async (_, c) => {
     const o = await (pending.get(c) ?? runCase(c));
-    const init = c.init === 'none' ? 'none' : c.init === 'tini' ? 'tini (Debian, static)' : c.init === '--init' ? '`docker run --init` (tsinit)' : 'tsinit';
+    const init =
+      c.init === 'none'
+        ? 'none'
+        : c.init === 'tini'
+          ? 'tini (Debian, static)'
+          : c.init === '--init'
+            ? '`docker run --init` (tsinit)'
+            : 'tsinit';
     rows.set(label(c), { table: 'docker stop: form × init', cells: matrixCells(c, o, init) });
     // `docker stop` is a round trip through the client, dockerd, containerd and runc: 0.1-0.2 s
     // on a quiet host, up to 1.5 s on this 2-core VM when it is slow at creating processes.

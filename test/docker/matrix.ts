@@ -14,7 +14,8 @@ export function matrixCells(c: MatrixCase<string>, o: StopOutcome, initLabel: st
     'PID 1': `\`${o.pid1}\``,
     'stop s': o.stopS.toFixed(2),
     exit: String(o.exit),
-    'app finished its handler': c.app === 'sleep' ? '— (no handler)' : o.handler === 'finished' ? 'yes' : `no (${o.handler})`,
+    'app finished its handler':
+      c.app === 'sleep' ? '— (no handler)' : o.handler === 'finished' ? 'yes' : `no (${o.handler})`,
     why: c.why,
   };
 }
@@ -40,4 +41,3 @@ export function expectMatrixOutcome(c: MatrixCase<string>, o: StopOutcome, label
     expect(o.stopS, detail).toBeLessThan(TIMEOUT_STOP_MAX_S);
   }
 }
-

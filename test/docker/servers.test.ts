@@ -11,7 +11,16 @@
 // namespace, so it outlives the server container and sees how its request ended.
 import { afterAll, describe, expect, it } from 'vitest';
 import { signalNumber } from '../helpers/pid1.ts';
-import { Container, docker, DOCKER_SLACK_S, removeAll, saveRows, sleep, TIMEOUT_STOP_MAX_S, type Row } from './docker.ts';
+import {
+  Container,
+  docker,
+  DOCKER_SLACK_S,
+  removeAll,
+  saveRows,
+  sleep,
+  TIMEOUT_STOP_MAX_S,
+  type Row,
+} from './docker.ts';
 
 /** The releases, oldest first, with the versions their packages have (asserted below). */
 const VERSIONS = {
@@ -29,10 +38,42 @@ const GUNICORN = 'gunicorn app.main:app --workers 2 --graceful-timeout 30 --bind
  * UvicornWorker); Gunicorn's asgi worker has the master's "Booting worker", its own "ASGI server
  * listening" and "Worker exiting", which Gunicorn logs when a worker returns instead of dying. */
 const SERVERS = {
-  uvicorn: { cmd: 'uvicorn app.main:app --host 127.0.0.1 --port 8000', workers: 1, label: '`uvicorn app.main:app`', versions: ALL_VERSIONS, started: /Started server process \[(\d+)\]/g, finished: /Finished server process \[(\d+)\]/g, ready: /Application startup complete/g },
-  'uvicorn --workers 2': { cmd: 'uvicorn app.main:app --host 127.0.0.1 --port 8000 --workers 2', workers: 2, label: '`uvicorn … --workers 2`', versions: ALL_VERSIONS, started: /Started server process \[(\d+)\]/g, finished: /Finished server process \[(\d+)\]/g, ready: /Application startup complete/g },
-  'gunicorn -k uvicorn': { cmd: `${GUNICORN} --worker-class uvicorn.workers.UvicornWorker`, workers: 2, label: '`gunicorn … -k uvicorn.workers.UvicornWorker -w 2`', versions: ALL_VERSIONS, started: /Started server process \[(\d+)\]/g, finished: /Finished server process \[(\d+)\]/g, ready: /Application startup complete/g },
-  'gunicorn -k asgi': { cmd: `${GUNICORN} --worker-class asgi`, workers: 2, label: '`gunicorn … -k asgi -w 2`', versions: ['forky'] as Version[], started: /Booting worker with pid: (\d+)/g, finished: /Worker exiting \(pid: (\d+)\)/g, ready: /ASGI server listening on/g },
+  uvicorn: {
+    cmd: 'uvicorn app.main:app --host 127.0.0.1 --port 8000',
+    workers: 1,
+    label: '`uvicorn app.main:app`',
+    versions: ALL_VERSIONS,
+    started: /Started server process \[(\d+)\]/g,
+    finished: /Finished server process \[(\d+)\]/g,
+    ready: /Application startup complete/g,
+  },
+  'uvicorn --workers 2': {
+    cmd: 'uvicorn app.main:app --host 127.0.0.1 --port 8000 --workers 2',
+    workers: 2,
+    label: '`uvicorn … --workers 2`',
+    versions: ALL_VERSIONS,
+    started: /Started server process \[(\d+)\]/g,
+    finished: /Finished server process \[(\d+)\]/g,
+    ready: /Application startup complete/g,
+  },
+  'gunicorn -k uvicorn': {
+    cmd: `${GUNICORN} --worker-class uvicorn.workers.UvicornWorker`,
+    workers: 2,
+    label: '`gunicorn … -k uvicorn.workers.UvicornWorker -w 2`',
+    versions: ALL_VERSIONS,
+    started: /Started server process \[(\d+)\]/g,
+    finished: /Finished server process \[(\d+)\]/g,
+    ready: /Application startup complete/g,
+  },
+  'gunicorn -k asgi': {
+    cmd: `${GUNICORN} --worker-class asgi`,
+    workers: 2,
+    label: '`gunicorn … -k asgi -w 2`',
+    versions: ['forky'] as Version[],
+    started: /Booting worker with pid: (\d+)/g,
+    finished: /Worker exiting \(pid: (\d+)\)/g,
+    ready: /ASGI server listening on/g,
+  },
 } as const;
 type Server = keyof typeof SERVERS;
 type Mode = 'tsinit' | 'tsinit -c' | 'tini' | 'none';
@@ -49,7 +90,10 @@ function runSpec(server: Server, mode: Mode, form: Form, extra: string[] = []): 
   // own graceful time, as docker/guides/servers.md advises (TSINIT_DRAIN): on this 2-core VM Gunicorn's master
   // was seen still exiting 5 s after TERM, and the default 5 s drain SIGKILLed it.
   const drain = form === 'shell' ? ['-e', 'TSINIT_DRAIN=30s'] : [];
-  return { runArgs: [...extra, ...drain, '--entrypoint', '/tsinit'], cmd: [...(mode === 'tsinit -c' ? ['-c'] : []), '--', ...cmd] };
+  return {
+    runArgs: [...extra, ...drain, '--entrypoint', '/tsinit'],
+    cmd: [...(mode === 'tsinit -c' ? ['-c'] : []), '--', ...cmd],
+  };
 }
 
 const pidsOf = (logs: string, re: RegExp) => [...logs.matchAll(re)].map((x) => Number(x[1]));
@@ -58,8 +102,14 @@ const pidsOf = (logs: string, re: RegExp) => [...logs.matchAll(re)].map((x) => N
  * release's words: 20.1 "Worker with pid N was terminated due to signal 1", 23 and 26
  * "Worker (pid:N) was sent SIGHUP!"; with where in the logs each line is. */
 function killedBy(logs: string, name: string): { pid: number; at: number }[] {
-  return [...logs.matchAll(new RegExp(`Worker with pid (\\d+) was terminated due to signal ${signalNumber(name)}\\b|Worker \\(pid:(\\d+)\\) was sent ${name}!`, 'g'))]
-    .map((m) => ({ pid: Number(m[1] ?? m[2]), at: m.index }));
+  return [
+    ...logs.matchAll(
+      new RegExp(
+        `Worker with pid (\\d+) was terminated due to signal ${signalNumber(name)}\\b|Worker \\(pid:(\\d+)\\) was sent ${name}!`,
+        'g',
+      ),
+    ),
+  ].map((m) => ({ pid: Number(m[1] ?? m[2]), at: m.index }));
 }
 
 /** Waits until n workers serve (their start-up logged); returns their pids (in the container).
@@ -76,7 +126,15 @@ async function waitAnswer(ct: Container, timeoutMs: number): Promise<string[]> {
   const answers: string[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await docker(['run', '--rm', '--network', `container:${ct.id}`, 'tsinit-test', '/client.py', 'http://127.0.0.1:8000/pid']);
+    const r = await docker([
+      'run',
+      '--rm',
+      '--network',
+      `container:${ct.id}`,
+      'tsinit-test',
+      '/client.py',
+      'http://127.0.0.1:8000/pid',
+    ]);
     answers.push((r.stdout + r.stderr).trim());
     if (r.stdout.includes('status=200') || Date.now() > deadline) return answers;
     await sleep(1000);
@@ -85,8 +143,10 @@ async function waitAnswer(ct: Container, timeoutMs: number): Promise<string[]> {
 
 /** Starts the slow request from a sibling container; resolves with the client's line. */
 function slowRequest(ct: Container): Promise<string> {
-  return docker(['run', '--rm', '--network', `container:${ct.id}`, 'tsinit-test', '/client.py', 'http://127.0.0.1:8000/slow'], { timeoutMs: 90_000 })
-    .then((r) => (r.stdout + r.stderr).trim());
+  return docker(
+    ['run', '--rm', '--network', `container:${ct.id}`, 'tsinit-test', '/client.py', 'http://127.0.0.1:8000/slow'],
+    { timeoutMs: 90_000 },
+  ).then((r) => (r.stdout + r.stderr).trim());
 }
 
 /**
@@ -112,29 +172,75 @@ type Outcome = 'graceful' | 'killed' | 'cut';
 const reraises = (v: Version) => v !== 'bookworm';
 
 /** The expected exit code and outcome of `docker stop` for one case, with the reason. */
-function expectStop(v: Version, server: Server, mode: Mode, form: Form): { exit: number; outcome: Outcome; why: string } {
+function expectStop(
+  v: Version,
+  server: Server,
+  mode: Mode,
+  form: Form,
+): { exit: number; outcome: Outcome; why: string } {
   if (form === 'shell') {
-    if (mode === 'none') return { exit: 137, outcome: 'killed', why: 'dash is PID 1 and ignores TERM: SIGKILL after 10 s' };
-    if (mode === 'tini') return { exit: 143, outcome: 'cut', why: 'tini signals dash alone, which dies; tini exits and the kernel kills the server mid-request' };
-    return { exit: 143, outcome: 'graceful', why: 'dash dies of TERM (143, its code is the one passed on); the server shuts down (TERM from the group, or from the drain under -c) and the drain waits for it' };
+    if (mode === 'none')
+      return { exit: 137, outcome: 'killed', why: 'dash is PID 1 and ignores TERM: SIGKILL after 10 s' };
+    if (mode === 'tini')
+      return {
+        exit: 143,
+        outcome: 'cut',
+        why: 'tini signals dash alone, which dies; tini exits and the kernel kills the server mid-request',
+      };
+    return {
+      exit: 143,
+      outcome: 'graceful',
+      why: 'dash dies of TERM (143, its code is the one passed on); the server shuts down (TERM from the group, or from the drain under -c) and the drain waits for it',
+    };
   }
   if (server === 'uvicorn' && reraises(v)) {
     return mode === 'none'
-      ? { exit: 0, outcome: 'graceful', why: 'uvicorn re-raises TERM after its shutdown; as PID 1 the kernel drops it, and it exits 0' }
-      : { exit: 143, outcome: 'graceful', why: 'uvicorn ≥ 0.29 re-raises TERM after a clean shutdown and dies of it: 143 under any init (tsinit -e 143 maps it to 0)' };
+      ? {
+          exit: 0,
+          outcome: 'graceful',
+          why: 'uvicorn re-raises TERM after its shutdown; as PID 1 the kernel drops it, and it exits 0',
+        }
+      : {
+          exit: 143,
+          outcome: 'graceful',
+          why: 'uvicorn ≥ 0.29 re-raises TERM after a clean shutdown and dies of it: 143 under any init (tsinit -e 143 maps it to 0)',
+        };
   }
-  return { exit: 0, outcome: 'graceful', why: server === 'uvicorn' ? 'uvicorn 0.17 returns after its shutdown' : 'the master exits 0 once its workers have' };
+  return {
+    exit: 0,
+    outcome: 'graceful',
+    why: server === 'uvicorn' ? 'uvicorn 0.17 returns after its shutdown' : 'the master exits 0 once its workers have',
+  };
 }
 
-interface StopCase { v: Version; server: Server; mode: Mode; form: Form }
-const STOP_CASES: StopCase[] = ALL_VERSIONS.flatMap((v) => (Object.keys(SERVERS) as Server[])
-  .filter((server) => (SERVERS[server].versions as readonly Version[]).includes(v))
-  .flatMap((server) => (['exec', 'shell'] as Form[]).flatMap((form) => MODES.map((mode) => ({ v, server, mode, form })))));
+interface StopCase {
+  v: Version;
+  server: Server;
+  mode: Mode;
+  form: Form;
+}
+const STOP_CASES: StopCase[] = ALL_VERSIONS.flatMap((v) =>
+  (Object.keys(SERVERS) as Server[])
+    .filter((server) => (SERVERS[server].versions as readonly Version[]).includes(v))
+    .flatMap((server) =>
+      (['exec', 'shell'] as Form[]).flatMap((form) => MODES.map((mode) => ({ v, server, mode, form }))),
+    ),
+);
 
-interface StopOutcome { stopS: number; exit: number; client: string; workers: number[]; finished: number[]; logs: string }
+interface StopOutcome {
+  stopS: number;
+  exit: number;
+  client: string;
+  workers: number[];
+  finished: number[];
+  logs: string;
+}
 
 /** workers: how many the command starts (the recommended Dockerfiles run 4). */
-async function runStop(s: { v: Version; server: Server; workers?: number }, spec: { runArgs: string[]; cmd: string[] } | { image: string }): Promise<StopOutcome> {
+async function runStop(
+  s: { v: Version; server: Server; workers?: number },
+  spec: { runArgs: string[]; cmd: string[] } | { image: string },
+): Promise<StopOutcome> {
   const ct = 'image' in spec ? await Container.run(spec.image) : await Container.run(image(s.v), spec);
   try {
     const workers = await waitWorkers(ct, s.server, s.workers ?? SERVERS[s.server].workers);
@@ -143,14 +249,26 @@ async function runStop(s: { v: Version; server: Server; workers?: number }, spec
     const stopS = await ct.stop();
     const { ExitCode } = await ct.state();
     const logs = await ct.logs();
-    return { stopS, exit: ExitCode, client: await client, workers, finished: pidsOf(logs, SERVERS[s.server].finished), logs };
+    return {
+      stopS,
+      exit: ExitCode,
+      client: await client,
+      workers,
+      finished: pidsOf(logs, SERVERS[s.server].finished),
+      logs,
+    };
   } finally {
     await ct.remove();
   }
 }
 
 /** What a table cell says of a request: `200`, or the error's name. */
-const requestCell = (client: string) => client.replace(/^client: /, '').replace(/ body=.*/, '').replace(/^status=/, '').replace(/error=(\w+).*/, '$1');
+const requestCell = (client: string) =>
+  client
+    .replace(/^client: /, '')
+    .replace(/ body=.*/, '')
+    .replace(/^status=/, '')
+    .replace(/error=(\w+).*/, '$1');
 
 // Rows by case order, whatever order the tests finish in.
 const rows: (Row & { order: number })[] = [];
@@ -170,57 +288,87 @@ function byRelease(stopRows: Row[]): Row[] {
     const [server, form, init] = k.split('|') as [string, string, string];
     const cell = (v: string) => {
       const r = stops.find((x) => x.cells.release === v && `${x.cells.server}|${x.cells.form}|${x.cells.init}` === k);
-      return r === undefined ? '—' : `${r.cells['in-flight request']}, exit ${r.cells.exit}${r.cells['workers shut down gracefully']!.startsWith('0/') ? ', no graceful shutdown' : ''}`;
+      return r === undefined
+        ? '—'
+        : `${r.cells['in-flight request']}, exit ${r.cells.exit}${r.cells['workers shut down gracefully']!.startsWith('0/') ? ', no graceful shutdown' : ''}`;
     };
-    return { table: 'Servers by release: `docker stop` mid-request, the request and the exit code', cells: { server, form, init, ...Object.fromEntries(ALL_VERSIONS.map((v) => [v, cell(v)])) } };
+    return {
+      table: 'Servers by release: `docker stop` mid-request, the request and the exit code',
+      cells: { server, form, init, ...Object.fromEntries(ALL_VERSIONS.map((v) => [v, cell(v)])) },
+    };
   });
 }
 
 describe('the images hold the releases they are named for', () => {
   it.each(ALL_VERSIONS)('%s', async (v) => {
-    const r = await docker(['run', '--rm', image(v), 'python3', '-c', 'import sys, gunicorn, uvicorn; print(gunicorn.__version__, uvicorn.__version__, "%d.%d" % sys.version_info[:2])']);
+    const r = await docker([
+      'run',
+      '--rm',
+      image(v),
+      'python3',
+      '-c',
+      'import sys, gunicorn, uvicorn; print(gunicorn.__version__, uvicorn.__version__, "%d.%d" % sys.version_info[:2])',
+    ]);
     const [gunicorn = '', uvicorn = '', python = ''] = r.stdout.trim().split(' ');
-    expect({ gunicorn, uvicorn, python }, r.stderr).toEqual({ gunicorn: expect.stringMatching(`^${VERSIONS[v].gunicorn.replaceAll('.', '\\.')}`), uvicorn: expect.stringMatching(`^${VERSIONS[v].uvicorn.replaceAll('.', '\\.')}`), python: VERSIONS[v].python });
-    rows.push({ order: ALL_VERSIONS.indexOf(v), table: 'Releases (docker/engine.sh: debootstrap minbase + Debian\'s packages)', cells: { image: `tsinit-test-${v}`, release: VERSIONS[v].debian, gunicorn, uvicorn, python } });
+    expect({ gunicorn, uvicorn, python }, r.stderr).toEqual({
+      gunicorn: expect.stringMatching(`^${VERSIONS[v].gunicorn.replaceAll('.', '\\.')}`),
+      uvicorn: expect.stringMatching(`^${VERSIONS[v].uvicorn.replaceAll('.', '\\.')}`),
+      python: VERSIONS[v].python,
+    });
+    rows.push({
+      order: ALL_VERSIONS.indexOf(v),
+      table: "Releases (docker/engine.sh: debootstrap minbase + Debian's packages)",
+      cells: { image: `tsinit-test-${v}`, release: VERSIONS[v].debian, gunicorn, uvicorn, python },
+    });
   });
 });
 
 // One case at a time, in this file and (the docker project of vitest.config.ts) in the suite: Python workers
 // booting beside another case starved it on CI's 2 cores, and the stop times are wall times.
 describe('docker stop with a slow request in flight', () => {
-  it.each(STOP_CASES.map((c) => [`${c.v} | ${c.server} | ${c.mode} | ${c.form}`, c] as const))('%s', async (name, c) => {
-    const want = expectStop(c.v, c.server, c.mode, c.form);
-    const o = await runStop(c, runSpec(c.server, c.mode, c.form));
-    const graceful = o.finished.filter((p) => o.workers.includes(p));
-    rows.push({
-      order: 1000 + STOP_CASES.indexOf(c),
-      table: STOP_TABLE,
-      cells: {
-        release: c.v, server: SERVERS[c.server].label, init: c.mode === 'none' ? 'none' : c.mode === 'tini' ? 'tini' : `\`${c.mode}\``, form: c.form,
-        'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': requestCell(o.client),
-        'workers shut down gracefully': `${graceful.length}/${o.workers.length}`, why: want.why,
-      },
-    });
-    const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers.join(',')} finished ${o.finished.join(',')}\n${o.logs}`;
-    expect(o.workers.length, detail).toBe(SERVERS[c.server].workers);
-    expect(o.exit, detail).toBe(want.exit);
-    if (want.outcome === 'graceful') {
-      expect(o.client, detail).toMatch(/status=200/);
-      expect([...graceful].sort(), detail).toEqual([...o.workers].sort());
-      expect(o.logs, detail).not.toMatch(/SIGKILL/);
-      expect(o.stopS, detail).toBeLessThan(SERVER_STOP_MAX_S);
-    } else if (want.outcome === 'killed') {
-      // The request completes (it needs 2 s, Docker waits 10), but no worker hears of the stop.
-      expect(o.client, detail).toMatch(/status=200/);
-      expect(o.finished, detail).toEqual([]);
-      expect(o.stopS, detail).toBeGreaterThan(9.5);
-      expect(o.stopS, detail).toBeLessThan(TIMEOUT_STOP_MAX_S);
-    } else {
-      expect(o.client, detail).toMatch(/error=/);
-      expect(o.finished, detail).toEqual([]);
-      expect(o.stopS, detail).toBeLessThan(DOCKER_SLACK_S);
-    }
-  }, 300_000);
+  it.each(STOP_CASES.map((c) => [`${c.v} | ${c.server} | ${c.mode} | ${c.form}`, c] as const))(
+    '%s',
+    async (name, c) => {
+      const want = expectStop(c.v, c.server, c.mode, c.form);
+      const o = await runStop(c, runSpec(c.server, c.mode, c.form));
+      const graceful = o.finished.filter((p) => o.workers.includes(p));
+      rows.push({
+        order: 1000 + STOP_CASES.indexOf(c),
+        table: STOP_TABLE,
+        cells: {
+          release: c.v,
+          server: SERVERS[c.server].label,
+          init: c.mode === 'none' ? 'none' : c.mode === 'tini' ? 'tini' : `\`${c.mode}\``,
+          form: c.form,
+          'stop s': o.stopS.toFixed(2),
+          exit: String(o.exit),
+          'in-flight request': requestCell(o.client),
+          'workers shut down gracefully': `${graceful.length}/${o.workers.length}`,
+          why: want.why,
+        },
+      });
+      const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers.join(',')} finished ${o.finished.join(',')}\n${o.logs}`;
+      expect(o.workers.length, detail).toBe(SERVERS[c.server].workers);
+      expect(o.exit, detail).toBe(want.exit);
+      if (want.outcome === 'graceful') {
+        expect(o.client, detail).toMatch(/status=200/);
+        expect([...graceful].sort(), detail).toEqual([...o.workers].sort());
+        expect(o.logs, detail).not.toMatch(/SIGKILL/);
+        expect(o.stopS, detail).toBeLessThan(SERVER_STOP_MAX_S);
+      } else if (want.outcome === 'killed') {
+        // The request completes (it needs 2 s, Docker waits 10), but no worker hears of the stop.
+        expect(o.client, detail).toMatch(/status=200/);
+        expect(o.finished, detail).toEqual([]);
+        expect(o.stopS, detail).toBeGreaterThan(9.5);
+        expect(o.stopS, detail).toBeLessThan(TIMEOUT_STOP_MAX_S);
+      } else {
+        expect(o.client, detail).toMatch(/error=/);
+        expect(o.finished, detail).toEqual([]);
+        expect(o.stopS, detail).toBeLessThan(DOCKER_SLACK_S);
+      }
+    },
+    300_000,
+  );
 });
 
 type Signal = 'HUP' | 'TTIN' | 'TTOU' | 'USR1';
@@ -237,11 +385,24 @@ interface SignalWant {
   killedBySignal: number | 'some';
   why: string;
 }
-interface SignalCase { v: Version; server: Server; signal: Signal; mode: 'tsinit' | 'tsinit -c'; form: Form; want: SignalWant }
+interface SignalCase {
+  v: Version;
+  server: Server;
+  signal: Signal;
+  mode: 'tsinit' | 'tsinit -c';
+  form: Form;
+  want: SignalWant;
+}
 /** One row of a server's signal table: what the signal does under that mode and form. */
 type SignalRow = [Signal, SignalCase['mode'], Form, SignalWant];
 
-const W = (request: SignalWant['request'], workersAfter: SignalWant['workersAfter'], allNew: boolean, killedBySignal: SignalWant['killedBySignal'], why: string): SignalWant => ({ request, workersAfter, allNew, killedBySignal, why });
+const W = (
+  request: SignalWant['request'],
+  workersAfter: SignalWant['workersAfter'],
+  allNew: boolean,
+  killedBySignal: SignalWant['killedBySignal'],
+  why: string,
+): SignalWant => ({ request, workersAfter, allNew, killedBySignal, why });
 
 // prettier-ignore
 /** Gunicorn with UvicornWorker: the same on every release except USR1, which kills the workers
@@ -287,9 +448,32 @@ const UVICORN_WORKERS = (v: Version): SignalRow[] => v === 'bookworm' ? [
 ];
 
 const SIGNAL_CASES: SignalCase[] = ALL_VERSIONS.flatMap((v) => [
-  ...GUNICORN_UVICORN(v).map(([signal, mode, form, want]): SignalCase => ({ v, server: 'gunicorn -k uvicorn', signal, mode, form, want })),
-  ...(v === 'forky' ? GUNICORN_ASGI.map(([signal, mode, form, want]): SignalCase => ({ v, server: 'gunicorn -k asgi', signal, mode, form, want })) : []),
-  ...UVICORN_WORKERS(v).map(([signal, mode, form, want]): SignalCase => ({ v, server: 'uvicorn --workers 2', signal, mode, form, want })),
+  ...GUNICORN_UVICORN(v).map(([signal, mode, form, want]): SignalCase => ({
+    v,
+    server: 'gunicorn -k uvicorn',
+    signal,
+    mode,
+    form,
+    want,
+  })),
+  ...(v === 'forky'
+    ? GUNICORN_ASGI.map(([signal, mode, form, want]): SignalCase => ({
+        v,
+        server: 'gunicorn -k asgi',
+        signal,
+        mode,
+        form,
+        want,
+      }))
+    : []),
+  ...UVICORN_WORKERS(v).map(([signal, mode, form, want]): SignalCase => ({
+    v,
+    server: 'uvicorn --workers 2',
+    signal,
+    mode,
+    form,
+    want,
+  })),
 ]);
 
 /**
@@ -306,17 +490,36 @@ const UNBUFFERED = ['-e', 'PYTHONUNBUFFERED=1'];
 /** The master's worker pids (in the container): the children of the gunicorn or uvicorn process
  * whose parent is PID 1 or sh, minus multiprocessing's resource tracker. */
 async function masterWorkers(ct: Container): Promise<number[]> {
-  const r = await ct.exec(['sh', '-c', 'm=$(pgrep -o -f "^/usr/bin/python3 /usr/bin/(gunicorn|uvicorn) "); for p in $(pgrep -P "$m"); do grep -q resource_tracker /proc/$p/cmdline 2>/dev/null || printf "%s " $p; done']);
-  return r.stdout.trim().split(/\s+/).filter((x) => x !== '').map(Number);
+  const r = await ct.exec([
+    'sh',
+    '-c',
+    'm=$(pgrep -o -f "^/usr/bin/python3 /usr/bin/(gunicorn|uvicorn) "); for p in $(pgrep -P "$m"); do grep -q resource_tracker /proc/$p/cmdline 2>/dev/null || printf "%s " $p; done',
+  ]);
+  return r.stdout
+    .trim()
+    .split(/\s+/)
+    .filter((x) => x !== '')
+    .map(Number);
 }
 
-interface SignalOutcome { client: string; before: number[]; after: number[] | null; killed: number; reopened: boolean | null; exit: number | null; logs: string }
+interface SignalOutcome {
+  client: string;
+  before: number[];
+  after: number[] | null;
+  killed: number;
+  reopened: boolean | null;
+  exit: number | null;
+  logs: string;
+}
 
 async function runSignal(c: SignalCase): Promise<SignalOutcome> {
   const gunicorn = c.server.startsWith('gunicorn');
   const line = gunicorn ? `${SERVERS[c.server].cmd} --access-logfile /tmp/access.log` : SERVERS[c.server].cmd;
   const cmd = c.form === 'exec' ? line.split(' ') : ['/bin/sh', '-c', line];
-  const ct = await Container.run(image(c.v), { runArgs: [...UNBUFFERED, '-e', 'TSINIT_DRAIN=30s', '--entrypoint', '/tsinit'], cmd: [...(c.mode === 'tsinit -c' ? ['-c'] : []), '--', ...cmd] });
+  const ct = await Container.run(image(c.v), {
+    runArgs: [...UNBUFFERED, '-e', 'TSINIT_DRAIN=30s', '--entrypoint', '/tsinit'],
+    cmd: [...(c.mode === 'tsinit -c' ? ['-c'] : []), '--', ...cmd],
+  });
   try {
     await waitWorkers(ct, c.server, 2);
     const before = await masterWorkers(ct);
@@ -349,54 +552,70 @@ async function runSignal(c: SignalCase): Promise<SignalOutcome> {
       // Still serving after the signal; after USR1 on uvicorn 0.17 replacements may still be
       // dying and booting on 2 loaded cores: an answer within 30 tries, 1 s apart.
       const answers = await waitAnswer(ct, 30_000);
-      const why = (answers.at(-1) ?? '').includes('status=200') ? '' : `\nstate: ${JSON.stringify(await ct.state())}\nlogs:\n${await ct.logs()}`;
-      expect(answers.at(-1), `a request after the signal (answers: ${answers.join(' | ')})${why}`).toMatch(/status=200/);
+      const why = (answers.at(-1) ?? '').includes('status=200')
+        ? ''
+        : `\nstate: ${JSON.stringify(await ct.state())}\nlogs:\n${await ct.logs()}`;
+      expect(answers.at(-1), `a request after the signal (answers: ${answers.join(' | ')})${why}`).toMatch(
+        /status=200/,
+      );
       if (c.want.workersAfter !== 'some') expect(answers, 'answered at the first try').toHaveLength(1);
     }
     const logs = await ct.logs();
     const killed = gunicorn
       ? killedBy(logs, `SIG${c.signal}`).length
-      // Uvicorn's supervisor does not log how a worker died: an old worker that never logged
-      // its graceful end was killed.
-      : before.filter((p) => !pidsOf(logs, SERVERS[c.server].finished).includes(p) && !(after ?? []).includes(p)).length;
+      : // Uvicorn's supervisor does not log how a worker died: an old worker that never logged
+        // its graceful end was killed.
+        before.filter((p) => !pidsOf(logs, SERVERS[c.server].finished).includes(p) && !(after ?? []).includes(p))
+          .length;
     return { client: result, before, after, killed, reopened, exit, logs };
   } finally {
     await ct.remove();
   }
 }
 
-describe('the servers\' own signals through tsinit (docker kill -s SIG, a 2 s request in flight)', () => {
-  it.each(SIGNAL_CASES.map((c) => [`${c.v} | ${c.server} | ${c.signal} | ${c.mode} | ${c.form}`, c] as const))('%s', async (name, c) => {
-    const o = await runSignal(c);
-    const fresh = o.after?.filter((p) => !o.before.includes(p)).length ?? 0;
-    rows.push({
-      order: 2000 + SIGNAL_CASES.indexOf(c),
-      table: 'Master/worker servers (2 workers): signals through tsinit, a 2 s request in flight',
-      cells: {
-        release: c.v, server: SERVERS[c.server].label, signal: c.signal, init: `\`${c.mode}\``, form: c.form,
-        'in-flight request': requestCell(o.client),
-        'workers before → after': o.after === null ? `${o.before.length} → container exited ${o.exit}` : `${o.before.length} → ${o.after.length}${fresh === o.after.length ? ' (all new)' : fresh > 0 ? ` (${fresh} new)` : ''}`,
-        'workers killed by the signal': String(o.killed),
-        why: c.want.why + (c.signal === 'USR1' ? ` (access log reopened: ${o.reopened ? 'yes' : 'no'})` : ''),
-      },
-    });
-    const detail = `${name}: ${o.client}; workers ${o.before.join(',')} → ${String(o.after)}; killed by signal ${o.killed}; exit ${o.exit}\n${o.logs}`;
-    expect(o.before.length, detail).toBe(2);
-    expect(o.client, detail).toContain(c.want.request);
-    if (c.want.killedBySignal === 'some') expect(o.killed, detail).toBeGreaterThan(0);
-    else expect(o.killed, detail).toBe(c.want.killedBySignal);
-    if (c.want.workersAfter === null) {
-      expect(o.exit, detail).toBe(128 + signalNumber(`SIG${c.signal}`));
-    } else if (c.want.workersAfter === 'some') {
-      expect(o.after?.length, detail).toBeGreaterThan(0);
-      expect(fresh, detail).toBe(o.after?.length);
-    } else {
-      expect(o.after?.length, detail).toBe(c.want.workersAfter);
-      if (c.want.allNew) expect(fresh, detail).toBe(c.want.workersAfter);
-      else expect(o.after!.filter((p) => o.before.includes(p)).length, detail).toBe(Math.min(2, c.want.workersAfter));
-    }
-    if (c.signal === 'USR1') expect(o.reopened, detail).toBe(true);
-  }, 300_000);
+describe("the servers' own signals through tsinit (docker kill -s SIG, a 2 s request in flight)", () => {
+  it.each(SIGNAL_CASES.map((c) => [`${c.v} | ${c.server} | ${c.signal} | ${c.mode} | ${c.form}`, c] as const))(
+    '%s',
+    async (name, c) => {
+      const o = await runSignal(c);
+      const fresh = o.after?.filter((p) => !o.before.includes(p)).length ?? 0;
+      rows.push({
+        order: 2000 + SIGNAL_CASES.indexOf(c),
+        table: 'Master/worker servers (2 workers): signals through tsinit, a 2 s request in flight',
+        cells: {
+          release: c.v,
+          server: SERVERS[c.server].label,
+          signal: c.signal,
+          init: `\`${c.mode}\``,
+          form: c.form,
+          'in-flight request': requestCell(o.client),
+          'workers before → after':
+            o.after === null
+              ? `${o.before.length} → container exited ${o.exit}`
+              : `${o.before.length} → ${o.after.length}${fresh === o.after.length ? ' (all new)' : fresh > 0 ? ` (${fresh} new)` : ''}`,
+          'workers killed by the signal': String(o.killed),
+          why: c.want.why + (c.signal === 'USR1' ? ` (access log reopened: ${o.reopened ? 'yes' : 'no'})` : ''),
+        },
+      });
+      const detail = `${name}: ${o.client}; workers ${o.before.join(',')} → ${String(o.after)}; killed by signal ${o.killed}; exit ${o.exit}\n${o.logs}`;
+      expect(o.before.length, detail).toBe(2);
+      expect(o.client, detail).toContain(c.want.request);
+      if (c.want.killedBySignal === 'some') expect(o.killed, detail).toBeGreaterThan(0);
+      else expect(o.killed, detail).toBe(c.want.killedBySignal);
+      if (c.want.workersAfter === null) {
+        expect(o.exit, detail).toBe(128 + signalNumber(`SIG${c.signal}`));
+      } else if (c.want.workersAfter === 'some') {
+        expect(o.after?.length, detail).toBeGreaterThan(0);
+        expect(fresh, detail).toBe(o.after?.length);
+      } else {
+        expect(o.after?.length, detail).toBe(c.want.workersAfter);
+        if (c.want.allNew) expect(fresh, detail).toBe(c.want.workersAfter);
+        else expect(o.after!.filter((p) => o.before.includes(p)).length, detail).toBe(Math.min(2, c.want.workersAfter));
+      }
+      if (c.signal === 'USR1') expect(o.reopened, detail).toBe(true);
+    },
+    300_000,
+  );
 });
 
 describe('Gunicorn HUP under -c beside tini and no init: who kills the old workers with TERM', () => {
@@ -416,11 +635,21 @@ describe('Gunicorn HUP under -c beside tini and no init: who kills the old worke
   const LINE = SERVERS['gunicorn -k uvicorn'].cmd;
   const INITS = { 'tsinit -c': ['/tsinit', '-c', '-v', '--'], tini: ['/usr/bin/tini', '--'], none: [] } as const;
   type HupInit = keyof typeof INITS;
-  interface HupRun { client: string; before: number[]; after: number[]; killed: number[]; finishedFirst: boolean; logs: string }
+  interface HupRun {
+    client: string;
+    before: number[];
+    after: number[];
+    killed: number[];
+    finishedFirst: boolean;
+    logs: string;
+  }
 
   async function runHup(v: Version, init: HupInit): Promise<HupRun> {
     const [entrypoint, ...args] = INITS[init];
-    const ct = await Container.run(image(v), { runArgs: [...UNBUFFERED, ...(entrypoint === undefined ? [] : ['--entrypoint', entrypoint])], cmd: [...args, ...LINE.split(' ')] });
+    const ct = await Container.run(image(v), {
+      runArgs: [...UNBUFFERED, ...(entrypoint === undefined ? [] : ['--entrypoint', entrypoint])],
+      cmd: [...args, ...LINE.split(' ')],
+    });
     try {
       await waitWorkers(ct, 'gunicorn -k uvicorn', 2);
       const before = await masterWorkers(ct);
@@ -447,31 +676,51 @@ describe('Gunicorn HUP under -c beside tini and no init: who kills the old worke
     }
   }
 
-  it.each(ALL_VERSIONS)(`%s: ${RUNS} runs each of tsinit -c, tini and no init: the request ends 200, both workers are replaced, and only finished old workers die of a TERM`, async (v) => {
-    const runs: (HupRun & { init: HupInit })[] = [];
-    for (const init of Object.keys(INITS) as HupInit[]) for (let i = 0; i < RUNS; i++) runs.push({ init, ...await runHup(v, init) });
-    const withTerm = (init: HupInit) => runs.filter((r) => r.init === init && r.killed.length > 0).length;
-    rows.push({
-      order: 3000 + ALL_VERSIONS.indexOf(v),
-      table: `Gunicorn (2 UvicornWorkers) HUP, exec form, a 2 s request in flight: runs with "terminated due to signal 15" (of ${RUNS})`,
-      cells: { release: v, '`tsinit -c`': String(withTerm('tsinit -c')), 'tini (Debian)': String(withTerm('tini')), 'no init': String(withTerm('none')), 'request 200, both workers replaced': `${runs.filter((r) => r.client.includes('status=200') && r.after.length === 2).length}/${runs.length}` },
-    });
-    for (const r of runs) {
-      const detail = `${v} ${r.init}: ${r.client}; workers ${r.before.join(',')} → ${r.after.join(',')}; killed by TERM ${r.killed.join(',')}\n${r.logs}`;
-      expect(r.client, detail).toMatch(/status=200/);
-      expect(r.after.length, detail).toBe(2);
-      expect(r.after.filter((p) => r.before.includes(p)), detail).toEqual([]);
-      expect(r.killed.every((p) => r.before.includes(p)), detail).toBe(true);
-      expect(r.finishedFirst, detail).toBe(true);
-      // uvicorn ≥ 0.29: the worker's own re-raised TERM, in every run, under every init.
-      if (reraises(v)) expect(r.killed.sort(), detail).toEqual([...r.before].sort());
-      if (r.init === 'tsinit -c') {
-        // tsinit's own log (-v): the HUP to the master, then docker stop's TERM; nothing else, to no one else.
-        const sent = r.logs.split('\n').filter((l) => /^tsinit: SIG\w+ (forwarded|rewritten)/.test(l));
-        expect(sent, detail).toEqual([expect.stringMatching(/^tsinit: SIGHUP forwarded to child \d+$/), expect.stringMatching(/^tsinit: SIGTERM forwarded to child \d+$/)]);
+  it.each(ALL_VERSIONS)(
+    `%s: ${RUNS} runs each of tsinit -c, tini and no init: the request ends 200, both workers are replaced, and only finished old workers die of a TERM`,
+    async (v) => {
+      const runs: (HupRun & { init: HupInit })[] = [];
+      for (const init of Object.keys(INITS) as HupInit[])
+        for (let i = 0; i < RUNS; i++) runs.push({ init, ...(await runHup(v, init)) });
+      const withTerm = (init: HupInit) => runs.filter((r) => r.init === init && r.killed.length > 0).length;
+      rows.push({
+        order: 3000 + ALL_VERSIONS.indexOf(v),
+        table: `Gunicorn (2 UvicornWorkers) HUP, exec form, a 2 s request in flight: runs with "terminated due to signal 15" (of ${RUNS})`,
+        cells: {
+          release: v,
+          '`tsinit -c`': String(withTerm('tsinit -c')),
+          'tini (Debian)': String(withTerm('tini')),
+          'no init': String(withTerm('none')),
+          'request 200, both workers replaced': `${runs.filter((r) => r.client.includes('status=200') && r.after.length === 2).length}/${runs.length}`,
+        },
+      });
+      for (const r of runs) {
+        const detail = `${v} ${r.init}: ${r.client}; workers ${r.before.join(',')} → ${r.after.join(',')}; killed by TERM ${r.killed.join(',')}\n${r.logs}`;
+        expect(r.client, detail).toMatch(/status=200/);
+        expect(r.after.length, detail).toBe(2);
+        expect(
+          r.after.filter((p) => r.before.includes(p)),
+          detail,
+        ).toEqual([]);
+        expect(
+          r.killed.every((p) => r.before.includes(p)),
+          detail,
+        ).toBe(true);
+        expect(r.finishedFirst, detail).toBe(true);
+        // uvicorn ≥ 0.29: the worker's own re-raised TERM, in every run, under every init.
+        if (reraises(v)) expect(r.killed.sort(), detail).toEqual([...r.before].sort());
+        if (r.init === 'tsinit -c') {
+          // tsinit's own log (-v): the HUP to the master, then docker stop's TERM; nothing else, to no one else.
+          const sent = r.logs.split('\n').filter((l) => /^tsinit: SIG\w+ (forwarded|rewritten)/.test(l));
+          expect(sent, detail).toEqual([
+            expect.stringMatching(/^tsinit: SIGHUP forwarded to child \d+$/),
+            expect.stringMatching(/^tsinit: SIGTERM forwarded to child \d+$/),
+          ]);
+        }
       }
-    }
-  }, 1_800_000);
+    },
+    1_800_000,
+  );
 });
 
 describe('the recommended Dockerfiles (docker/servers), on each release', () => {
@@ -481,14 +730,32 @@ describe('the recommended Dockerfiles (docker/servers), on each release', () => 
     { v, file: 'uvicorn-workers', server: 'uvicorn --workers 2' as const, workers: 4 },
     { v, file: 'gunicorn',        server: 'gunicorn -k uvicorn' as const, workers: 4 },
   ]);
-  it.each(RECOMMENDED.map((r) => [`${r.v} | ${r.file}`, r] as const))('docker/servers/%s.Dockerfile: docker stop mid-request → 200, graceful, exit 0', async (name, r) => {
-    const o = await runStop(r, { image: `tsinit-servers-${r.file}-${r.v}` });
-    const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers.join(',')} finished ${o.finished.join(',')}\n${o.logs}`;
-    rows.push({ order: 4000 + RECOMMENDED.indexOf(r), table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request', cells: { release: r.v, Dockerfile: `docker/servers/${r.file}.Dockerfile`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'in-flight request': requestCell(o.client), 'workers shut down gracefully': `${o.workers.filter((p) => o.finished.includes(p)).length}/${o.workers.length}` } });
-    expect(o.workers.length, detail).toBe(r.workers);
-    expect(o.client, detail).toMatch(/status=200/);
-    expect(o.exit, detail).toBe(0);
-    expect(o.workers.filter((p) => !o.finished.includes(p)), detail).toEqual([]);
-    expect(o.stopS, detail).toBeLessThan(SERVER_STOP_MAX_S);
-  }, 300_000);
+  it.each(RECOMMENDED.map((r) => [`${r.v} | ${r.file}`, r] as const))(
+    'docker/servers/%s.Dockerfile: docker stop mid-request → 200, graceful, exit 0',
+    async (name, r) => {
+      const o = await runStop(r, { image: `tsinit-servers-${r.file}-${r.v}` });
+      const detail = `${name}: stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, ${o.client}, workers ${o.workers.join(',')} finished ${o.finished.join(',')}\n${o.logs}`;
+      rows.push({
+        order: 4000 + RECOMMENDED.indexOf(r),
+        table: 'The recommended Dockerfiles (docker/servers), `docker stop` mid-request',
+        cells: {
+          release: r.v,
+          Dockerfile: `docker/servers/${r.file}.Dockerfile`,
+          'stop s': o.stopS.toFixed(2),
+          exit: String(o.exit),
+          'in-flight request': requestCell(o.client),
+          'workers shut down gracefully': `${o.workers.filter((p) => o.finished.includes(p)).length}/${o.workers.length}`,
+        },
+      });
+      expect(o.workers.length, detail).toBe(r.workers);
+      expect(o.client, detail).toMatch(/status=200/);
+      expect(o.exit, detail).toBe(0);
+      expect(
+        o.workers.filter((p) => !o.finished.includes(p)),
+        detail,
+      ).toEqual([]);
+      expect(o.stopS, detail).toBeLessThan(SERVER_STOP_MAX_S);
+    },
+    300_000,
+  );
 });

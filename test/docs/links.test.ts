@@ -9,8 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/pid1.ts';
 
 /** Every Markdown file git knows of, new ones included (README.md, docker/, bench/, test/, src/). */
-const FILES = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', '*.md'], { cwd: ROOT, encoding: 'utf8' })
-  .split('\n').filter((f) => f !== '' && !f.startsWith('node_modules/') && existsSync(resolve(ROOT, f))).sort();
+const FILES = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', '*.md'], {
+  cwd: ROOT,
+  encoding: 'utf8',
+})
+  .split('\n')
+  .filter((f) => f !== '' && !f.startsWith('node_modules/') && existsSync(resolve(ROOT, f)))
+  .sort();
 
 /** The text outside fenced code blocks and inline code, where a link is a link. */
 export function prose(md: string): string {
@@ -23,14 +28,23 @@ export function anchors(md: string): Set<string> {
   const seen = new Map<string, number>();
   for (const m of prose(md).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const text = m[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`]/g, '');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
   }
   // Inline code is dropped from the prose above; a heading with code keeps the code's words.
   for (const m of md.matchAll(/^#{1,6}\s+(.+?)\s*$/gm)) {
-    out.add(m[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-'));
+    out.add(
+      m[1]!
+        .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s-]/gu, '')
+        .replace(/\s/g, '-'),
+    );
   }
   return out;
 }
@@ -47,8 +61,11 @@ export function brokenLink(file: string, target: string, read = (p: string) => r
   const abs = path === '' ? resolve(ROOT, file) : resolve(ROOT, dirname(file), decodeURIComponent(path));
   if (!existsSync(abs)) return `${target}: no such file ${relative(ROOT, abs)}`;
   if (anchor === undefined || anchor === '') return null;
-  if (statSync(abs).isDirectory() || !abs.endsWith('.md')) return `${target}: an anchor into a file that is not Markdown`;
-  return anchors(read(abs)).has(anchor.toLowerCase()) ? null : `${target}: no heading #${anchor} in ${relative(ROOT, abs)}`;
+  if (statSync(abs).isDirectory() || !abs.endsWith('.md'))
+    return `${target}: an anchor into a file that is not Markdown`;
+  return anchors(read(abs)).has(anchor.toLowerCase())
+    ? null
+    : `${target}: no heading #${anchor} in ${relative(ROOT, abs)}`;
 }
 
 /** Sections named in prose without a link ("see Shipping"), each missing from the document's headings and bold labels. */
@@ -67,11 +84,21 @@ export function unknownSections(md: string): string[] {
 
 describe('relative links in the Markdown documents', () => {
   it('finds the documents (README.md and those beside the evidence)', () => {
-    expect(FILES).toEqual(expect.arrayContaining(['README.md', 'docker/PODMAN.md', 'docker/guides/README.md', 'bench/RESULTS.md', 'test/hardening/RELIABILITY.md']));
+    expect(FILES).toEqual(
+      expect.arrayContaining([
+        'README.md',
+        'docker/PODMAN.md',
+        'docker/guides/README.md',
+        'bench/RESULTS.md',
+        'test/hardening/RELIABILITY.md',
+      ]),
+    );
   });
 
   it.each(FILES)('%s: every relative link and anchor resolves', (file) => {
-    const broken = links(readFileSync(resolve(ROOT, file), 'utf8')).map((t) => brokenLink(file, t)).filter((b) => b !== null);
+    const broken = links(readFileSync(resolve(ROOT, file), 'utf8'))
+      .map((t) => brokenLink(file, t))
+      .filter((b) => b !== null);
     expect(broken).toEqual([]);
   });
 
@@ -84,7 +111,11 @@ describe('relative links in the Markdown documents', () => {
     expect(brokenLink('README.md', '#no-such-heading')).toMatch(/no heading/);
     expect(brokenLink('README.md', 'https://example.com/x')).toBeNull();
     expect(links('a [x](b.md) `[y](c.md)` ![i](d.svg)\n```\n[z](e.md)\n```\n')).toEqual(['b.md', 'd.svg']);
-    expect([...anchors('# A `b` c\n## Uvicorn and Gunicorn\n## Uvicorn and Gunicorn\n')]).toEqual(expect.arrayContaining(['a-b-c', 'uvicorn-and-gunicorn', 'uvicorn-and-gunicorn-1']));
-    expect(unknownSections('## Install\n**Known limits**\n(see Shipping). (see Install). (see Known limits).')).toEqual(['Shipping']);
+    expect([...anchors('# A `b` c\n## Uvicorn and Gunicorn\n## Uvicorn and Gunicorn\n')]).toEqual(
+      expect.arrayContaining(['a-b-c', 'uvicorn-and-gunicorn', 'uvicorn-and-gunicorn-1']),
+    );
+    expect(unknownSections('## Install\n**Known limits**\n(see Shipping). (see Install). (see Known limits).')).toEqual(
+      ['Shipping'],
+    );
   });
 });

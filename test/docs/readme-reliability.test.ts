@@ -20,7 +20,10 @@ function linkedStatements(text: string): { text: string; files: string[] }[] {
   const links = (s: string): string[] => [...s.matchAll(/\]\(([^)]+\.test\.ts)\)/g)].map((m) => m[1]!);
   const out: { text: string; files: string[] }[] = [];
   let heading: string[] = [];
-  for (const part of text.split(/\n(?=- |\n)/).map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(/\n(?=- |\n)/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (part.startsWith('**')) heading = links(part.split('\n')[0]!);
     const own = links(part);
     const files = own.length > 0 ? own : part.startsWith('- ') ? heading : [];
@@ -32,14 +35,20 @@ const statements = linkedStatements(section);
 
 /** The numbers a statement quotes: integers of two digits or more, thousands separated by spaces; links, code and "(measured …)" left out. */
 function quotedNumbers(text: string): string[] {
-  const prose = text.replace(/\]\([^)]*\)/g, ']').replace(/`[^`]*`/g, '').replace(/\(measured\b[^)]*\)/g, '');
-  return [...prose.matchAll(/(?<![\d.])\d{1,3}(?: \d{3})+(?![\d.])|(?<![\d.])\d{2,}(?![\d.])/g)].map((m) => m[0].replace(/ /g, ''));
+  const prose = text
+    .replace(/\]\([^)]*\)/g, ']')
+    .replace(/`[^`]*`/g, '')
+    .replace(/\(measured\b[^)]*\)/g, '');
+  return [...prose.matchAll(/(?<![\d.])\d{1,3}(?: \d{3})+(?![\d.])|(?<![\d.])\d{2,}(?![\d.])/g)].map((m) =>
+    m[0].replace(/ /g, ''),
+  );
 }
 
 /** A call that fails the test when its condition does not hold. */
 function isAssertion(call: ts.CallExpression): boolean {
   let callee: ts.Expression = call.expression;
-  while (ts.isPropertyAccessExpression(callee) || ts.isCallExpression(callee)) callee = ts.isCallExpression(callee) ? callee.expression : callee.expression;
+  while (ts.isPropertyAccessExpression(callee) || ts.isCallExpression(callee))
+    callee = ts.isCallExpression(callee) ? callee.expression : callee.expression;
   if (!ts.isIdentifier(callee)) return false;
   const name = callee.text;
   // fc.assert(property, { numRuns }): fast-check fails the test on a counterexample.
@@ -56,8 +65,14 @@ export function assertedNumbers(source: string): Set<string> {
   const constants = new Map<string, ts.Node>();
   const assertions: ts.Node[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) constants.set(node.name.text, node.initializer);
-    if (ts.isCallExpression(node) && isAssertion(node) && !(ts.isCallExpression(node.parent) && isAssertion(node.parent))) assertions.push(node.parent);
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer)
+      constants.set(node.name.text, node.initializer);
+    if (
+      ts.isCallExpression(node) &&
+      isAssertion(node) &&
+      !(ts.isCallExpression(node.parent) && isAssertion(node.parent))
+    )
+      assertions.push(node.parent);
     ts.forEachChild(node, visit);
   };
   visit(file);
@@ -82,7 +97,10 @@ export function assertedNumbers(source: string): Set<string> {
 describe('test/hardening/RELIABILITY.md', () => {
   it('is the report the README links for its reliability and security section', () => {
     const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
-    const summary = readme.slice(readme.indexOf('## Reliability and security'), readme.indexOf('\n## ', readme.indexOf('## Reliability and security') + 1));
+    const summary = readme.slice(
+      readme.indexOf('## Reliability and security'),
+      readme.indexOf('\n## ', readme.indexOf('## Reliability and security') + 1),
+    );
     expect(summary).toContain(`](${REPORT})`);
   });
 
@@ -90,10 +108,16 @@ describe('test/hardening/RELIABILITY.md', () => {
     expect(statements.length).toBeGreaterThanOrEqual(20);
   });
 
-  it.each(statements.map((s) => [s.text.split('\n')[0]!.slice(0, 70), s] as const))('%s…: its numbers are asserted by the linked tests', (_, s) => {
-    const asserted = new Set(s.files.flatMap((f) => [...assertedNumbers(readFileSync(resolve(ROOT, dirname(REPORT), f), 'utf8'))]));
-    for (const n of quotedNumbers(s.text)) expect(asserted.has(n), `${n} is not asserted in ${s.files.join(', ')}`).toBe(true);
-  });
+  it.each(statements.map((s) => [s.text.split('\n')[0]!.slice(0, 70), s] as const))(
+    '%s…: its numbers are asserted by the linked tests',
+    (_, s) => {
+      const asserted = new Set(
+        s.files.flatMap((f) => [...assertedNumbers(readFileSync(resolve(ROOT, dirname(REPORT), f), 'utf8'))]),
+      );
+      for (const n of quotedNumbers(s.text))
+        expect(asserted.has(n), `${n} is not asserted in ${s.files.join(', ')}`).toBe(true);
+    },
+  );
 
   it('the check can fail: a number only in a comment, a title, a recorded figure or plain code is not asserted', () => {
     const source = [
@@ -103,7 +127,11 @@ describe('test/hardening/RELIABILITY.md', () => {
       "it.each([[777]])('%s', (v) => expect(v).toBe(v));",
     ].join('\n');
     expect([...assertedNumbers(source)].sort()).toEqual(['10000', '555', '666', '777']);
-    expect(quotedNumbers('100 000 orphans in 20 bursts, uid 65534, exit 126 ([x](a.test.ts)) (measured: about 60 ms)')).toEqual(['100000', '20', '65534', '126']);
-    expect(linkedStatements('**H** ([h](h.test.ts))\n- a 10\n- b ([b](../fuzz/b.test.ts))').map((s) => s.files)).toEqual([['h.test.ts'], ['h.test.ts'], ['../fuzz/b.test.ts']]);
+    expect(
+      quotedNumbers('100 000 orphans in 20 bursts, uid 65534, exit 126 ([x](a.test.ts)) (measured: about 60 ms)'),
+    ).toEqual(['100000', '20', '65534', '126']);
+    expect(
+      linkedStatements('**H** ([h](h.test.ts))\n- a 10\n- b ([b](../fuzz/b.test.ts))').map((s) => s.files),
+    ).toEqual([['h.test.ts'], ['h.test.ts'], ['../fuzz/b.test.ts']]);
   });
 });

@@ -7,7 +7,10 @@ import { formatHelp } from '../../src/core/cli.ts';
 import { LOG_EVENTS } from '../../src/core/log.ts';
 import { ROOT } from '../helpers/pid1.ts';
 
-interface Listed { flags: string[]; env: string }
+interface Listed {
+  flags: string[];
+  env: string;
+}
 
 /** `` `-r`, `--rewrite FROM:TO` `` or `-r, --rewrite FROM:TO` → -r, --rewrite. */
 const flagsOf = (text: string): string[] => [...text.matchAll(/(?:^|[\s,`])(--?[a-z][a-z-]*)/g)].map((m) => m[1]!);
@@ -15,20 +18,28 @@ const flagsOf = (text: string): string[] => [...text.matchAll(/(?:^|[\s,`])(--?[
 const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
 const table = readme.slice(readme.indexOf('| Option | Environment |'), readme.indexOf('### Signals in detail'));
 /** Each row: its first cell's flags and its second cell's variable (`text\|json` is not a cell border). */
-const rows: Listed[] = table.split('\n').filter((l) => l.startsWith('| `')).map((l) => {
-  const cells = l.split(/(?<!\\)\|/);
-  return { flags: flagsOf(cells[1]!), env: cells[2]!.replace(/`/g, '').trim() };
-});
+const rows: Listed[] = table
+  .split('\n')
+  .filter((l) => l.startsWith('| `'))
+  .map((l) => {
+    const cells = l.split(/(?<!\\)\|/);
+    return { flags: flagsOf(cells[1]!), env: cells[2]!.replace(/`/g, '').trim() };
+  });
 
 /** Each option line of --help (`  -h, --help   Show…`, `      --drain DURATION   …`, `  -g, -s   …`). */
-const helpLines: Listed[] = formatHelp().split('\n').filter((l) => /^ {2}(-\w, | {4})?-/.test(l)).map((l) => ({
-  flags: flagsOf(l.slice(0, 33)),
-  env: /\[(TSINIT_\w+)\]$/.exec(l)?.[1] ?? '',
-}));
+const helpLines: Listed[] = formatHelp()
+  .split('\n')
+  .filter((l) => /^ {2}(-\w, | {4})?-/.test(l))
+  .map((l) => ({
+    flags: flagsOf(l.slice(0, 33)),
+    env: /\[(TSINIT_\w+)\]$/.exec(l)?.[1] ?? '',
+  }));
 
 describe('README options table', () => {
   it('--help has option lines to compare', () => {
-    expect(helpLines.map((o) => o.flags[0])).toEqual(expect.arrayContaining(['-h', '--version', '-v', '--drain', '-g']));
+    expect(helpLines.map((o) => o.flags[0])).toEqual(
+      expect.arrayContaining(['-h', '--version', '-v', '--drain', '-g']),
+    );
   });
 
   it.each(helpLines.map((o) => [o.flags.join(', '), o] as const))('%s: a row with the same variable', (_flags, o) => {
@@ -46,12 +57,15 @@ describe('README options table', () => {
 });
 
 describe('README table of log events', () => {
-  it('lists the logger\'s events, in its order, each at its level', () => {
+  it("lists the logger's events, in its order, each at its level", () => {
     const section = readme.slice(readme.indexOf('### Logs'), readme.indexOf('### Exit codes'));
-    const documented = section.split('\n').filter((l) => l.startsWith('| `')).map((l) => {
-      const [, name, level] = l.split('|').map((c) => c.trim());
-      return [name!.replace(/`/g, ''), level];
-    });
+    const documented = section
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => {
+        const [, name, level] = l.split('|').map((c) => c.trim());
+        return [name!.replace(/`/g, ''), level];
+      });
     expect(documented).toEqual(Object.entries(LOG_EVENTS));
   });
 });

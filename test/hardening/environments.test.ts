@@ -4,11 +4,31 @@
 // the kernel's limit and over it (E2BIG). Each asserts exact outcomes, not "it did not crash".
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectForwarded } from '../helpers/expect.ts';
-import { cleanEnv, DirectRun, fixture, HOST, killAll, Pid1Run, runPid1, runToEnd, signalNumber, TIMER_SLACK_MS } from '../helpers/pid1.ts';
+import {
+  cleanEnv,
+  DirectRun,
+  fixture,
+  HOST,
+  killAll,
+  Pid1Run,
+  runPid1,
+  runToEnd,
+  signalNumber,
+  TIMER_SLACK_MS,
+} from '../helpers/pid1.ts';
 import { descendantsOf, fdsOf, isRunning, readStat, statusLine, zombiesUnder } from '../helpers/proc.ts';
 import { fixtureFor65534, hfixture, record, until, usePrivateInit } from './harness.ts';
 
@@ -23,7 +43,9 @@ describe('NODE_OPTIONS meant for the application', () => {
     ['--require /nonexistent'],
     ['--inspect=0.0.0.0:9229'],
     ['--max-old-space-size=1'],
-    ['--require /nonexistent --inspect=0.0.0.0:9229 --max-old-space-size=1 --no-disable-sigusr1 --abort-on-uncaught-exception'],
+    [
+      '--require /nonexistent --inspect=0.0.0.0:9229 --max-old-space-size=1 --no-disable-sigusr1 --abort-on-uncaught-exception',
+    ],
   ])('NODE_OPTIONS=%s: tsinit behaves exactly as without it, the child gets it unchanged', async (value) => {
     const without = await runToEnd(['-vv', '--', ...child], { init: init.bin, env: cleanEnv() });
     const withIt = await runToEnd(['-vv', '--', ...child], { init: init.bin, env: cleanEnv({ NODE_OPTIONS: value }) });
@@ -40,7 +62,11 @@ const KILL_GRACE_MS = 2000;
 
 /** tsinit as PID 1 of a pid namespace whose mount namespace has no /proc at all. */
 function runWithoutProc(args: string[]): Pid1Run {
-  return new Pid1Run('unshare', ['--mount', '--pid', '--fork', 'sh', '-c', 'umount -l /proc && exec "$@"', 'sh', init.bin, ...args], {});
+  return new Pid1Run(
+    'unshare',
+    ['--mount', '--pid', '--fork', 'sh', '-c', 'umount -l /proc && exec "$@"', 'sh', init.bin, ...args],
+    {},
+  );
 }
 
 describe('no /proc', () => {
@@ -66,21 +92,43 @@ describe('no /proc', () => {
     expect(r.stderr).toMatch(/draining unknown number of process\(es\) for up to 1s/);
     // The TERM-proof one is outside the child's group: nothing can name it, and as PID 1 the
     // exit ends it; the line says what was sent (the group is empty) and nothing more.
-    expect(r.stderr).toMatch(/warning: no process of the child's group left to SIGKILL \(no \/proc: the rest ends with PID 1\): still running at the end of the 1s drain/);
+    expect(r.stderr).toMatch(
+      /warning: no process of the child's group left to SIGKILL \(no \/proc: the rest ends with PID 1\): still running at the end of the 1s drain/,
+    );
     expect(r.stderr).not.toMatch(/kill -1/);
     expect(ms).toBeGreaterThanOrEqual(950); // the TERM-proof process held it until the drain's end
     expect(ms).toBeLessThan(1000 + TIMER_SLACK_MS);
-    record('no /proc', `orphans reaped (zombies 0), USR2 and RTMIN+3 forwarded; TERM-proof leftover outside the group ended with PID 1 at the 1 s drain: exit 4 after ${ms.toFixed(0)} ms`);
+    record(
+      'no /proc',
+      `orphans reaped (zombies 0), USR2 and RTMIN+3 forwarded; TERM-proof leftover outside the group ended with PID 1 at the 1 s drain: exit 4 after ${ms.toFixed(0)} ms`,
+    );
   });
 
-  it('subreaper mode: at the 1 s deadline the group\'s TERM-proof member is SIGKILLed; a setsid daemon outside the group cannot be named and outlives tsinit, never signalled (no kill(-1))', async () => {
+  it("subreaper mode: at the 1 s deadline the group's TERM-proof member is SIGKILLed; a setsid daemon outside the group cannot be named and outlives tsinit, never signalled (no kill(-1))", async () => {
     const files = mkdtempSync(join(init.dir, 'noproc-'));
     const script = `[ -e /proc/self ] && { echo "PROC IS THERE"; exit 99; }
       (trap '' TERM; exec sleep 100) </dev/null >/dev/null 2>&1 & echo "MEMBER $!"
       setsid sh -c 'trap "echo TERM >> ${files}/daemon" TERM; while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 & echo "DAEMON $!"
       read x; exit 4`;
     // unshare without --fork execs the shell, which execs tsinit: the process spawned is tsinit, not PID 1.
-    const r = new DirectRun('unshare', ['--mount', 'sh', '-c', 'umount -l /proc && exec "$@"', 'sh', init.bin, '--drain', '1s', '--', 'sh', '-c', script], {});
+    const r = new DirectRun(
+      'unshare',
+      [
+        '--mount',
+        'sh',
+        '-c',
+        'umount -l /proc && exec "$@"',
+        'sh',
+        init.bin,
+        '--drain',
+        '1s',
+        '--',
+        'sh',
+        '-c',
+        script,
+      ],
+      {},
+    );
     const member = Number((await r.waitFor(/^MEMBER (\d+)$/m))[1]);
     const daemon = Number((await r.waitFor(/^DAEMON (\d+)$/m))[1]);
     try {
@@ -99,13 +147,21 @@ describe('no /proc', () => {
       // The daemon in its own session: nothing names it without /proc, and nothing reached it.
       expect(isRunning(daemon)).toBe(true);
       expect(existsSync(join(files, 'daemon')) ? readFileSync(join(files, 'daemon'), 'latin1') : '').toBe('');
-      record('no /proc, subreaper', `TERM-proof group member SIGKILLed at the 1 s deadline, exit 4 after the 2 s grace: ${ms.toFixed(0)} ms; setsid daemon untouched`);
+      record(
+        'no /proc, subreaper',
+        `TERM-proof group member SIGKILLed at the 1 s deadline, exit 4 after the 2 s grace: ${ms.toFixed(0)} ms; setsid daemon untouched`,
+      );
     } finally {
-      for (const p of [-daemon, member]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+      for (const p of [-daemon, member])
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     }
   });
 
-  it('the group already got the stop signal: the drain sends it no second TERM; the deadline\'s SIGKILL ends the rest', async () => {
+  it("the group already got the stop signal: the drain sends it no second TERM; the deadline's SIGKILL ends the rest", async () => {
     // The main child takes 0.5 s to exit after its TERM, so a second TERM from the drain would
     // reach the member apart from the first and be counted on its own.
     const member = 'sh -c \'trap "echo MEMBER TERM" TERM; echo MEMBER READY; while :; do sleep 0.1; done\' &';
@@ -123,8 +179,15 @@ describe('no /proc', () => {
   });
 
   it('argv: the static host passes the bytes it was given exactly; the Node host falls back to its decoding (U+FFFD); the environment stays exact', () => {
-    const out = spawnSync('unshare', ['--mount', '--pid', '--fork', 'bash', '-c',
-      `umount -l /proc && exec env -i $'X=\\xff' "$0" -- /bin/sh -c 'printf "%s|%s" "$1" "$X"' sh $'a\\xffb'`, init.bin]);
+    const out = spawnSync('unshare', [
+      '--mount',
+      '--pid',
+      '--fork',
+      'bash',
+      '-c',
+      `umount -l /proc && exec env -i $'X=\\xff' "$0" -- /bin/sh -c 'printf "%s|%s" "$1" "$X"' sh $'a\\xffb'`,
+      init.bin,
+    ]);
     expect(out.status, out.stderr.toString()).toBe(0);
     // The static host spawns from main()'s own argv; Node has only its decoded strings without /proc.
     const arg = HOST === 'static' ? [0x61, 0xff, 0x62] : [0x61, 0xef, 0xbf, 0xbd, 0x62];
@@ -138,11 +201,27 @@ describe('roots with the properties of Alpine and distroless/static, made here (
    * pid and mount namespace (its /proc mounted inside): the child is sigtally, which prints
    * READY, answers SIGPWR with its tally and exits 7 when stdin ends.
    */
-  async function runInRoot(root: string, app: string): Promise<{ code: number | null; stdout: string; stderr: string; usr2: number }> {
+  async function runInRoot(
+    root: string,
+    app: string,
+  ): Promise<{ code: number | null; stdout: string; stderr: string; usr2: number }> {
     copyFileSync(init.bin, join(root, 'tsinit'));
     chmodSync(join(root, 'tsinit'), 0o755);
     mkdirSync(join(root, 'proc'), { recursive: true });
-    const r = new Pid1Run('unshare', ['--pid', '--fork', '--mount', 'sh', '-c', 'mount -t proc proc "$0/proc" && exec chroot "$0" /tsinit -- "$1" 7', root, app], {});
+    const r = new Pid1Run(
+      'unshare',
+      [
+        '--pid',
+        '--fork',
+        '--mount',
+        'sh',
+        '-c',
+        'mount -t proc proc "$0/proc" && exec chroot "$0" /tsinit -- "$1" 7',
+        root,
+        app,
+      ],
+      {},
+    );
     if (HOST === 'node') return { ...(await r.exit()), stdout: r.stdout, stderr: r.stderr, usr2: 0 };
     await r.waitFor(/^READY \d+$/m);
     const pid = await r.initPid();
@@ -156,7 +235,7 @@ describe('roots with the properties of Alpine and distroless/static, made here (
     return { ...e, stdout: r.stdout, stderr: r.stderr, usr2: 1 };
   }
 
-  it('musl only (Alpine\'s userland: musl\'s loader and a program linked against it, no glibc): the static build runs it, forwards and exits with its status; the Node build cannot start', async () => {
+  it("musl only (Alpine's userland: musl's loader and a program linked against it, no glibc): the static build runs it, forwards and exits with its status; the Node build cannot start", async () => {
     const root = mkdtempSync(join(init.dir, 'musl-root-'));
     mkdirSync(join(root, 'lib'));
     copyFileSync('/usr/lib/x86_64-linux-musl/libc.so', join(root, 'lib/ld-musl-x86_64.so.1'));
@@ -165,7 +244,8 @@ describe('roots with the properties of Alpine and distroless/static, made here (
     expect(readFileSync(join(root, 'app')).includes(Buffer.from('/lib/ld-musl-x86_64.so.1'))).toBe(true);
     expect(existsSync(join(root, 'lib64')) || existsSync(join(root, 'lib/x86_64-linux-gnu'))).toBe(false);
     const out = await runInRoot(root, '/app');
-    if (HOST === 'static') expect({ code: out.code, stderr: out.stderr, usr2: out.usr2 }).toEqual({ code: 7, stderr: '', usr2: 1 });
+    if (HOST === 'static')
+      expect({ code: out.code, stderr: out.stderr, usr2: out.usr2 }).toEqual({ code: 7, stderr: '', usr2: 1 });
     else expect(out.code, out.stderr).toBe(127); // chroot: no glibc loader for the Node executable
   });
 
@@ -174,7 +254,8 @@ describe('roots with the properties of Alpine and distroless/static, made here (
     execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(root, 'app'), hfixture('sigtally.c')]);
     const out = await runInRoot(root, '/app');
     expect(existsSync(join(root, 'bin/sh'))).toBe(false);
-    if (HOST === 'static') expect({ code: out.code, stderr: out.stderr, usr2: out.usr2 }).toEqual({ code: 7, stderr: '', usr2: 1 });
+    if (HOST === 'static')
+      expect({ code: out.code, stderr: out.stderr, usr2: out.usr2 }).toEqual({ code: 7, stderr: '', usr2: 1 });
     else expect(out.code, out.stderr).toBe(127);
   });
 });
@@ -189,13 +270,32 @@ describe('a read-only root', () => {
    * write_bytes. That happens before that child's own remount takes effect, and it happens on
    * a freshly booted machine. So the test asserts that nothing is added after the exec.
    */
-  const READ_ONLY = 'for m in $(awk \'{print $2}\' /proc/self/mounts); do mount -o remount,bind,ro "$m" 2>/dev/null; done; '
-    + 'while read -r k v; do [ "$k" = write_bytes: ] && echo "EXEC_WRITE_BYTES $v"; done < /proc/$$/io; exec "$@"';
+  const READ_ONLY =
+    'for m in $(awk \'{print $2}\' /proc/self/mounts); do mount -o remount,bind,ro "$m" 2>/dev/null; done; ' +
+    'while read -r k v; do [ "$k" = write_bytes: ] && echo "EXEC_WRITE_BYTES $v"; done < /proc/$$/io; exec "$@"';
 
   it('runs, forwards and reaps; tsinit writes nothing (write_bytes unchanged from its exec, no file open for writing)', async () => {
-    const probe = 'for d in / /tmp /var/tmp /dev/shm /run /root; do touch "$d/.tsinit-probe" 2>/dev/null && echo "WRITABLE $d"; done; echo PROBED';
-    const r = new Pid1Run('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', READ_ONLY, 'sh', init.bin, '-vv', '--', 'sh', '-c',
-      `${probe}; sh -c 'sleep 0.1 &'; exec ${fixture('signals.py')} 6`], {});
+    const probe =
+      'for d in / /tmp /var/tmp /dev/shm /run /root; do touch "$d/.tsinit-probe" 2>/dev/null && echo "WRITABLE $d"; done; echo PROBED';
+    const r = new Pid1Run(
+      'unshare',
+      [
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        'sh',
+        '-c',
+        READ_ONLY,
+        'sh',
+        init.bin,
+        '-vv',
+        '--',
+        'sh',
+        '-c',
+        `${probe}; sh -c 'sleep 0.1 &'; exec ${fixture('signals.py')} 6`,
+      ],
+      {},
+    );
     await r.waitFor(/^READY/m);
     expect(r.stdout).toMatch(/^PROBED$/m);
     expect(r.stdout).not.toMatch(/WRITABLE/);
@@ -217,9 +317,28 @@ describe('a read-only root', () => {
 
 describe('an unprivileged user (uid 65534) in its own user and pid namespace', () => {
   it('is PID 1 there with no capability, and still spawns, forwards, reaps and exits with the status', async () => {
-    const r = new Pid1Run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups',
-      'unshare', '--user', '--map-user=65534', '--map-group=65534', '--pid', '--fork', '--mount-proc',
-      init.bin, '-v', '--', 'sh', '-c', `echo "ID $(id -u) $(id -g) PPID $PPID"; for i in 1 2 3; do sh -c 'sleep 0.1 &'; done; exec ${fixtureFor65534(init, fixture('signals.py'))} 8`], {});
+    const r = new Pid1Run(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        'unshare',
+        '--user',
+        '--map-user=65534',
+        '--map-group=65534',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        init.bin,
+        '-v',
+        '--',
+        'sh',
+        '-c',
+        `echo "ID $(id -u) $(id -g) PPID $PPID"; for i in 1 2 3; do sh -c 'sleep 0.1 &'; done; exec ${fixtureFor65534(init, fixture('signals.py'))} 8`,
+      ],
+      {},
+    );
     await r.waitFor(/^READY/m);
     expect(r.stdout).toMatch(/^ID 65534 65534 PPID 1$/m);
     const pid = await r.initPid();
@@ -235,7 +354,10 @@ describe('an unprivileged user (uid 65534) in its own user and pid namespace', (
     r.closeStdin();
     expect((await r.exit()).code).toBe(8);
     expect(r.stderr).not.toMatch(/warning|error/);
-    record('uid 65534 in user+pid namespace', 'setpriv --reuid=65534 … unshare --user --map-user=65534 --pid --fork --mount-proc works on this kernel; tsinit PID 1, CapEff 0; orphans reaped, USR2 and RTMIN+6 forwarded, exit 8');
+    record(
+      'uid 65534 in user+pid namespace',
+      'setpriv --reuid=65534 … unshare --user --map-user=65534 --pid --fork --mount-proc works on this kernel; tsinit PID 1, CapEff 0; orphans reaped, USR2 and RTMIN+6 forwarded, exit 8',
+    );
   });
 });
 
@@ -263,18 +385,37 @@ describe('a nearly empty environment', () => {
     expect(pid1.code).toBe(5);
   });
 
-  it('no PATH: the static build also searches /usr/local/bin (musl\'s default /usr/local/bin:/bin:/usr/bin), the Node build does not (glibc\'s /bin:/usr/bin)', () => {
+  it("no PATH: the static build also searches /usr/local/bin (musl's default /usr/local/bin:/bin:/usr/bin), the Node build does not (glibc's /bin:/usr/bin)", () => {
     const dir = join(init.dir, 'usr-local-bin');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'only-in-local'), '#!/bin/sh\necho HERE\n');
     chmodSync(join(dir, 'only-in-local'), 0o755);
     // A mount namespace of its own puts the script in /usr/local/bin for this run only.
-    const out = spawnSync('unshare', ['--mount', 'sh', '-c',
-      'mount --bind "$1" /usr/local/bin && [ -x /usr/local/bin/only-in-local ] || exit 99; exec env -i "$2" -- only-in-local', 'sh', dir, init.bin], { encoding: 'latin1' });
+    const out = spawnSync(
+      'unshare',
+      [
+        '--mount',
+        'sh',
+        '-c',
+        'mount --bind "$1" /usr/local/bin && [ -x /usr/local/bin/only-in-local ] || exit 99; exec env -i "$2" -- only-in-local',
+        'sh',
+        dir,
+        init.bin,
+      ],
+      { encoding: 'latin1' },
+    );
     if (HOST === 'static') {
-      expect({ code: out.status, stdout: out.stdout, stderr: out.stderr }).toEqual({ code: 0, stdout: 'HERE\n', stderr: '' });
+      expect({ code: out.status, stdout: out.stdout, stderr: out.stderr }).toEqual({
+        code: 0,
+        stdout: 'HERE\n',
+        stderr: '',
+      });
     } else {
-      expect({ code: out.status, stdout: out.stdout, stderr: out.stderr }).toEqual({ code: 127, stdout: '', stderr: "tsinit: error: command not found: 'only-in-local': No such file or directory (ENOENT)\n" });
+      expect({ code: out.status, stdout: out.stdout, stderr: out.stderr }).toEqual({
+        code: 127,
+        stdout: '',
+        stderr: "tsinit: error: command not found: 'only-in-local': No such file or directory (ENOENT)\n",
+      });
     }
   });
 });
@@ -295,18 +436,48 @@ function noNul(n: number): Buffer {
 }
 
 describe('arguments and environment as bytes', () => {
-  it.each([['run directly', false], ['as PID 1', true]])('non-UTF-8, empty and 100 KB values reach the child byte for byte (%s)', (_name, pid1) => {
+  it.each([
+    ['run directly', false],
+    ['as PID 1', true],
+  ])('non-UTF-8, empty and 100 KB values reach the child byte for byte (%s)', (_name, pid1) => {
     const big = noNul(100 * 1024);
     const bigEnv = Buffer.concat([Buffer.from('BIG='), noNul(100 * 1024)]);
-    const args = [Buffer.from('/bin/sh'), Buffer.from('-c'), Buffer.from('cat /proc/$$/cmdline; printf "\\0--\\0"; cat /proc/$$/environ'),
-      Buffer.from('sh'), big, Buffer.alloc(0), Buffer.from([0xff, 0xfe]), Buffer.from('ü'), Buffer.alloc(0)];
-    const env = [bigEnv, Buffer.from('EMPTY='), Buffer.from([0x58, 0x3d, 0xc3, 0x28]), Buffer.from([0xfe, 0x3d, 0x31]), Buffer.from('PATH=/usr/bin:/bin')];
+    const args = [
+      Buffer.from('/bin/sh'),
+      Buffer.from('-c'),
+      Buffer.from('cat /proc/$$/cmdline; printf "\\0--\\0"; cat /proc/$$/environ'),
+      Buffer.from('sh'),
+      big,
+      Buffer.alloc(0),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('ü'),
+      Buffer.alloc(0),
+    ];
+    const env = [
+      bigEnv,
+      Buffer.from('EMPTY='),
+      Buffer.from([0x58, 0x3d, 0xc3, 0x28]),
+      Buffer.from([0xfe, 0x3d, 0x31]),
+      Buffer.from('PATH=/usr/bin:/bin'),
+    ];
     const prefix = pid1 ? ['/usr/bin/unshare', '--pid', '--fork', '--mount-proc', init.bin] : [init.bin];
-    const out = execBytes(init.dir, prefix[0]!, [...prefix, '--', ...args.map((a) => a)].map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a))), env);
+    const out = execBytes(
+      init.dir,
+      prefix[0]!,
+      [...prefix, '--', ...args.map((a) => a)].map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a))),
+      env,
+    );
     expect(out.status, out.stderr.toString()).toBe(0);
     const z = Buffer.from([0]);
-    const expected = Buffer.concat([...args.flatMap((a) => [a, z]), Buffer.from('\0--\0'), ...env.flatMap((e) => [e, z])]);
-    expect((out.stdout as Buffer).equals(expected), `got ${(out.stdout as Buffer).length} bytes, expected ${expected.length}`).toBe(true);
+    const expected = Buffer.concat([
+      ...args.flatMap((a) => [a, z]),
+      Buffer.from('\0--\0'),
+      ...env.flatMap((e) => [e, z]),
+    ]);
+    expect(
+      (out.stdout as Buffer).equals(expected),
+      `got ${(out.stdout as Buffer).length} bytes, expected ${expected.length}`,
+    ).toBe(true);
   });
 });
 
@@ -315,7 +486,7 @@ describe('argument lists at the kernel limit', () => {
   function argBudget(): number {
     const m = /^Max stack size\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'))!;
     const stack = m[1] === 'unlimited' ? Infinity : Number(m[1]);
-    return Math.max(Math.min((8 << 20) / 4 * 3, stack / 4), 128 << 10);
+    return Math.max(Math.min(((8 << 20) / 4) * 3, stack / 4), 128 << 10);
   }
 
   /**
@@ -324,7 +495,12 @@ describe('argument lists at the kernel limit', () => {
    * is a #! script: the kernel then adds the interpreter and the script's path again. A long
    * script path opens a window where tsinit's own exec fits and the child's does not.
    */
-  function setup(): { script: string; bin: string; window: number; sizes: (env: Buffer[]) => { tsinitOver: number; childOver: number } } {
+  function setup(): {
+    script: string;
+    bin: string;
+    window: number;
+    sizes: (env: Buffer[]) => { tsinitOver: number; childOver: number };
+  } {
     let dir = join(init.dir, 'e2big');
     for (let i = 0; i < 14; i++) dir = join(dir, `${String(i).padStart(2, '0')}${'d'.repeat(198)}`);
     mkdirSync(dir, { recursive: true });
@@ -339,7 +515,10 @@ describe('argument lists at the kernel limit', () => {
       // execve: the file name, then every argv and envp string with its NUL, plus one pointer each.
       const tsinitUsed = (bin.length + 1) * 2 + 3 + (script.length + 1) + envBytes;
       const childUsed = (script.length + 1) * 2 + (interp.length + 1) + envBytes;
-      return { tsinitOver: tsinitUsed - (budget - (3 + env.length) * 8), childOver: childUsed - (budget - (1 + env.length) * 8) };
+      return {
+        tsinitOver: tsinitUsed - (budget - (3 + env.length) * 8),
+        childOver: childUsed - (budget - (1 + env.length) * 8),
+      };
     };
     return { script, bin, sizes, window: script.length + interp.length - 2 * bin.length - 19 };
   }
@@ -353,7 +532,8 @@ describe('argument lists at the kernel limit', () => {
     const last = pad(env.length, 0);
     const room = over - s.sizes([...env, last]).tsinitOver;
     env.push(pad(env.length, room));
-    if (s.sizes(env).tsinitOver !== over) throw new Error(`padding missed: ${s.sizes(env).tsinitOver} instead of ${over}`);
+    if (s.sizes(env).tsinitOver !== over)
+      throw new Error(`padding missed: ${s.sizes(env).tsinitOver} instead of ${over}`);
     return env;
   }
 
@@ -361,7 +541,12 @@ describe('argument lists at the kernel limit', () => {
     const s = setup();
     const env = padded(s, -s.window - 16);
     expect(s.sizes(env).childOver).toBeLessThan(0);
-    const out = execBytes(init.dir, s.bin, [s.bin, '--', s.script].map((a) => Buffer.from(a)), env);
+    const out = execBytes(
+      init.dir,
+      s.bin,
+      [s.bin, '--', s.script].map((a) => Buffer.from(a)),
+      env,
+    );
     expect(out.status, out.stderr.toString()).toBe(0);
     expect(out.stdout.toString()).toBe('RAN 0\n');
   });
@@ -371,35 +556,62 @@ describe('argument lists at the kernel limit', () => {
     expect(s.window).toBeGreaterThan(2000);
     const env = padded(s, -Math.floor(s.window / 2));
     expect(s.sizes(env).childOver).toBeGreaterThan(0);
-    const out = execBytes(init.dir, s.bin, [s.bin, '--', s.script].map((a) => Buffer.from(a)), env);
+    const out = execBytes(
+      init.dir,
+      s.bin,
+      [s.bin, '--', s.script].map((a) => Buffer.from(a)),
+      env,
+    );
     expect(out.stderr.toString()).toBe(`tsinit: error: cannot run '${s.script}': Argument list too long (E2BIG)\n`);
     expect(out.status).toBe(126);
-    record('E2BIG', `script path ${s.script.length} bytes, window ${s.window} bytes: tsinit's exec ${s.sizes(env).tsinitOver} bytes under the ${argBudget()}-byte budget, the child's ${s.sizes(env).childOver} over: exit 126`);
+    record(
+      'E2BIG',
+      `script path ${s.script.length} bytes, window ${s.window} bytes: tsinit's exec ${s.sizes(env).tsinitOver} bytes under the ${argBudget()}-byte budget, the child's ${s.sizes(env).childOver} over: exit 126`,
+    );
   });
 
   it('over it for tsinit itself: the exec that would start tsinit fails in the caller (E2BIG); tsinit never runs', () => {
     const s = setup();
     const env = padded(s, 1);
-    const out = execBytes(init.dir, s.bin, [s.bin, '--', s.script].map((a) => Buffer.from(a)), env);
+    const out = execBytes(
+      init.dir,
+      s.bin,
+      [s.bin, '--', s.script].map((a) => Buffer.from(a)),
+      env,
+    );
     expect(out.stderr.toString()).toMatch(/Argument list too long/);
     expect(out.status).toBe(200 + 7);
-    const fits = execBytes(init.dir, s.bin, [s.bin, '--', s.script].map((a) => Buffer.from(a)), padded(s, 0));
+    const fits = execBytes(
+      init.dir,
+      s.bin,
+      [s.bin, '--', s.script].map((a) => Buffer.from(a)),
+      padded(s, 0),
+    );
     expect(fits.status).toBe(126); // at exactly the limit tsinit starts (and its child, bigger, cannot)
   });
 });
 
 describe('the namespace checks themselves', () => {
   it('the no-/proc and read-only setups really take /proc and write access away', () => {
-    const noProc = spawnSync('unshare', ['--mount', '--pid', '--fork', 'sh', '-c', 'umount -l /proc && ls -A /proc | wc -l']);
+    const noProc = spawnSync('unshare', [
+      '--mount',
+      '--pid',
+      '--fork',
+      'sh',
+      '-c',
+      'umount -l /proc && ls -A /proc | wc -l',
+    ]);
     expect(noProc.stdout.toString().trim()).toBe('0');
     const ro = spawnSync('unshare', ['--mount', 'sh', '-c', 'mount -o remount,bind,ro / && touch /.tsinit-probe']);
     expect(ro.status).not.toBe(0);
     expect(ro.stderr.toString()).toMatch(/Read-only file system/);
   });
 
-  it('runPid1\'s namespace is tsinit\'s own: it is PID 1 there, and that /proc shows its processes and no others (not the runner)', async () => {
+  it("runPid1's namespace is tsinit's own: it is PID 1 there, and that /proc shows its processes and no others (not the runner)", async () => {
     // The glob is expanded by sh itself: no process is started to list them.
-    const r = runPid1(['--', 'sh', '-c', 'echo PIDS /proc/[0-9]*; echo "PID1 $(readlink /proc/1/exe)"; read x || :'], { init: init.bin });
+    const r = runPid1(['--', 'sh', '-c', 'echo PIDS /proc/[0-9]*; echo "PID1 $(readlink /proc/1/exe)"; read x || :'], {
+      init: init.bin,
+    });
     const listed = (await r.waitFor(/^PIDS (.*)$/m))[1]!.split(' ').map((p) => Number(p.slice('/proc/'.length)));
     expect((await r.waitFor(/^PID1 (.*)$/m))[1]).toBe(init.bin);
     const pid = await r.initPid();
@@ -416,4 +628,3 @@ describe('the namespace checks themselves', () => {
     expect((await r.exit()).code).toBe(0);
   });
 });
-

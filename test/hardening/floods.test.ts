@@ -34,7 +34,7 @@ const FORWARDED_KINDS = FLOOD_KINDS.filter((s) => s !== SIGCHLD);
 /** sigtally's counts so far, from its last MARK line (or its COUNTS line), by signal number. */
 function lastTally(out: string, tag: 'MARK' | 'COUNTS' = 'MARK'): Record<string, number> {
   const all = [...out.matchAll(new RegExp(`^${tag} (\\{.*\\})$`, 'gm'))];
-  return all.length === 0 ? {} : JSON.parse(all[all.length - 1]![1]!) as Record<string, number>;
+  return all.length === 0 ? {} : (JSON.parse(all[all.length - 1]![1]!) as Record<string, number>);
 }
 
 /**
@@ -43,11 +43,16 @@ function lastTally(out: string, tag: 'MARK' | 'COUNTS' = 'MARK'): Record<string,
  * tsinit's log, says the signal arrived.
  */
 async function untilTallied(r: Pid1Run, pid: number, sig: number, before: number): Promise<void> {
-  await until(() => `${formatSignal(sig)} reaches the child (tally ${lastTally(r.stdout)[String(sig)] ?? 0}, before ${before})\n${signalReport([pid], sig)}`, () => {
-    if ((lastTally(r.stdout)[String(sig)] ?? 0) > before) return true;
-    process.kill(pid, SIGPWR);
-    return false;
-  }, 10_000);
+  await until(
+    () =>
+      `${formatSignal(sig)} reaches the child (tally ${lastTally(r.stdout)[String(sig)] ?? 0}, before ${before})\n${signalReport([pid], sig)}`,
+    () => {
+      if ((lastTally(r.stdout)[String(sig)] ?? 0) > before) return true;
+      process.kill(pid, SIGPWR);
+      return false;
+    },
+    10_000,
+  );
 }
 
 /**
@@ -101,16 +106,24 @@ describe('a flood of 10 000 signals', () => {
     // So the marker is sent again until it gets through: tsinit must be forwarding again once
     // it has caught up, whatever was lost in between.
     let markers = 0;
-    await until('the marker SIGPWR is forwarded after the flood', () => {
-      if (/^MARK \{/m.test(r.stdout)) return true;
-      if (markers++ % 10 === 0) process.kill(pid, SIGPWR); // every 200 ms
-      return false;
-    }, 30_000);
+    await until(
+      'the marker SIGPWR is forwarded after the flood',
+      () => {
+        if (/^MARK \{/m.test(r.stdout)) return true;
+        if (markers++ % 10 === 0) process.kill(pid, SIGPWR); // every 200 ms
+        return false;
+      },
+      30_000,
+    );
     const settledMs = performance.now() - t0;
     // Realtime signals queue in the kernel and are dequeued after every standard one, the
     // marker included: wait until neither tsinit nor the child holds one.
     const child = descendantsOf(pid)[0]!.pid;
-    await until('no signal pending in tsinit or the child', () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n), 60_000);
+    await until(
+      'no signal pending in tsinit or the child',
+      () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n),
+      60_000,
+    );
     // Every kind is forwarded afterwards: the child's own tally goes up by one for each.
     for (const sig of FORWARDED_KINDS) {
       process.kill(pid, SIGPWR);
@@ -124,7 +137,11 @@ describe('a flood of 10 000 signals', () => {
     expect(zombiesUnder(pid)).toEqual([]);
     const rssAfter = statusKb(pid, 'VmRSS');
     const anonAfter = statusKb(pid, 'RssAnon');
-    await until('no signal pending in tsinit or the child', () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n), 60_000);
+    await until(
+      'no signal pending in tsinit or the child',
+      () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n),
+      60_000,
+    );
     r.closeStdin();
     const counts = JSON.parse((await r.waitFor(/^COUNTS (.*)$/m))[1]!) as Record<string, number>;
     expect((await r.exit()).code).toBe(37);
@@ -140,18 +157,22 @@ describe('a flood of 10 000 signals', () => {
       // limits); the few-thousand burst below is exact on both builds. None is ever doubled.
       for (const s of realtime) expect(got[s], `signal ${s}`).toBeLessThanOrEqual(sent[s]!);
     }
-    for (const sig of FORWARDED_KINDS) expect(counts[String(sig)] ?? 0, `signal ${sig} never reached the child`).toBeGreaterThanOrEqual(1);
+    for (const sig of FORWARDED_KINDS)
+      expect(counts[String(sig)] ?? 0, `signal ${sig} never reached the child`).toBeGreaterThanOrEqual(1);
     expect(counts[String(SIGCHLD)]).toBeUndefined(); // SIGCHLD is tsinit's own cue, never forwarded
     expect(r.stderr).toBe('');
     const rtSent = realtime.reduce((a, s) => a + sent[s]!, 0);
     const rtGot = realtime.reduce((a, s) => a + got[s]!, 0);
-    record('signal flood', `10000 sent in ${sentMs.toFixed(0)} ms (${refused} refused by the kernel); realtime: ${rtSent} taken by the kernel, ${rtGot} counted by the child; the marker got through after ${settledMs.toFixed(0)} ms (${Math.ceil(markers / 10)} sent), then each kind once more, all tallied by the child; RSS ${rssBefore} -> ${rssAfter} kB (anonymous ${anonBefore} -> ${anonAfter} kB); zombies 0; exit 37`);
+    record(
+      'signal flood',
+      `10000 sent in ${sentMs.toFixed(0)} ms (${refused} refused by the kernel); realtime: ${rtSent} taken by the kernel, ${rtGot} counted by the child; the marker got through after ${settledMs.toFixed(0)} ms (${Math.ceil(markers / 10)} sent), then each kind once more, all tallied by the child; RSS ${rssBefore} -> ${rssAfter} kB (anonymous ${anonBefore} -> ${anonAfter} kB); zombies 0; exit 37`,
+    );
     // The heap is what could leak; the rest of VmRSS is the executable's own code pages.
     expect(anonAfter - anonBefore).toBeLessThan(GROWTH_KB.anon);
     expect(rssAfter - rssBefore).toBeLessThan(GROWTH_KB.rss);
   }, 120_000);
 
-  it('3000 realtime signals in one burst (below the Node build\'s 4096-delivery pipe): the child counts each one, on both builds', async () => {
+  it("3000 realtime signals in one burst (below the Node build's 4096-delivery pipe): the child counts each one, on both builds", async () => {
     const r = runPid1(['--', join(init.dir, 'sigtally'), '0'], { init: init.bin });
     await r.waitFor(/^READY \d+$/m);
     const pid = await r.initPid();
@@ -165,21 +186,34 @@ describe('a flood of 10 000 signals', () => {
         process.kill(pid, sig);
         taken.set(sig, (taken.get(sig) ?? 0) + 1);
         sent++;
-      } catch { /* EAGAIN: the kernel refused it; not counted */ }
+      } catch {
+        /* EAGAIN: the kernel refused it; not counted */
+      }
     }
     const child = descendantsOf(pid)[0]!.pid;
-    await until('no signal pending in tsinit or the child', () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n), 60_000);
+    await until(
+      'no signal pending in tsinit or the child',
+      () => [pid, child].every((p) => signalMask(p, 'SigPnd') === 0n && signalMask(p, 'ShdPnd') === 0n),
+      60_000,
+    );
     // The last one may be between tsinit's dequeue and its forward: the tally must reach the total.
-    await until(() => `the child tallied ${Object.values(lastTally(r.stdout)).reduce((a, b) => a + b, 0)} of ${sent}`, () => {
-      process.kill(pid, SIGPWR);
-      return Object.values(lastTally(r.stdout)).reduce((a, b) => a + b, 0) >= sent;
-    }, 30_000);
+    await until(
+      () => `the child tallied ${Object.values(lastTally(r.stdout)).reduce((a, b) => a + b, 0)} of ${sent}`,
+      () => {
+        process.kill(pid, SIGPWR);
+        return Object.values(lastTally(r.stdout)).reduce((a, b) => a + b, 0) >= sent;
+      },
+      30_000,
+    );
     r.closeStdin();
     await r.exit();
     const counts = lastTally(r.stdout, 'COUNTS');
     expect(sent).toBeGreaterThan(2900);
     expect(counts).toEqual(Object.fromEntries([...taken].map(([s, n]) => [String(s), n])));
-    record('3000 realtime signals', `${sent} taken by the kernel, ${Object.values(counts).reduce((a, b) => a + b, 0)} counted by the child`);
+    record(
+      '3000 realtime signals',
+      `${sent} taken by the kernel, ${Object.values(counts).reduce((a, b) => a + b, 0)} counted by the child`,
+    );
   }, 90_000);
 });
 
@@ -188,7 +222,15 @@ describe('100 000 orphans', () => {
   // this VM (100 000 forked by dash took 490 s). 100 000 reaps: a leak of 64 bytes each would
   // cross either host's bound on anonymous memory (GROWTH_KB).
   beforeAll(() => {
-    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(init.dir, 'orphan-burst'), hfixture('orphan-burst.c')]);
+    execFileSync('musl-gcc', [
+      '-static',
+      '-O2',
+      '-Wall',
+      '-Werror',
+      '-o',
+      join(init.dir, 'orphan-burst'),
+      hfixture('orphan-burst.c'),
+    ]);
   });
   it('in 20 bursts of 5000 zombies landing together: every one reaped, RSS flat after the first bursts', async () => {
     const r = runPid1(['--', hfixture('orphans.sh'), '20', '5000', '23', init.dir], { init: init.bin });
@@ -221,7 +263,10 @@ describe('100 000 orphans', () => {
     expect(anonAfter - anonBefore, figures).toBeLessThan(GROWTH_KB.anon);
     expect(rssAfter - rss20k, figures).toBeLessThan(GROWTH_KB.anon);
     expect(rssAfter - rssBefore, figures).toBeLessThan(GROWTH_KB.rss);
-    record('100 000 orphans', `${(ms / 1000).toFixed(1)} s for 20 bursts of 5000; zombies 0; RSS ${rssBefore} -> ${rss20k} (20 000) -> ${rssAfter} kB (100 000), anonymous ${anonBefore} -> ${anonAfter} kB, peak ${hwm} kB; exit 23`);
+    record(
+      '100 000 orphans',
+      `${(ms / 1000).toFixed(1)} s for 20 bursts of 5000; zombies 0; RSS ${rssBefore} -> ${rss20k} (20 000) -> ${rssAfter} kB (100 000), anonymous ${anonBefore} -> ${anonAfter} kB, peak ${hwm} kB; exit 23`,
+    );
   }, 900_000);
 });
 
@@ -231,12 +276,17 @@ function makePidsCgroup(max: number): { dir: string; eventsMax(): number; procs(
   const v2 = '/sys/fs/cgroup';
   let base: string;
   if (existsSync(join(v1, 'cgroup.procs'))) base = v1;
-  else if (existsSync(join(v2, 'cgroup.controllers')) && readFileSync(join(v2, 'cgroup.controllers'), 'latin1').includes('pids')) base = v2;
+  else if (
+    existsSync(join(v2, 'cgroup.controllers')) &&
+    readFileSync(join(v2, 'cgroup.controllers'), 'latin1').includes('pids')
+  )
+    base = v2;
   else throw new Error('no pids cgroup controller on this machine (neither /sys/fs/cgroup/pids nor cgroup2 with pids)');
   const dir = join(base, `tsinit-hardening-${process.pid}-${Date.now()}`);
   mkdirSync(dir);
   writeFileSync(join(dir, 'pids.max'), String(max));
-  const procs = (): number[] => readFileSync(join(dir, 'cgroup.procs'), 'latin1').split('\n').filter(Boolean).map(Number);
+  const procs = (): number[] =>
+    readFileSync(join(dir, 'cgroup.procs'), 'latin1').split('\n').filter(Boolean).map(Number);
   return {
     dir,
     procs,
@@ -246,9 +296,19 @@ function makePidsCgroup(max: number): { dir: string; eventsMax(): number; procs(
       const deadline = Date.now() + 10_000;
       for (;;) {
         const left = procs();
-        for (const p of left) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+        for (const p of left)
+          try {
+            process.kill(p, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
         if (left.length === 0) {
-          try { rmdirSync(dir); return; } catch { /* the last ones are still leaving */ }
+          try {
+            rmdirSync(dir);
+            return;
+          } catch {
+            /* the last ones are still leaving */
+          }
         }
         if (Date.now() > deadline) throw new Error(`cgroup ${dir} still busy: ${left.join(' ')}`);
         await sleep(50);
@@ -264,8 +324,17 @@ async function forwardUnderLoad(r: Pid1Run, pid: number, n: number): Promise<num
     const t = performance.now();
     process.kill(pid, SIGUSR2);
     // The main child is tsinit's child in its own group (the bomb left that group).
-    const where = (): string => `forwarded SIGUSR2 #${i} reaches the child during the bomb\n` +
-      `${signalReport([pid, ...descendantsOf(pid).filter((p) => p.ppid === pid && p.pgrp === p.pid).map((p) => p.pid)], SIGUSR2)}\n${r.output}`;
+    const where = (): string =>
+      `forwarded SIGUSR2 #${i} reaches the child during the bomb\n` +
+      `${signalReport(
+        [
+          pid,
+          ...descendantsOf(pid)
+            .filter((p) => p.ppid === pid && p.pgrp === p.pid)
+            .map((p) => p.pid),
+        ],
+        SIGUSR2,
+      )}\n${r.output}`;
     await until(where, () => (r.stdout.match(new RegExp(`^got ${SIGUSR2}$`, 'gm')) ?? []).length >= i, 20_000);
     latencies.push(Math.round(performance.now() - t));
   }
@@ -276,8 +345,19 @@ describe('a fork bomb in the child, bounded', () => {
   it('by a pids cgroup (pids.max 120): tsinit forwards during it and reaps everything once it ends', async () => {
     const cg = makePidsCgroup(120);
     try {
-      const r = new Pid1Run('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec unshare --pid --fork --mount-proc "$@"', cg.dir,
-        init.bin, '--', hfixture('bomb.py'), '8'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const r = new Pid1Run(
+        'sh',
+        [
+          '-c',
+          'echo $$ > "$0/cgroup.procs" && exec unshare --pid --fork --mount-proc "$@"',
+          cg.dir,
+          init.bin,
+          '--',
+          hfixture('bomb.py'),
+          '8',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
       await r.waitFor(/^READY$/m);
       const pid = await r.initPid();
       const t0 = performance.now();
@@ -285,7 +365,11 @@ describe('a fork bomb in the child, bounded', () => {
       const latencies = await forwardUnderLoad(r, pid, 5);
       const bomb = await r.waitFor(/^BOMB forks=(\d+) eagain=(\d+)$/m, 30_000);
       const ended = performance.now();
-      await until('every bomb process reaped', () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 1, 15_000);
+      await until(
+        'every bomb process reaped',
+        () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 1,
+        15_000,
+      );
       const reapedMs = performance.now() - ended;
       expect(isRunning(pid)).toBe(true);
       const refusals = cg.eventsMax();
@@ -296,7 +380,10 @@ describe('a fork bomb in the child, bounded', () => {
       expect(Number(bomb[1])).toBeGreaterThan(120);
       r.closeStdin();
       expect((await r.exit()).code).toBe(0);
-      record('fork bomb (pids cgroup, max 120)', `${((ended - t0) / 1000).toFixed(1)} s of bomb, ${bomb[1]} forks, ${refusals} refused by pids.max; SIGUSR2 forwarded in ${latencies.join('/')} ms during it; all reaped ${reapedMs.toFixed(0)} ms after it ended; zombies 0; exit 0`);
+      record(
+        'fork bomb (pids cgroup, max 120)',
+        `${((ended - t0) / 1000).toFixed(1)} s of bomb, ${bomb[1]} forks, ${refusals} refused by pids.max; SIGUSR2 forwarded in ${latencies.join('/')} ms during it; all reaped ${reapedMs.toFixed(0)} ms after it ended; zombies 0; exit 0`,
+      );
     } finally {
       killAll();
       await cg.remove();
@@ -307,19 +394,39 @@ describe('a fork bomb in the child, bounded', () => {
     // RLIMIT_NPROC does not bind root, so the bomb drops to an unprivileged uid first. Not
     // 65534: RLIMIT_NPROC counts every process of the uid, and the user-namespace test in
     // environments.test.ts runs as 65534 at the same time.
-    const r = runPid1(['--', 'setpriv', '--reuid=65532', '--regid=65532', '--clear-groups', 'prlimit', '--nproc=60', fixtureFor65534(init, hfixture('bomb.py')), '8'], { init: init.bin });
+    const r = runPid1(
+      [
+        '--',
+        'setpriv',
+        '--reuid=65532',
+        '--regid=65532',
+        '--clear-groups',
+        'prlimit',
+        '--nproc=60',
+        fixtureFor65534(init, hfixture('bomb.py')),
+        '8',
+      ],
+      { init: init.bin },
+    );
     await r.waitFor(/^READY$/m);
     const pid = await r.initPid();
     const t0 = performance.now();
     const latencies = await forwardUnderLoad(r, pid, 5);
     const bomb = await r.waitFor(/^BOMB forks=(\d+) eagain=(\d+)$/m, 30_000);
     const ended = performance.now();
-    await until('every bomb process reaped', () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 1, 15_000);
+    await until(
+      'every bomb process reaped',
+      () => zombiesUnder(pid).length === 0 && descendantsOf(pid).length === 1,
+      15_000,
+    );
     const reapedMs = performance.now() - ended;
     expect(Number(bomb[2]), `the limit never refused a fork\n${r.output}`).toBeGreaterThan(0);
     expect(Number(bomb[1]), r.output).toBeGreaterThan(60); // past the limit: pids the reaper freed (see above)
     r.closeStdin();
     expect((await r.exit()).code).toBe(0);
-    record('fork bomb (RLIMIT_NPROC 60, uid 65532)', `${((ended - t0) / 1000).toFixed(1)} s of bomb, ${bomb[1]} forks, ${bomb[2]} EAGAIN; SIGUSR2 forwarded in ${latencies.join('/')} ms during it; all reaped ${reapedMs.toFixed(0)} ms after it ended; zombies 0; exit 0`);
+    record(
+      'fork bomb (RLIMIT_NPROC 60, uid 65532)',
+      `${((ended - t0) / 1000).toFixed(1)} s of bomb, ${bomb[1]} forks, ${bomb[2]} EAGAIN; SIGUSR2 forwarded in ${latencies.join('/')} ms during it; all reaped ${reapedMs.toFixed(0)} ms after it ended; zombies 0; exit 0`,
+    );
   }, 180_000);
 });

@@ -51,7 +51,8 @@ export function usePrivateInit(): PrivateInit {
       try {
         copyFileSync(TSINIT, state.bin);
         chmodSync(state.bin, 0o755);
-        if (execFileSync(state.bin, ['--version'], { timeout: 10_000 }).toString().startsWith('tsinit version ')) return;
+        if (execFileSync(state.bin, ['--version'], { timeout: 10_000 }).toString().startsWith('tsinit version '))
+          return;
       } catch (e) {
         if (attempt >= 10) throw new Error(`cannot take a working copy of ${TSINIT}: ${String(e)}`, { cause: e });
       }
@@ -62,8 +63,12 @@ export function usePrivateInit(): PrivateInit {
     if (state.dir !== '') rmSync(state.dir, { recursive: true, force: true });
   });
   return {
-    get bin() { return state.bin; },
-    get dir() { return state.dir; },
+    get bin() {
+      return state.bin;
+    },
+    get dir() {
+      return state.dir;
+    },
   };
 }
 

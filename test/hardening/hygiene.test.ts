@@ -15,11 +15,20 @@ import { hfixture, usePrivateInit } from './harness.ts';
 const init = usePrivateInit();
 afterEach(killAll);
 
-const MODES = [['as PID 1', true], ['as a subreaper', false]] as const;
+const MODES = [
+  ['as PID 1', true],
+  ['as a subreaper', false],
+] as const;
 const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
 
 /** wrapper (a fixture that sets something up, then execs the rest) → tsinit, as PID 1 or directly. */
-function runWrapped(wrapper: string, wrapperArgs: readonly string[], initArgs: readonly string[], pid1: boolean, opts: SpawnOptions = {}): InitRun {
+function runWrapped(
+  wrapper: string,
+  wrapperArgs: readonly string[],
+  initArgs: readonly string[],
+  pid1: boolean,
+  opts: SpawnOptions = {},
+): InitRun {
   const args = [...wrapperArgs, '--', ...(pid1 ? UNSHARE : []), init.bin, ...initArgs];
   return pid1 ? new Pid1Run(hfixture(wrapper), args, opts) : new DirectRun(hfixture(wrapper), args, opts);
 }
@@ -33,15 +42,22 @@ describe('tsinit started with fds 0, 1 and 2 closed', () => {
     "os.write(3, (json.dumps({'fds': fds, 'first': first}) + '\\n').encode())",
   ].join('\n');
 
-  it.each(MODES)('%s: the child finds /dev/null on 0, 1 and 2, and its first open() gets none of them', async (_mode, pid1) => {
-    const r = runWrapped('stdio-wrap.py', ['closed', 'closed', 'closed'], ['--', 'python3', '-c', REPORT], pid1, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
-    let fd3 = '';
-    r.proc.stdio[3]!.on('data', (d: Buffer) => { fd3 += d.toString(); });
-    expect((await r.exit()).code, `${r.output}\n--- fd 3:\n${fd3}`).toBe(0);
-    const report = JSON.parse(fd3) as { fds: string[]; first: number };
-    expect(report.fds).toEqual(['/dev/null', '/dev/null', '/dev/null']);
-    expect(report.first).toBeGreaterThan(2);
-  });
+  it.each(MODES)(
+    '%s: the child finds /dev/null on 0, 1 and 2, and its first open() gets none of them',
+    async (_mode, pid1) => {
+      const r = runWrapped('stdio-wrap.py', ['closed', 'closed', 'closed'], ['--', 'python3', '-c', REPORT], pid1, {
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      });
+      let fd3 = '';
+      r.proc.stdio[3]!.on('data', (d: Buffer) => {
+        fd3 += d.toString();
+      });
+      expect((await r.exit()).code, `${r.output}\n--- fd 3:\n${fd3}`).toBe(0);
+      const report = JSON.parse(fd3) as { fds: string[]; first: number };
+      expect(report.fds).toEqual(['/dev/null', '/dev/null', '/dev/null']);
+      expect(report.first).toBeGreaterThan(2);
+    },
+  );
 });
 
 describe('a TSINIT_* variable given twice counts once, with its first value (as getenv)', () => {
@@ -52,27 +68,52 @@ describe('a TSINIT_* variable given twice counts once, with its first value (as 
       { env: ['TSINIT_REMAP_EXIT=3', 'TSINIT_REMAP_EXIT=4'], command: ['sh', '-c', 'exit 3'], code: 0, stderr: /^$/ },
       { env: ['TSINIT_REMAP_EXIT=4', 'TSINIT_REMAP_EXIT=3'], command: ['sh', '-c', 'exit 3'], code: 3, stderr: /^$/ },
       // A bad first value is the usage error, whatever follows it.
-      { env: ['TSINIT_DRAIN=soon', 'TSINIT_DRAIN=1s'], command: ['true'], code: 2, stderr: /^tsinit: error: invalid value for TSINIT_DRAIN: 'soon' .*\n$/ },
-      { env: ['TSINIT_VERBOSITY=1', 'TSINIT_VERBOSITY=0'], command: ['true'], code: 0, stderr: /^tsinit: spawned pid \d+: true$/m },
+      {
+        env: ['TSINIT_DRAIN=soon', 'TSINIT_DRAIN=1s'],
+        command: ['true'],
+        code: 2,
+        stderr: /^tsinit: error: invalid value for TSINIT_DRAIN: 'soon' .*\n$/,
+      },
+      {
+        env: ['TSINIT_VERBOSITY=1', 'TSINIT_VERBOSITY=0'],
+        command: ['true'],
+        code: 0,
+        stderr: /^tsinit: spawned pid \d+: true$/m,
+      },
       { env: ['TSINIT_VERBOSITY=0', 'TSINIT_VERBOSITY=1'], command: ['true'], code: 0, stderr: /^$/ },
     ];
     for (const c of CASES) {
       const r = runWrapped('exec-env.py', [...c.env, PATH], ['--', ...c.command], pid1);
       const e = await r.exit();
-      expect({ env: c.env, code: e.code, stderr: r.stderr }).toEqual({ env: c.env, code: c.code, stderr: expect.stringMatching(c.stderr) });
+      expect({ env: c.env, code: e.code, stderr: r.stderr }).toEqual({
+        env: c.env,
+        code: c.code,
+        stderr: expect.stringMatching(c.stderr),
+      });
     }
   });
 });
 
 describe('the text log escapes control characters in the argv it repeats', () => {
-  it.each(MODES)('%s: an argument with "\\ntsinit: error: forged" stays inside the -v spawn line', async (_mode, pid1) => {
-    const r = await runToEnd(['-v', '--', 'true', 'x\ntsinit: error: forged', 'bell\u0007'], { init: init.bin, pid1 });
-    expect(r.code, r.stderr).toBe(0);
-    const lines = r.stderr.split('\n');
-    expect(lines.filter((l) => l.startsWith('tsinit: error:')), r.stderr).toEqual([]);
-    expect(lines.filter((l) => l.startsWith('tsinit: spawned pid ')), r.stderr)
-      .toEqual([expect.stringMatching(/^tsinit: spawned pid \d+: true x\\ntsinit: error: forged bell\\x07$/)]);
-  });
+  it.each(MODES)(
+    '%s: an argument with "\\ntsinit: error: forged" stays inside the -v spawn line',
+    async (_mode, pid1) => {
+      const r = await runToEnd(['-v', '--', 'true', 'x\ntsinit: error: forged', 'bell\u0007'], {
+        init: init.bin,
+        pid1,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stderr.split('\n');
+      expect(
+        lines.filter((l) => l.startsWith('tsinit: error:')),
+        r.stderr,
+      ).toEqual([]);
+      expect(
+        lines.filter((l) => l.startsWith('tsinit: spawned pid ')),
+        r.stderr,
+      ).toEqual([expect.stringMatching(/^tsinit: spawned pid \d+: true x\\ntsinit: error: forged bell\\x07$/)]);
+    },
+  );
 
   it.each(MODES)('%s: a command that cannot run, named with a newline, is one error line', async (_mode, pid1) => {
     const r = await runToEnd(['--', './no\ntsinit: error: forged'], { init: init.bin, pid1 });
@@ -122,20 +163,26 @@ describe('the child starts with every signal at its default action', () => {
   // The kernel never discards a blocked signal as ignored (sig_ignored() in kernel/signal.c):
   // the static host, which blocks every signal from its first instruction, gets these in its
   // sigtimedwait; the Node host installs its own handlers over the inherited SIG_IGN.
-  it.each(MODES)('%s: HUP, INT and RTMIN+6 ignored by tsinit\'s parent (nohup, a shell\'s background job) still reach the child', async (_mode, pid1) => {
-    const r = runWrapped('ignore-exec.py', ['1,2,40'], ['--', FIXTURES_SIGNALS, '0'], pid1);
-    await r.waitFor(/^READY/m);
-    for (const sig of [1, 2, 40]) {
-      process.kill(await r.initPid(), sig);
-      await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
-    }
-    r.closeStdin();
-    expect((await r.exit()).code, r.output).toBe(0);
-  });
+  it.each(MODES)(
+    "%s: HUP, INT and RTMIN+6 ignored by tsinit's parent (nohup, a shell's background job) still reach the child",
+    async (_mode, pid1) => {
+      const r = runWrapped('ignore-exec.py', ['1,2,40'], ['--', FIXTURES_SIGNALS, '0'], pid1);
+      await r.waitFor(/^READY/m);
+      for (const sig of [1, 2, 40]) {
+        process.kill(await r.initPid(), sig);
+        await r.waitFor(new RegExp(`^child got ${sig}$`, 'm'));
+      }
+      r.closeStdin();
+      expect((await r.exit()).code, r.output).toBe(0);
+    },
+  );
 
-  it.each(MODES)('%s: signals 32, 33, 34, 40 and 64 ignored by tsinit\'s parent are not ignored in the child', async (_mode, pid1) => {
-    const r = runWrapped('ignore-exec.py', ['32,33,34,40,64'], ['--', 'grep', '^SigIgn:', '/proc/self/status'], pid1);
-    expect((await r.exit()).code, r.output).toBe(0);
-    expect(r.stdout, r.output).toBe('SigIgn:\t0000000000000000\n');
-  });
+  it.each(MODES)(
+    "%s: signals 32, 33, 34, 40 and 64 ignored by tsinit's parent are not ignored in the child",
+    async (_mode, pid1) => {
+      const r = runWrapped('ignore-exec.py', ['32,33,34,40,64'], ['--', 'grep', '^SigIgn:', '/proc/self/status'], pid1);
+      expect((await r.exit()).code, r.output).toBe(0);
+      expect(r.stdout, r.output).toBe('SigIgn:\t0000000000000000\n');
+    },
+  );
 });

@@ -49,7 +49,8 @@ function steps(from: number, to: number, step: number): number[] {
  */
 function execFloorKb(bin: string): number {
   const elf = readFileSync(bin);
-  if (elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) throw new Error(`${bin} is not a little-endian ELF64 file`);
+  if (elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1)
+    throw new Error(`${bin} is not a little-endian ELF64 file`);
   const phoff = Number(elf.readBigUInt64LE(0x20));
   const phentsize = elf.readUInt16LE(0x36);
   const pages = new Set<number>();
@@ -63,7 +64,13 @@ function execFloorKb(bin: string): number {
   return (pages.size * PAGE + 128 * KB + PAGE) / KB;
 }
 
-interface Outcome { limitKb: number; code: number | null; signal: string | null; stdout: string; stderr: string }
+interface Outcome {
+  limitKb: number;
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** tsinit with args under RLIMIT_AS = limitKb, directly or as PID 1 (unshare re-raises a signal that killed it). */
 function runLimited(limitKb: number, args: readonly string[], pid1: boolean): Outcome {
@@ -89,7 +96,11 @@ function isOneLineFailure(o: Outcome): boolean {
  * break the promise, each as a line, and a tally of what happened. Below the floor only the
  * kernel's SIGSEGV, with no output at all, is expected (nothing of tsinit ran).
  */
-function sweep(args: readonly string[], pid1: boolean, ran: (o: Outcome) => boolean): { broken: string[]; tally: Map<string, number>; firstRun: number | null } {
+function sweep(
+  args: readonly string[],
+  pid1: boolean,
+  ran: (o: Outcome) => boolean,
+): { broken: string[]; tally: Map<string, number>; firstRun: number | null } {
   const floor = execFloorKb(init.bin);
   const broken: string[] = [];
   const tally = new Map<string, number>();
@@ -100,7 +111,8 @@ function sweep(args: readonly string[], pid1: boolean, ran: (o: Outcome) => bool
     let kind: string;
     if (limitKb < floor) {
       kind = 'the kernel refused the exec';
-      if (o.signal !== 'SIGSEGV' || o.stdout !== '' || o.stderr !== '') broken.push(`below the floor of ${floor} kB, not the kernel's SIGSEGV: ${describeOutcome(o)}`);
+      if (o.signal !== 'SIGSEGV' || o.stdout !== '' || o.stderr !== '')
+        broken.push(`below the floor of ${floor} kB, not the kernel's SIGSEGV: ${describeOutcome(o)}`);
     } else if (ran(o)) {
       kind = 'ran';
       firstRun ??= limitKb;
@@ -126,21 +138,34 @@ describe('the static host under an address-space limit at start-up', () => {
     execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', exit0, hfixture('exit0.c')]);
   });
 
-  it.each([['directly (subreaper)', false], ['as PID 1', true]])('`tsinit -- exit0` %s: runs or writes one line and exits 1 at every limit, never a signal', (name, pid1) => {
-    const ran = (o: Outcome): boolean => o.signal === null && o.code === 0 && o.stdout === '' && o.stderr === '';
-    const { broken, tally, firstRun } = sweep(['--', exit0], pid1, ran);
-    expect(broken).toEqual([]);
-    // The range holds both ends of the promise: one line and exit 1 at the floor, a run at the top.
-    expect(runLimited(execFloorKb(init.bin), ['--', exit0], pid1).code).toBe(1);
-    expect(ran(runLimited(LIMITS_KB.at(-1)!, ['--', exit0], pid1))).toBe(true);
-    // Among the limits some fail inside the engine itself (README: "An engine fault (out of
-    // memory) is one line and exit 1"): Duktape's fatal handler in host.c says so and why.
-    expect([...tally.keys()], describeTally(tally)).toContainEqual(expect.stringMatching(/^exit 1 "tsinit: error: fatal engine error: uncaught: 'alloc failed'"$/));
-    record(`RLIMIT_AS sweep, tsinit -- exit0, ${name}`, `floor ${execFloorKb(init.bin)} kB; runs from ${firstRun} kB; ${describeTally(tally)}`);
-  }, 300_000);
+  it.each([
+    ['directly (subreaper)', false],
+    ['as PID 1', true],
+  ])(
+    '`tsinit -- exit0` %s: runs or writes one line and exits 1 at every limit, never a signal',
+    (name, pid1) => {
+      const ran = (o: Outcome): boolean => o.signal === null && o.code === 0 && o.stdout === '' && o.stderr === '';
+      const { broken, tally, firstRun } = sweep(['--', exit0], pid1, ran);
+      expect(broken).toEqual([]);
+      // The range holds both ends of the promise: one line and exit 1 at the floor, a run at the top.
+      expect(runLimited(execFloorKb(init.bin), ['--', exit0], pid1).code).toBe(1);
+      expect(ran(runLimited(LIMITS_KB.at(-1)!, ['--', exit0], pid1))).toBe(true);
+      // Among the limits some fail inside the engine itself (README: "An engine fault (out of
+      // memory) is one line and exit 1"): Duktape's fatal handler in host.c says so and why.
+      expect([...tally.keys()], describeTally(tally)).toContainEqual(
+        expect.stringMatching(/^exit 1 "tsinit: error: fatal engine error: uncaught: 'alloc failed'"$/),
+      );
+      record(
+        `RLIMIT_AS sweep, tsinit -- exit0, ${name}`,
+        `floor ${execFloorKb(init.bin)} kB; runs from ${firstRun} kB; ${describeTally(tally)}`,
+      );
+    },
+    300_000,
+  );
 
   it('`tsinit --version`: prints the version or writes one line and exits 1 at every limit, never a signal', () => {
-    const ran = (o: Outcome): boolean => o.signal === null && o.code === 0 && /^tsinit version \S+ - duktape /.test(o.stdout) && o.stderr === '';
+    const ran = (o: Outcome): boolean =>
+      o.signal === null && o.code === 0 && /^tsinit version \S+ - duktape /.test(o.stdout) && o.stderr === '';
     const { broken, tally, firstRun } = sweep(['--version'], false, ran);
     expect(broken).toEqual([]);
     expect(ran(runLimited(LIMITS_KB.at(-1)!, ['--version'], false))).toBe(true);
@@ -148,20 +173,29 @@ describe('the static host under an address-space limit at start-up', () => {
   }, 300_000);
 
   it.each([
-    ['SIGSEGV', 'as PID 1', true], ['SIGBUS', 'as PID 1', true],
-    ['SIGSEGV', 'directly (subreaper)', false], ['SIGBUS', 'directly (subreaper)', false],
+    ['SIGSEGV', 'as PID 1', true],
+    ['SIGBUS', 'as PID 1', true],
+    ['SIGSEGV', 'directly (subreaper)', false],
+    ['SIGBUS', 'directly (subreaper)', false],
   ])('a %s sent by kill() before the spawn is forwarded to the child, %s', async (sig, _name, pid1) => {
     // The fault signals are caught, not blocked, until the child runs. This one is sent to a
     // wrapper that blocks it and is still pending when the wrapper execs tsinit: tsinit takes it
     // the moment it unblocks it, before its child exists. It is no fault of tsinit's: tsinit must
     // neither die nor exit 1 but forward it once the child runs. The child (sleep, default
     // dispositions) dies of it at once: tsinit exits 128 + its number.
-    const wrapper = ['-c', [
-      'import os, signal, sys',
-      `signal.pthread_sigmask(signal.SIG_BLOCK, {signal.${sig}})`,
-      `os.kill(os.getpid(), signal.${sig})`,
-      'os.execv(sys.argv[1], sys.argv[1:])',
-    ].join('\n'), init.bin, '--', 'sleep', '100'];
+    const wrapper = [
+      '-c',
+      [
+        'import os, signal, sys',
+        `signal.pthread_sigmask(signal.SIG_BLOCK, {signal.${sig}})`,
+        `os.kill(os.getpid(), signal.${sig})`,
+        'os.execv(sys.argv[1], sys.argv[1:])',
+      ].join('\n'),
+      init.bin,
+      '--',
+      'sleep',
+      '100',
+    ];
     const r = runInit(wrapper, { init: 'python3', pid1 });
     expect(await r.exit(), r.output).toEqual({ code: 128 + signalNumber(sig), signal: null });
     expect(r.stderr).toBe('');
@@ -189,36 +223,70 @@ describe('an address-space limit set on the running tsinit', () => {
   ].join('\n');
 
   beforeAll(() => {
-    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(init.dir, 'orphan-burst'), hfixture('orphan-burst.c')]);
+    execFileSync('musl-gcc', [
+      '-static',
+      '-O2',
+      '-Wall',
+      '-Werror',
+      '-o',
+      join(init.dir, 'orphan-burst'),
+      hfixture('orphan-burst.c'),
+    ]);
   });
 
-  it.each([['as PID 1', true], ['directly (subreaper)', false]])('%s: keeps reaping, and exits with the child\'s status when it exits', async (_name, pid1) => {
-    const r = runInit(['--', 'sh', '-c', CHILD, 'child', init.dir, String(ORPHANS)], { init: init.bin, pid1 });
-    // tsinit's own exit, not the end of its output: in subreaper mode orphans the failed walks
-    // could not name outlive it and hold its stdout and stderr open.
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => r.proc.on('exit', (code, signal) => res({ code, signal })));
-    let group = 0;
-    try {
-      group = Number((await r.waitFor(/^READY (\d+)$/m, 60_000))[1]);
-      const pid = await r.initPid();
-      await until(`${ORPHANS} orphans below tsinit`, () => childrenOf(pid).length === ORPHANS + 1, 60_000, 200);
-      const vmKb = statusKb(pid, 'VmSize');
-      execFileSync('prlimit', ['--pid', String(pid), `--as=${(vmKb + HEADROOM_KB) * KB}`]);
-      r.proc.stdin!.write('go\n');
-      await r.waitFor(/^SPAWNED$/m);
-      await until(`the ${EXITING} orphans that exit are reaped\n${r.output}`,
-        () => childrenOf(pid).length === ORPHANS + 1 && zombiesUnder(pid).length === 0, 30_000, 200);
-      const t0 = performance.now();
-      r.closeStdin();
-      const e = await Promise.race([exited, new Promise((_, rej) => setTimeout(() => rej(new Error(`no exit within ${EXIT_BOUND_MS} ms\n${r.output}`)), EXIT_BOUND_MS))]);
-      const ms = performance.now() - t0;
-      expect(e, r.output).toEqual({ code: 7, signal: null });
-      record(`RLIMIT_AS set on the running tsinit (${_name})`, `VmSize ${vmKb} kB + ${HEADROOM_KB} kB; ${EXITING} exiting orphans reaped; exit 7 ${ms.toFixed(0)} ms after the child's end; stderr ${JSON.stringify(r.stderr.slice(0, 300))}`);
-    } finally {
-      // In subreaper mode what the drain could not reach outlives tsinit: the orphans are one group.
-      if (group > 0) try { process.kill(-group, 'SIGKILL'); } catch { /* gone with the namespace */ }
-    }
-  }, 180_000);
+  it.each([
+    ['as PID 1', true],
+    ['directly (subreaper)', false],
+  ])(
+    "%s: keeps reaping, and exits with the child's status when it exits",
+    async (_name, pid1) => {
+      const r = runInit(['--', 'sh', '-c', CHILD, 'child', init.dir, String(ORPHANS)], { init: init.bin, pid1 });
+      // tsinit's own exit, not the end of its output: in subreaper mode orphans the failed walks
+      // could not name outlive it and hold its stdout and stderr open.
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+        r.proc.on('exit', (code, signal) => res({ code, signal })),
+      );
+      let group = 0;
+      try {
+        group = Number((await r.waitFor(/^READY (\d+)$/m, 60_000))[1]);
+        const pid = await r.initPid();
+        await until(`${ORPHANS} orphans below tsinit`, () => childrenOf(pid).length === ORPHANS + 1, 60_000, 200);
+        const vmKb = statusKb(pid, 'VmSize');
+        execFileSync('prlimit', ['--pid', String(pid), `--as=${(vmKb + HEADROOM_KB) * KB}`]);
+        r.proc.stdin!.write('go\n');
+        await r.waitFor(/^SPAWNED$/m);
+        await until(
+          `the ${EXITING} orphans that exit are reaped\n${r.output}`,
+          () => childrenOf(pid).length === ORPHANS + 1 && zombiesUnder(pid).length === 0,
+          30_000,
+          200,
+        );
+        const t0 = performance.now();
+        r.closeStdin();
+        const e = await Promise.race([
+          exited,
+          new Promise((_, rej) =>
+            setTimeout(() => rej(new Error(`no exit within ${EXIT_BOUND_MS} ms\n${r.output}`)), EXIT_BOUND_MS),
+          ),
+        ]);
+        const ms = performance.now() - t0;
+        expect(e, r.output).toEqual({ code: 7, signal: null });
+        record(
+          `RLIMIT_AS set on the running tsinit (${_name})`,
+          `VmSize ${vmKb} kB + ${HEADROOM_KB} kB; ${EXITING} exiting orphans reaped; exit 7 ${ms.toFixed(0)} ms after the child's end; stderr ${JSON.stringify(r.stderr.slice(0, 300))}`,
+        );
+      } finally {
+        // In subreaper mode what the drain could not reach outlives tsinit: the orphans are one group.
+        if (group > 0)
+          try {
+            process.kill(-group, 'SIGKILL');
+          } catch {
+            /* gone with the namespace */
+          }
+      }
+    },
+    180_000,
+  );
 });
 
 describe('out of memory forced on the running tsinit once its child runs', () => {
@@ -239,20 +307,30 @@ describe('out of memory forced on the running tsinit once its child runs', () =>
    */
   function exhaust(pid: number): string {
     execFileSync('prlimit', ['--pid', String(pid), `--as=${statusKb(pid, 'VmSize') * KB}`]);
-    const freeListBytes = Number.parseInt(/^\S+ (\S+) b free_list$/m.exec(execFileSync('nm', ['-S', withSymbols], { encoding: 'utf8' }))![1]!, 16);
+    const freeListBytes = Number.parseInt(
+      /^\S+ (\S+) b free_list$/m.exec(execFileSync('nm', ['-S', withSymbols], { encoding: 'utf8' }))![1]!,
+      16,
+    );
     const script = join(init.dir, `exhaust-${pid}.py`);
-    writeFileSync(script, [
-      'import gdb',
-      'n = 0',
-      'for size in (1 << 20, 1 << 16, 4096, 1024, 256, 64, 16):',
-      '    while int(gdb.parse_and_eval("((void *(*)(unsigned long)) malloc)(%d)" % size)) != 0:',
-      '        n += 1',
-      `for i in range(${freeListBytes / 8}):`,
-      '    gdb.execute("set var ((void **) &free_list)[%d] = 0" % i)',
-      'gdb.execute("set var *(char **) &mapped_next = *(char **) &mapped_end")',
-      'print("EXHAUSTED after %d blocks from malloc" % n)',
-    ].join('\n'));
-    const out = execFileSync('gdb', ['-q', '-batch', '-nx', '-p', String(pid), '-ex', `source ${script}`, '-ex', 'detach'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      script,
+      [
+        'import gdb',
+        'n = 0',
+        'for size in (1 << 20, 1 << 16, 4096, 1024, 256, 64, 16):',
+        '    while int(gdb.parse_and_eval("((void *(*)(unsigned long)) malloc)(%d)" % size)) != 0:',
+        '        n += 1',
+        `for i in range(${freeListBytes / 8}):`,
+        '    gdb.execute("set var ((void **) &free_list)[%d] = 0" % i)',
+        'gdb.execute("set var *(char **) &mapped_next = *(char **) &mapped_end")',
+        'print("EXHAUSTED after %d blocks from malloc" % n)',
+      ].join('\n'),
+    );
+    const out = execFileSync(
+      'gdb',
+      ['-q', '-batch', '-nx', '-p', String(pid), '-ex', `source ${script}`, '-ex', 'detach'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     expect(out).toMatch(/^EXHAUSTED after \d+ blocks from malloc$/m);
     return out;
   }
@@ -271,31 +349,44 @@ describe('out of memory forced on the running tsinit once its child runs', () =>
   // exits 7 on a line from stdin.
   const CHILD = ['-c', 'trap "" HUP USR1; echo READY; read -r _line; exit 7'];
 
-  it.each([['as PID 1', true, []], ['directly (subreaper), -v', false, ['-v']]])('%s: signals go through, the child\'s end is reaped, and tsinit exits with its status, at once and with no error', async (name, pid1, flags) => {
-    if (process.arch !== 'x64') throw new Error('this test builds and debugs the x86-64 static host');
-    const r = runInit([...flags, '--', 'sh', ...CHILD], { init: withSymbols, pid1 });
-    await r.waitFor(/^READY$/m);
-    const pid = await r.initPid();
-    exhaust(pid);
-    const ticks0 = cpuTicks(pid)!;
-    process.kill(pid, 'SIGHUP');
-    process.kill(pid, 'SIGUSR1');
-    r.proc.stdin!.write('go\n');
-    const t0 = performance.now();
-    let ticks = 0;
-    const done = r.exit(10_000);
-    // tsinit's CPU time until it is gone: a spin of the loop would show here.
-    for (let t = cpuTicks(pid); t !== null; t = cpuTicks(pid)) {
-      ticks = t - ticks0;
-      if (ticks > 50) break;
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    expect(await done, r.output).toEqual({ code: 7, signal: null });
-    const ms = performance.now() - t0;
-    expect(ticks, r.output).toBeLessThanOrEqual(50); // half a second of CPU
-    // What the exit path needed, it had: no error line (a report of a failed allocation), and with -v the exit's own line.
-    if (flags.length === 0) expect(r.stderr).toBe('');
-    else expect(r.stderr, r.output).toMatch(/^(tsinit: (?!error)[^\n]*\n)*tsinit: child \d+ exited with 7\n(tsinit: (?!error)[^\n]*\n)*tsinit: exiting with 7\n$/);
-    record(`out of memory forced after the spawn (${name})`, `exit 7 ${ms.toFixed(0)} ms after the child's go, ${ticks} ticks of CPU; stderr ${JSON.stringify(r.stderr.slice(0, 300))}`);
-  }, 60_000);
+  it.each([
+    ['as PID 1', true, []],
+    ['directly (subreaper), -v', false, ['-v']],
+  ])(
+    "%s: signals go through, the child's end is reaped, and tsinit exits with its status, at once and with no error",
+    async (name, pid1, flags) => {
+      if (process.arch !== 'x64') throw new Error('this test builds and debugs the x86-64 static host');
+      const r = runInit([...flags, '--', 'sh', ...CHILD], { init: withSymbols, pid1 });
+      await r.waitFor(/^READY$/m);
+      const pid = await r.initPid();
+      exhaust(pid);
+      const ticks0 = cpuTicks(pid)!;
+      process.kill(pid, 'SIGHUP');
+      process.kill(pid, 'SIGUSR1');
+      r.proc.stdin!.write('go\n');
+      const t0 = performance.now();
+      let ticks = 0;
+      const done = r.exit(10_000);
+      // tsinit's CPU time until it is gone: a spin of the loop would show here.
+      for (let t = cpuTicks(pid); t !== null; t = cpuTicks(pid)) {
+        ticks = t - ticks0;
+        if (ticks > 50) break;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      expect(await done, r.output).toEqual({ code: 7, signal: null });
+      const ms = performance.now() - t0;
+      expect(ticks, r.output).toBeLessThanOrEqual(50); // half a second of CPU
+      // What the exit path needed, it had: no error line (a report of a failed allocation), and with -v the exit's own line.
+      if (flags.length === 0) expect(r.stderr).toBe('');
+      else
+        expect(r.stderr, r.output).toMatch(
+          /^(tsinit: (?!error)[^\n]*\n)*tsinit: child \d+ exited with 7\n(tsinit: (?!error)[^\n]*\n)*tsinit: exiting with 7\n$/,
+        );
+      record(
+        `out of memory forced after the spawn (${name})`,
+        `exit 7 ${ms.toFixed(0)} ms after the child's go, ${ticks} ticks of CPU; stderr ${JSON.stringify(r.stderr.slice(0, 300))}`,
+      );
+    },
+    60_000,
+  );
 });

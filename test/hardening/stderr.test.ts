@@ -16,7 +16,11 @@ const runs: InitRun[] = [];
 const holders: number[] = [];
 afterEach(() => {
   for (const h of holders.splice(0)) {
-    try { process.kill(h, 'SIGKILL'); } catch { /* gone with its pipe */ }
+    try {
+      process.kill(h, 'SIGKILL');
+    } catch {
+      /* gone with its pipe */
+    }
   }
   // Not PID 1, the child outlives a killed tsinit: closing its stdin ends it.
   for (const r of runs.splice(0)) r.closeStdin();
@@ -63,47 +67,63 @@ describe.each([
   it.each([
     ['left non-blocking by the child', '--nonblock'],
     ['blocking', '--blocking'],
-  ])('%s: tsinit forwards, reaps and does not spin; the next line counts the dropped ones', async (_fill, fill) => {
-    const command = [init.bin, '-vv', '--', hfixture('stderr-filler.py'), '7', fill];
-    const r = pid1
-      ? new Pid1Run(hfixture('stderr-hold.py'), ['unshare', '--pid', '--fork', '--mount-proc', ...command], {})
-      : new DirectRun(hfixture('stderr-hold.py'), command, {});
-    runs.push(r);
-    holders.push(Number((await r.waitFor(/^HOLDER (\d+)$/m))[1]));
-    const filled = Number((await r.waitFor(/^READY \d+ filled (\d+)$/m))[1]);
-    const pid = await r.initPid();
-    const cpuBefore = cpuSeconds(pid);
-    const t0 = performance.now();
-    const cpuNote = (): string => `tsinit used ${(cpuSeconds(pid) - cpuBefore).toFixed(2)} s of CPU in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  ])(
+    '%s: tsinit forwards, reaps and does not spin; the next line counts the dropped ones',
+    async (_fill, fill) => {
+      const command = [init.bin, '-vv', '--', hfixture('stderr-filler.py'), '7', fill];
+      const r = pid1
+        ? new Pid1Run(hfixture('stderr-hold.py'), ['unshare', '--pid', '--fork', '--mount-proc', ...command], {})
+        : new DirectRun(hfixture('stderr-hold.py'), command, {});
+      runs.push(r);
+      holders.push(Number((await r.waitFor(/^HOLDER (\d+)$/m))[1]));
+      const filled = Number((await r.waitFor(/^READY \d+ filled (\d+)$/m))[1]);
+      const pid = await r.initPid();
+      const cpuBefore = cpuSeconds(pid);
+      const t0 = performance.now();
+      const cpuNote = (): string =>
+        `tsinit used ${(cpuSeconds(pid) - cpuBefore).toFixed(2)} s of CPU in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
-    for (let n = 1; n <= SIGNALS; n++) {
-      process.kill(pid, KINDS[n % KINDS.length]);
-      await until(() => `signal ${n} of ${SIGNALS} never reached the child; ${cpuNote()}\n${r.output}`, () => received(r) >= n);
-    }
-    r.proc.stdin!.write(`orphans ${ORPHANS}\n`);
-    await r.waitFor(/^ORPHANED \d+$/m);
-    await until(() => `orphans left unreaped: zombies ${zombiesUnder(pid).join(' ')}; ${cpuNote()}`,
-      () => zombiesUnder(pid).length === 0 && childrenOf(pid).length === 1);
-    // The watch window: nothing marks "not spinning", so tsinit's CPU time is read over it.
-    await sleep(Math.max(0, WATCH_MS - (performance.now() - t0)));
-    const cpu = cpuSeconds(pid) - cpuBefore;
-    const seconds = (performance.now() - t0) / 1000;
-    expect(cpu, cpuNote()).toBeLessThan(seconds * MAX_CPU_SHARE);
-    expect(received(r)).toBe(SIGNALS);
+      for (let n = 1; n <= SIGNALS; n++) {
+        process.kill(pid, KINDS[n % KINDS.length]);
+        await until(
+          () => `signal ${n} of ${SIGNALS} never reached the child; ${cpuNote()}\n${r.output}`,
+          () => received(r) >= n,
+        );
+      }
+      r.proc.stdin!.write(`orphans ${ORPHANS}\n`);
+      await r.waitFor(/^ORPHANED \d+$/m);
+      await until(
+        () => `orphans left unreaped: zombies ${zombiesUnder(pid).join(' ')}; ${cpuNote()}`,
+        () => zombiesUnder(pid).length === 0 && childrenOf(pid).length === 1,
+      );
+      // The watch window: nothing marks "not spinning", so tsinit's CPU time is read over it.
+      await sleep(Math.max(0, WATCH_MS - (performance.now() - t0)));
+      const cpu = cpuSeconds(pid) - cpuBefore;
+      const seconds = (performance.now() - t0) / 1000;
+      expect(cpu, cpuNote()).toBeLessThan(seconds * MAX_CPU_SHARE);
+      expect(received(r)).toBe(SIGNALS);
 
-    // The reader comes back: the holder copies the pipe to the test's stderr.
-    process.kill(holders[0]!, 'SIGUSR1');
-    await until('the filler drained', () => (r.stderr.match(/^x{4095}$/gm) ?? []).length === filled / 4096);
-    process.kill(pid, signalNumber('SIGWINCH'));
-    const report = await r.waitFor(/^tsinit: warning: (\d+) log line\(s\) dropped: stderr was not writable\ntsinit: SIGWINCH forwarded/m, undefined, 'stderr');
-    // At least a line for each signal and each reap was dropped (the Node host adds its own).
-    expect(Number(report[1]), logLines(r)).toBeGreaterThanOrEqual(SIGNALS + ORPHANS);
-    await until('the last SIGWINCH reached the child', () => received(r) === SIGNALS + 1);
+      // The reader comes back: the holder copies the pipe to the test's stderr.
+      process.kill(holders[0]!, 'SIGUSR1');
+      await until('the filler drained', () => (r.stderr.match(/^x{4095}$/gm) ?? []).length === filled / 4096);
+      process.kill(pid, signalNumber('SIGWINCH'));
+      const report = await r.waitFor(
+        /^tsinit: warning: (\d+) log line\(s\) dropped: stderr was not writable\ntsinit: SIGWINCH forwarded/m,
+        undefined,
+        'stderr',
+      );
+      // At least a line for each signal and each reap was dropped (the Node host adds its own).
+      expect(Number(report[1]), logLines(r)).toBeGreaterThanOrEqual(SIGNALS + ORPHANS);
+      await until('the last SIGWINCH reached the child', () => received(r) === SIGNALS + 1);
 
-    r.closeStdin();
-    expect((await r.exit()).code, `${r.stdout}\n${logLines(r)}`).toBe(7);
-    expect(r.stderr).toMatch(/exiting with 7\n$/);
-    record(`stderr blocked (${fill.slice(2)}, ${pid1 ? 'PID 1' : 'subreaper'})`,
-      `${SIGNALS} signals forwarded, ${ORPHANS} orphans reaped, ${cpu.toFixed(2)} s CPU in ${seconds.toFixed(1)} s; ${report[1]} lines reported dropped`);
-  }, 90_000);
+      r.closeStdin();
+      expect((await r.exit()).code, `${r.stdout}\n${logLines(r)}`).toBe(7);
+      expect(r.stderr).toMatch(/exiting with 7\n$/);
+      record(
+        `stderr blocked (${fill.slice(2)}, ${pid1 ? 'PID 1' : 'subreaper'})`,
+        `${SIGNALS} signals forwarded, ${ORPHANS} orphans reaped, ${cpu.toFixed(2)} s CPU in ${seconds.toFixed(1)} s; ${report[1]} lines reported dropped`,
+      );
+    },
+    90_000,
+  );
 });

@@ -33,7 +33,10 @@ export function isUpToDate(file: string): boolean {
  */
 export interface StaticBuild {
   /** dist/tsinit's host around entry's bundle, written to output (stripped unless strip is false). */
-  buildStatic(target: 'linux-x64' | 'linux-arm64', options?: { entry?: string; output?: string; alias?: Record<string, string>; strip?: boolean }): Promise<{ output: string; bytecode: number }>;
+  buildStatic(
+    target: 'linux-x64' | 'linux-arm64',
+    options?: { entry?: string; output?: string; alias?: Record<string, string>; strip?: boolean },
+  ): Promise<{ output: string; bytecode: number }>;
   /** entry bundled and lowered to the ES5 Duktape parses, minified. */
   bundleEs5(entry: string, alias?: Record<string, string>): Promise<string>;
 }

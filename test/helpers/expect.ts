@@ -7,7 +7,11 @@ import { formatSignal } from '../../src/core/signals.ts';
 import { signalNumber, type InitRun, type Run } from './pid1.ts';
 import { childrenOf, until } from './proc.ts';
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** tsinit ended before its child ran: exit `code`, nothing on stdout, exactly one `tsinit: error:` line (no stack) containing every part. */
 export function expectErrorLine(r: Ran, code: number, ...parts: string[]): void {
@@ -38,11 +42,18 @@ export function reports(run: Run, sig: string, who: Reporter = 'child'): number 
 
 /** Every signal `who` reported, by name, in order. */
 export function reportedSignals(run: Run, who: Reporter = 'child'): string[] {
-  return [...run.stdout.matchAll(new RegExp(`${who === 'child' ? '(?<!grand)child' : who} got (\\d+)\\r?$`, 'gm'))].map((m) => formatSignal(Number(m[1])));
+  return [...run.stdout.matchAll(new RegExp(`${who === 'child' ? '(?<!grand)child' : who} got (\\d+)\\r?$`, 'gm'))].map(
+    (m) => formatSignal(Number(m[1])),
+  );
 }
 
 /** Waits until each of `who` has reported sig: tsinit forwarded it there. */
-export async function expectForwarded(run: Run, sig: string, who: readonly Reporter[] = ['child'], timeoutMs?: number): Promise<void> {
+export async function expectForwarded(
+  run: Run,
+  sig: string,
+  who: readonly Reporter[] = ['child'],
+  timeoutMs?: number,
+): Promise<void> {
   for (const w of who) await run.waitFor(reportLine(w, sig), timeoutMs);
 }
 
@@ -64,11 +75,17 @@ const MARKER = 'SIGRTMAX';
  * With pid (a signals.py process, e.g. the grandchild that -c keeps out of reach), the marker
  * goes to that process directly instead: what reached it before has been reported.
  */
-export async function settle(run: InitRun, to: { pid: number; who: Reporter } | 'through tsinit' = 'through tsinit'): Promise<void> {
+export async function settle(
+  run: InitRun,
+  to: { pid: number; who: Reporter } | 'through tsinit' = 'through tsinit',
+): Promise<void> {
   const who = to === 'through tsinit' ? 'child' : to.who;
   const before = reports(run, MARKER, who);
   process.kill(to === 'through tsinit' ? await run.initPid() : to.pid, signalNumber(MARKER));
-  await until(() => `${who} never reported the marker ${MARKER}\n${run.output}`, () => reports(run, MARKER, who) > before);
+  await until(
+    () => `${who} never reported the marker ${MARKER}\n${run.output}`,
+    () => reports(run, MARKER, who) > before,
+  );
 }
 
 /** The host pid of signals.py's grandchild (--grandchild): the only child of tsinit's child. */
@@ -84,10 +101,18 @@ export async function grandchildPid(run: InitRun): Promise<number> {
  * -v; `from`: where its stderr goes, stdout on a terminal). A stopped or dead tsinit never
  * logs it, and a live one logs it only after handling every signal it received before.
  */
-export async function expectInitAnswers(run: Run, init: number, from: 'stdout' | 'stderr' = 'stderr', sig = 'SIGWINCH'): Promise<void> {
+export async function expectInitAnswers(
+  run: Run,
+  init: number,
+  from: 'stdout' | 'stderr' = 'stderr',
+  sig = 'SIGWINCH',
+): Promise<void> {
   const line = new RegExp(`tsinit: ${sig.replace('+', '\\+')} forwarded`, 'g');
   const count = (): number => ((from === 'stdout' ? run.stdout : run.stderr).match(line) ?? []).length;
   const before = count();
   process.kill(init, signalNumber(sig));
-  await until(() => `tsinit never logged '${sig} forwarded'\n${run.output}`, () => count() > before);
+  await until(
+    () => `tsinit never logged '${sig} forwarded'\n${run.output}`,
+    () => count() > before,
+  );
 }

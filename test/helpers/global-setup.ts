@@ -6,6 +6,7 @@ import { TSINIT } from './pid1.ts';
 
 export default function setup(): void {
   if (!existsSync(TSINIT)) throw new Error(`${TSINIT} is missing: run 'npm run build' first (npm test does)`);
-  if (process.getuid?.() !== 0) throw new Error('the integration tests need root (unshare --pid, prctl, /proc of other users)');
+  if (process.getuid?.() !== 0)
+    throw new Error('the integration tests need root (unshare --pid, prctl, /proc of other users)');
   execFileSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']);
 }

@@ -25,17 +25,24 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => T | Promise<T>
 }
 
 describe('cleanEnv', () => {
-  it('drops every TSINIT_* and NODE_OPTIONS, keeps the rest and the wrapper\'s TSINIT_ARM64, and adds what the test asks for', async () => {
-    await withEnv({ TSINIT_VERBOSITY: '2', TSINIT_DRAIN: '1s', NODE_OPTIONS: '--inspect', TSINIT_ARM64: '/x', KEEP_ME: 'yes' }, () => {
-      const env = cleanEnv({ TSINIT_WAIT_ALL: '1' });
-      expect(Object.keys(env).filter((k) => k.startsWith('TSINIT_') || k === 'NODE_OPTIONS').sort()).toEqual(['TSINIT_ARM64', 'TSINIT_WAIT_ALL']);
-      expect(env.KEEP_ME).toBe('yes');
-      expect(env.PATH).toBe(process.env.PATH);
-      expect(cleanEnv({ NODE_OPTIONS: '--x' }).NODE_OPTIONS).toBe('--x');
-    });
+  it("drops every TSINIT_* and NODE_OPTIONS, keeps the rest and the wrapper's TSINIT_ARM64, and adds what the test asks for", async () => {
+    await withEnv(
+      { TSINIT_VERBOSITY: '2', TSINIT_DRAIN: '1s', NODE_OPTIONS: '--inspect', TSINIT_ARM64: '/x', KEEP_ME: 'yes' },
+      () => {
+        const env = cleanEnv({ TSINIT_WAIT_ALL: '1' });
+        expect(
+          Object.keys(env)
+            .filter((k) => k.startsWith('TSINIT_') || k === 'NODE_OPTIONS')
+            .sort(),
+        ).toEqual(['TSINIT_ARM64', 'TSINIT_WAIT_ALL']);
+        expect(env.KEEP_ME).toBe('yes');
+        expect(env.PATH).toBe(process.env.PATH);
+        expect(cleanEnv({ NODE_OPTIONS: '--x' }).NODE_OPTIONS).toBe('--x');
+      },
+    );
   });
 
-  it('a developer\'s TSINIT_VERBOSITY=1 and NODE_OPTIONS leave an empty-stderr check passing; without the cleaner they would not', async () => {
+  it("a developer's TSINIT_VERBOSITY=1 and NODE_OPTIONS leave an empty-stderr check passing; without the cleaner they would not", async () => {
     await withEnv({ TSINIT_VERBOSITY: '1', NODE_OPTIONS: '--require /nonexistent' }, async () => {
       const r = await runToEnd(['--', 'sh', '-c', 'exit 3']);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 3, stderr: '' });
@@ -64,7 +71,12 @@ describe('readStat', () => {
 });
 
 describe('signalNumber', () => {
-  it.each([['SIGTERM', 15], ['SIGRTMIN', 34], ['SIGRTMIN+3', 37], ['SIGRTMAX', 64]])('%s is %i', (name, n) => {
+  it.each([
+    ['SIGTERM', 15],
+    ['SIGRTMIN', 34],
+    ['SIGRTMIN+3', 37],
+    ['SIGRTMAX', 64],
+  ])('%s is %i', (name, n) => {
     expect(signalNumber(name)).toBe(n);
   });
 

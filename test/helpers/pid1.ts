@@ -14,7 +14,9 @@ export const TSINIT = process.env.TSINIT_BIN ?? resolve(ROOT, 'dist/tsinit');
  * 'node' (dist/tsinit-node). The few assertions about the host itself (what --version names,
  * how a signal is held during start-up, the host's own descriptors) depend on it.
  */
-export const HOST: 'static' | 'node' = (process.env.TSINIT_HOST as 'static' | 'node' | undefined) ?? (basename(TSINIT).startsWith('tsinit-node') ? 'node' : 'static');
+export const HOST: 'static' | 'node' =
+  (process.env.TSINIT_HOST as 'static' | 'node' | undefined) ??
+  (basename(TSINIT).startsWith('tsinit-node') ? 'node' : 'static');
 /**
  * dist/tsinit-linux-arm64 under qemu-user (TSINIT_BIN=test/arm64/qemu-tsinit, `npm run test:arm64`):
  * the static build, emulated. What qemu-user 7.2 cannot carry is left out where it is defined,
@@ -42,7 +44,10 @@ export const FIXTURES = resolve(ROOT, 'test/fixtures');
  */
 export const TIMER_SLACK_MS = 400;
 
-export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 /** Variables that start with TSINIT_ but are read by a test wrapper, not by tsinit (test/arm64/qemu-tsinit). */
 const WRAPPER_VARIABLES: readonly string[] = ['TSINIT_ARM64'];
@@ -78,9 +83,20 @@ export class Run {
 
   constructor(command: string, args: readonly string[], opts: SpawnOptions) {
     this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts, env: opts.env ?? cleanEnv() });
-    this.proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString('latin1'); this.wake(); });
-    this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString('latin1'); this.wake(); });
-    this.exited = new Promise((res) => this.proc.on('close', (code, signal) => { this.wake(); res({ code, signal }); }));
+    this.proc.stdout?.on('data', (d: Buffer) => {
+      this.stdout += d.toString('latin1');
+      this.wake();
+    });
+    this.proc.stderr?.on('data', (d: Buffer) => {
+      this.stderr += d.toString('latin1');
+      this.wake();
+    });
+    this.exited = new Promise((res) =>
+      this.proc.on('close', (code, signal) => {
+        this.wake();
+        res({ code, signal });
+      }),
+    );
     runs.add(this);
   }
 
@@ -100,11 +116,16 @@ export class Run {
       const m = (from === 'stdout' ? this.stdout : this.stderr).match(re);
       if (m) return m;
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${re} in ${from}\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}`);
+        throw new Error(
+          `timed out waiting for ${re} in ${from}\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}`,
+        );
       }
       await new Promise<void>((res) => {
         const t = setTimeout(res, Math.min(200, Math.max(1, deadline - Date.now())));
-        this.waiters.push(() => { clearTimeout(t); res(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          res();
+        });
       });
     }
   }
@@ -113,7 +134,11 @@ export class Run {
   async exit(timeoutMs = 20_000): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, rej) => {
-      timer = setTimeout(() => rej(new Error(`no exit within ${timeoutMs} ms\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          rej(new Error(`no exit within ${timeoutMs} ms\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -151,15 +176,24 @@ export class Pid1Run extends InitRun {
   async initPid(timeoutMs = 5000): Promise<number> {
     const u = this.proc.pid!;
     let init: number | undefined;
-    await until(() => `no init under unshare ${u}\n${this.output}`, () => (init = childrenOf(u)[0]) !== undefined, timeoutMs, 5);
+    await until(
+      () => `no init under unshare ${u}\n${this.output}`,
+      () => (init = childrenOf(u)[0]) !== undefined,
+      timeoutMs,
+      5,
+    );
     return init!;
   }
 
   /** Waits until a process whose whole command line is `args` runs below tsinit (for fixtures that print nothing when ready). */
   async waitProcess(args: string, timeoutMs = WAIT_MS): Promise<void> {
     const init = await this.initPid();
-    await until(() => `no process '${args}' below tsinit ${init}\n${this.output}`,
-      () => descendantsOf(init).some((p) => cmdlineOf(p.pid) === args), timeoutMs, 10);
+    await until(
+      () => `no process '${args}' below tsinit ${init}\n${this.output}`,
+      () => descendantsOf(init).some((p) => cmdlineOf(p.pid) === args),
+      timeoutMs,
+      10,
+    );
   }
 }
 
@@ -172,7 +206,9 @@ export function killAll(): void {
       try {
         if (r instanceof Pid1Run) for (const k of childrenOf(r.proc.pid!)) process.kill(k, 'SIGKILL');
         r.proc.kill('SIGKILL');
-      } catch { /* already gone */ }
+      } catch {
+        /* already gone */
+      }
     }
   }
   runs.clear();
@@ -204,7 +240,10 @@ export function runInit(args: readonly string[], opts: RunOptions & { pid1?: boo
 }
 
 /** Runs to completion (stdin is input, or closed at once) and returns exit and output. */
-export async function runToEnd(args: readonly string[], opts: RunOptions & { pid1?: boolean; input?: string | Buffer } = {}): Promise<Exit & { stdout: string; stderr: string }> {
+export async function runToEnd(
+  args: readonly string[],
+  opts: RunOptions & { pid1?: boolean; input?: string | Buffer } = {},
+): Promise<Exit & { stdout: string; stderr: string }> {
   const { input, ...rest } = opts;
   const r = runInit(args, rest);
   r.proc.stdin?.end(input);
@@ -216,7 +255,11 @@ export function fixture(name: string): string {
   return resolve(FIXTURES, name);
 }
 
-export interface HandlerStop { code: number | null; handlerSeconds: number | null; output: string }
+export interface HandlerStop {
+  code: number | null;
+  handlerSeconds: number | null;
+  output: string;
+}
 
 /**
  * test/fixtures/handler-app.sh in shell form (`sh -c`) as PID 1 under the init (tsinit unless

@@ -16,10 +16,16 @@ export const SLOW_WAIT_MS = 15_000;
 const POLL_EVERY_MS = 20;
 
 /** Polls cond until it holds; fails with what (or what it returns) after timeoutMs. */
-export async function until(what: string | (() => string), cond: () => boolean, timeoutMs = WAIT_MS, everyMs = POLL_EVERY_MS): Promise<void> {
+export async function until(
+  what: string | (() => string),
+  cond: () => boolean,
+  timeoutMs = WAIT_MS,
+  everyMs = POLL_EVERY_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${typeof what === 'string' ? what : what()}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms: ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -45,7 +51,14 @@ export interface ProcStat {
 export function parseStatLine(text: string): ProcStat {
   // Fields after the command, from field 3 (state) on: proc(5) numbers them from 1.
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid: Number(text.slice(0, text.indexOf(' '))), state: f[0]!, ppid: Number(f[1]), pgrp: Number(f[2]), tpgid: Number(f[5]), startTime: f[19]! };
+  return {
+    pid: Number(text.slice(0, text.indexOf(' '))),
+    state: f[0]!,
+    ppid: Number(f[1]),
+    pgrp: Number(f[2]),
+    tpgid: Number(f[5]),
+    startTime: f[19]!,
+  };
 }
 
 /** /proc/<pid>/stat, or null once the pid is gone (reaped). */
@@ -79,8 +92,11 @@ export function childrenOf(pid: number): number[] {
   const out = new Set<number>();
   for (const tid of tids) {
     try {
-      for (const f of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (f.trim() !== '') out.add(Number(f));
-    } catch { /* the thread ended while we looked */ }
+      for (const f of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' '))
+        if (f.trim() !== '') out.add(Number(f));
+    } catch {
+      /* the thread ended while we looked */
+    }
   }
   return [...out];
 }
@@ -124,7 +140,9 @@ export function signalReport(pids: number[], sig: number): string {
         const has = (f: string): string => ((BigInt(`0x${field(f)}`) & bit) !== 0n ? f : '');
         const flags = ['SigPnd', 'ShdPnd', 'SigBlk', 'SigCgt'].map(has).filter(Boolean).join(' ') || 'none';
         lines.push(`${pid}/${tid} ${field('Name')} ${field('State')}; signal ${sig}: ${flags}`);
-      } catch { /* the thread ended while we looked */ }
+      } catch {
+        /* the thread ended while we looked */
+      }
     }
   }
   return lines.join('\n');
@@ -132,7 +150,9 @@ export function signalReport(pids: number[], sig: number): string {
 
 /** Zombies among the descendants of pid (for an init: children it has not reaped yet). */
 export function zombiesUnder(pid: number): number[] {
-  return descendantsOf(pid).filter((p) => p.state === 'Z').map((p) => p.pid);
+  return descendantsOf(pid)
+    .filter((p) => p.state === 'Z')
+    .map((p) => p.pid);
 }
 
 /** The whole command line of pid, arguments joined by spaces, or null once it is gone. */
@@ -177,7 +197,9 @@ export function fdsOf(pid: number): Map<number, string> {
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
       out.set(Number(fd), readlinkSync(`/proc/${pid}/fd/${fd}`));
-    } catch { /* closed meanwhile */ }
+    } catch {
+      /* closed meanwhile */
+    }
   }
   return out;
 }

@@ -15,7 +15,8 @@ const DURATION = '(expected e.g. 500ms, 10s, 2m, 1h or a number of seconds)';
 const ROUNDS_TO_0 = '(rounds to 0ms: expected 0 or at least 1ms)';
 const TOO_LONG = '(too long: at most 24 days)';
 const SIGNAL = '(expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15)';
-const RESERVED = '(signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1)';
+const RESERVED =
+  '(signals 32 and 33 are reserved by glibc for its threads; expected 1..31 or 34..64, e.g. TERM, 15, RTMIN+1)';
 const PAIR = '(expected FROM:TO, e.g. TERM:QUIT or 15:0)';
 const EXIT_CODE = '(expected an exit code 0..255)';
 const LOG_FORMAT = '(expected text or json)';
@@ -64,7 +65,11 @@ export const USAGE_ERRORS: readonly UsageErrorRow[] = [
   [['--pdeath-signal', '0', 'true'], {}, `invalid value for --pdeath-signal: '0' ${SIGNAL}`],
   [['-p', '65', 'true'], {}, `invalid value for -p: '65' ${SIGNAL}`],
   [['-p', 'RTMIN+31', 'true'], {}, `invalid value for -p: 'RTMIN+31' ${SIGNAL}`],
-  [['--pdeath-signal', '99999999999999999999', 'true'], {}, `invalid value for --pdeath-signal: '99999999999999999999' ${SIGNAL}`],
+  [
+    ['--pdeath-signal', '99999999999999999999', 'true'],
+    {},
+    `invalid value for --pdeath-signal: '99999999999999999999' ${SIGNAL}`,
+  ],
   // glibc reserves 32 and 33: as -p tsinit would die of its parent's death; as -r it never arrives.
   [['-p', '32', 'true'], {}, `invalid value for -p: '32' ${RESERVED}`],
   [['--pdeath-signal=33', 'true'], {}, `invalid value for --pdeath-signal: '33' ${RESERVED}`],
@@ -79,9 +84,21 @@ export const USAGE_ERRORS: readonly UsageErrorRow[] = [
   [['-r', 'FOO:QUIT', 'true'], {}, `invalid value for -r: 'FOO' ${SIGNAL}`],
   [['-r', 'TERM:FOO', 'true'], {}, `invalid value for -r: 'FOO' ${SIGNAL}`],
   [['--rewrite', 'TERM:99', 'true'], {}, `invalid value for --rewrite: '99' ${SIGNAL}`],
-  [['-r', 'KILL:TERM', 'true'], {}, "invalid value for -r: 'KILL:TERM' (SIGKILL never reaches tsinit as a request to forward)"],
-  [['--rewrite=STOP:TERM', 'true'], {}, "invalid value for --rewrite: 'STOP:TERM' (SIGSTOP never reaches tsinit as a request to forward)"],
-  [['-r', 'CHLD:HUP', 'true'], {}, "invalid value for -r: 'CHLD:HUP' (SIGCHLD never reaches tsinit as a request to forward)"],
+  [
+    ['-r', 'KILL:TERM', 'true'],
+    {},
+    "invalid value for -r: 'KILL:TERM' (SIGKILL never reaches tsinit as a request to forward)",
+  ],
+  [
+    ['--rewrite=STOP:TERM', 'true'],
+    {},
+    "invalid value for --rewrite: 'STOP:TERM' (SIGSTOP never reaches tsinit as a request to forward)",
+  ],
+  [
+    ['-r', 'CHLD:HUP', 'true'],
+    {},
+    "invalid value for -r: 'CHLD:HUP' (SIGCHLD never reaches tsinit as a request to forward)",
+  ],
 
   [['-e', '256', 'true'], {}, `invalid value for -e: '256' ${EXIT_CODE}`],
   [['-e', '-1', 'true'], {}, `invalid value for -e: '-1' ${EXIT_CODE}`],
@@ -94,9 +111,17 @@ export const USAGE_ERRORS: readonly UsageErrorRow[] = [
   [['-p', '\u001b[31mRED', 'true'], {}, `invalid value for -p: '\\x1b[31mRED' ${SIGNAL}`],
   [['--bo\rgus', 'true'], {}, `unknown option '--bo\\x0dgus' ${TRY_HELP}`],
   [['--drain', X64, 'true'], {}, `invalid value for --drain: '${X64}' ${DURATION}`],
-  [['--drain', 'x'.repeat(100_000), 'true'], {}, `invalid value for --drain: '${X64}...' (100000 characters) ${DURATION}`],
+  [
+    ['--drain', 'x'.repeat(100_000), 'true'],
+    {},
+    `invalid value for --drain: '${X64}...' (100000 characters) ${DURATION}`,
+  ],
   [[`--${'y'.repeat(200)}`, 'true'], {}, `unknown option '--${'y'.repeat(62)}...' (202 characters) ${TRY_HELP}`],
-  [[`--wait-all=${'z'.repeat(65)}`, 'true'], {}, `option '--wait-all' takes no value (got '${'z'.repeat(64)}...' (65 characters))`],
+  [
+    [`--wait-all=${'z'.repeat(65)}`, 'true'],
+    {},
+    `option '--wait-all' takes no value (got '${'z'.repeat(64)}...' (65 characters))`,
+  ],
   // Cut first, then escaped.
   [['-p', '\n'.repeat(100), 'true'], {}, `invalid value for -p: '${'\\x0a'.repeat(64)}...' (100 characters) ${SIGNAL}`],
 
@@ -116,7 +141,11 @@ export const USAGE_ERRORS: readonly UsageErrorRow[] = [
   [['true'], { TSINIT_PDEATH_SIGNAL: 'X' }, `invalid value for TSINIT_PDEATH_SIGNAL: 'X' ${SIGNAL}`],
   [['true'], { TSINIT_PDEATH_SIGNAL: '33' }, `invalid value for TSINIT_PDEATH_SIGNAL: '33' ${RESERVED}`],
   [['true'], { TSINIT_LOG_FORMAT: 'yaml' }, `invalid value for TSINIT_LOG_FORMAT: 'yaml' ${LOG_FORMAT}`],
-  [['true'], { TSINIT_LOG_FORMAT: 'x'.repeat(1000) }, `invalid value for TSINIT_LOG_FORMAT: '${X64}...' (1000 characters) ${LOG_FORMAT}`],
+  [
+    ['true'],
+    { TSINIT_LOG_FORMAT: 'x'.repeat(1000) },
+    `invalid value for TSINIT_LOG_FORMAT: '${X64}...' (1000 characters) ${LOG_FORMAT}`,
+  ],
 ];
 
 /** A row's test title: its argv and variables as JSON, cut at 100 characters (one row's value is 100 kB). */

@@ -24,13 +24,27 @@ type InitName = keyof typeof INITS;
 const RUN_INITS = (HOST === 'static' && !EMULATED ? Object.keys(INITS) : ['tsinit']) as InitName[];
 
 describe(`shell form, ${RUNS} runs per init: does the app's 1 s TERM handler run to its end?`, () => {
-  it.each(RUN_INITS)('%s', async (init) => {
-    const results: HandlerStop[] = [];
-    for (let batch = 0; batch < RUNS / 4; batch++) results.push(...await Promise.all(Array.from({ length: 4 }, () => { const [bin, ...args] = INITS[init]; return stopHandlerApp(args, { init: bin }); })));
-    const finished = results.filter((x) => x.handlerSeconds !== null && x.handlerSeconds >= 0.95).length;
-    const example = results.find((x) => (init === 'tsinit') === (x.handlerSeconds === null))?.output;
-    expect(finished, `${init}: ${finished} of ${RUNS} handlers finished; e.g.\n${example}`).toBe(init === 'tsinit' ? RUNS : 0);
-    // dash dies of the TERM under every init, and each one reports that: 128 + 15.
-    expect(results.map((x) => x.code)).toEqual(Array(RUNS).fill(143));
-  }, 180_000);
+  it.each(RUN_INITS)(
+    '%s',
+    async (init) => {
+      const results: HandlerStop[] = [];
+      for (let batch = 0; batch < RUNS / 4; batch++)
+        results.push(
+          ...(await Promise.all(
+            Array.from({ length: 4 }, () => {
+              const [bin, ...args] = INITS[init];
+              return stopHandlerApp(args, { init: bin });
+            }),
+          )),
+        );
+      const finished = results.filter((x) => x.handlerSeconds !== null && x.handlerSeconds >= 0.95).length;
+      const example = results.find((x) => (init === 'tsinit') === (x.handlerSeconds === null))?.output;
+      expect(finished, `${init}: ${finished} of ${RUNS} handlers finished; e.g.\n${example}`).toBe(
+        init === 'tsinit' ? RUNS : 0,
+      );
+      // dash dies of the TERM under every init, and each one reports that: 128 + 15.
+      expect(results.map((x) => x.code)).toEqual(Array(RUNS).fill(143));
+    },
+    180_000,
+  );
 });

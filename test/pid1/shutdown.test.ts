@@ -2,8 +2,24 @@
 // rewrite, remap-exit, pdeath-signal and JSON logs, each also through its TSINIT_* twin where
 // the behaviour is observable end to end (a container sets options through its environment).
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectForwarded, expectNotForwarded, grandchildPid, reportedSignals, reports, settle } from '../helpers/expect.ts';
-import { cleanEnv, EMULATED, fixture, killAll, runInit, runPid1, stopHandlerApp, TIMER_SLACK_MS } from '../helpers/pid1.ts';
+import {
+  expectForwarded,
+  expectNotForwarded,
+  grandchildPid,
+  reportedSignals,
+  reports,
+  settle,
+} from '../helpers/expect.ts';
+import {
+  cleanEnv,
+  EMULATED,
+  fixture,
+  killAll,
+  runInit,
+  runPid1,
+  stopHandlerApp,
+  TIMER_SLACK_MS,
+} from '../helpers/pid1.ts';
 import { isRunning, until } from '../helpers/proc.ts';
 
 afterEach(killAll);
@@ -26,7 +42,7 @@ describe('--drain', () => {
       return { code: e.code, finished: r.stdout.includes('app: finished cleanly'), output: r.output };
     };
     const results = [];
-    for (let batch = 0; batch < 4; batch++) results.push(...await Promise.all(Array.from({ length: 5 }, once)));
+    for (let batch = 0; batch < 4; batch++) results.push(...(await Promise.all(Array.from({ length: 5 }, once))));
     expect(results.filter((x) => x.finished).length, results.find((x) => !x.finished)?.output).toBe(20);
     // dash does not exec the command: sh itself dies of the TERM, and that is the status.
     expect(results.map((x) => x.code)).toEqual(Array(20).fill(143));
@@ -38,7 +54,7 @@ describe('--drain', () => {
     // child) dies of that TERM at once, so the drain starts while the handler runs.
     const once = () => stopHandlerApp(['--']);
     const results = [];
-    for (let batch = 0; batch < 5; batch++) results.push(...await Promise.all(Array.from({ length: 4 }, once)));
+    for (let batch = 0; batch < 5; batch++) results.push(...(await Promise.all(Array.from({ length: 4 }, once))));
     const cut = results.filter((x) => x.handlerSeconds === null || x.handlerSeconds < 0.95);
     expect(cut.length, `${cut.length} of 20 runs cut the handler short; the first:\n${cut[0]?.output}`).toBe(0);
   }, 120_000);
@@ -69,23 +85,49 @@ describe('--drain', () => {
   });
 
   // Under qemu as PID 1 only: qemu-user refuses the subreaper prctl (test/pid1/core.test.ts, MODES).
-  it.each(([['as PID 1', true], ['not PID 1 (subreaper)', false]] as const).filter(([, pid1]) => pid1 || !EMULATED))('without --drain, the default 5 s drain runs to its deadline and SIGKILLs what ignores TERM (%s)', async (_name, pid1) => {
-    // The leftover prints its pid as tsinit sees it: in subreaper mode that is the host's, and
-    // what the SIGKILL did is visible after tsinit exits (as PID 1 the kernel ends it anyway).
-    const r = runInit(['--', 'sh', '-c', `setsid sh -c 'trap "" TERM; echo "STUBBORN $$"; exec sleep 100' </dev/null 2>&1 & sleep 0.3; exit 6`], { pid1 });
-    const stubborn = Number((await r.waitFor(/^STUBBORN (\d+)$/m))[1]);
-    const t0 = Date.now();
-    const e = await r.exit();
-    const elapsed = Date.now() - t0;
-    expect(e.code).toBe(6);
-    // 0.3 s of the child, then the 5 s drain.
-    expect(elapsed).toBeGreaterThanOrEqual(5000);
-    expect(elapsed).toBeLessThan(300 + 5000 + TIMER_SLACK_MS);
-    if (!pid1) expect(isRunning(stubborn), `${stubborn} outlived the drain's SIGKILL`).toBe(false);
-  });
+  it.each(
+    (
+      [
+        ['as PID 1', true],
+        ['not PID 1 (subreaper)', false],
+      ] as const
+    ).filter(([, pid1]) => pid1 || !EMULATED),
+  )(
+    'without --drain, the default 5 s drain runs to its deadline and SIGKILLs what ignores TERM (%s)',
+    async (_name, pid1) => {
+      // The leftover prints its pid as tsinit sees it: in subreaper mode that is the host's, and
+      // what the SIGKILL did is visible after tsinit exits (as PID 1 the kernel ends it anyway).
+      const r = runInit(
+        [
+          '--',
+          'sh',
+          '-c',
+          `setsid sh -c 'trap "" TERM; echo "STUBBORN $$"; exec sleep 100' </dev/null 2>&1 & sleep 0.3; exit 6`,
+        ],
+        { pid1 },
+      );
+      const stubborn = Number((await r.waitFor(/^STUBBORN (\d+)$/m))[1]);
+      const t0 = Date.now();
+      const e = await r.exit();
+      const elapsed = Date.now() - t0;
+      expect(e.code).toBe(6);
+      // 0.3 s of the child, then the 5 s drain.
+      expect(elapsed).toBeGreaterThanOrEqual(5000);
+      expect(elapsed).toBeLessThan(300 + 5000 + TIMER_SLACK_MS);
+      if (!pid1) expect(isRunning(stubborn), `${stubborn} outlived the drain's SIGKILL`).toBe(false);
+    },
+  );
 
   it('SIGKILLs what ignores TERM at the deadline and still exits with the main child status', async () => {
-    const r = runPid1(['-v', '--drain', '1s', '--', 'sh', '-c', `setsid sh -c 'trap "" TERM; echo STUBBORN; while :; do sleep 0.1; done' & sleep 0.3; exit 6`]);
+    const r = runPid1([
+      '-v',
+      '--drain',
+      '1s',
+      '--',
+      'sh',
+      '-c',
+      `setsid sh -c 'trap "" TERM; echo STUBBORN; while :; do sleep 0.1; done' & sleep 0.3; exit 6`,
+    ]);
     await r.waitFor(/STUBBORN/);
     const t0 = Date.now();
     const e = await r.exit();
@@ -116,7 +158,13 @@ describe('--kill-after', () => {
   });
 
   it('without it, a child that ignores TERM keeps running and gets the next signal too', async () => {
-    const r = runPid1(['-v', '--', 'sh', '-c', 'trap "" TERM; trap "echo got HUP; exit 9" HUP; echo READY; while :; do sleep 0.1; done']);
+    const r = runPid1([
+      '-v',
+      '--',
+      'sh',
+      '-c',
+      'trap "" TERM; trap "echo got HUP; exit 9" HUP; echo READY; while :; do sleep 0.1; done',
+    ]);
     await r.waitFor(/READY/);
     await r.signal('SIGTERM');
     await r.waitFor(/^tsinit: SIGTERM forwarded/m, undefined, 'stderr');
@@ -193,8 +241,13 @@ describe('--wait-all', () => {
     expect(e.code).toBe(3);
   });
 
-  it('without it, the daemon gets the drain\'s TERM when the main child exits (its own record)', async () => {
-    const r = runPid1(['--', 'sh', '-c', `(sh -c 'trap "echo daemon: got TERM; exit 0" TERM; echo DAEMON; for i in $(seq 50); do sleep 0.1; done; echo daemon: done' &); sleep 0.3; exit 3`]);
+  it("without it, the daemon gets the drain's TERM when the main child exits (its own record)", async () => {
+    const r = runPid1([
+      '--',
+      'sh',
+      '-c',
+      `(sh -c 'trap "echo daemon: got TERM; exit 0" TERM; echo DAEMON; for i in $(seq 50); do sleep 0.1; done; echo daemon: done' &); sleep 0.3; exit 3`,
+    ]);
     const e = await r.exit();
     expect(r.stdout, r.output).toContain('DAEMON');
     expect(r.stdout, r.output).toContain('daemon: got TERM');
@@ -203,7 +256,8 @@ describe('--wait-all', () => {
   });
 
   it('signals go to each remaining descendant one by one, also in sessions of their own', async () => {
-    const daemon = (n: number): string => `setsid sh -c 'trap "echo d${n}: got USR2" USR2; trap "echo d${n}: got TERM; exit 0" TERM; echo D${n}; while :; do sleep 0.1; done' &`;
+    const daemon = (n: number): string =>
+      `setsid sh -c 'trap "echo d${n}: got USR2" USR2; trap "echo d${n}: got TERM; exit 0" TERM; echo D${n}; while :; do sleep 0.1; done' &`;
     const r = runPid1(['-v', '--wait-all', '--', 'sh', '-c', `${daemon(1)} ${daemon(2)} sleep 0.3; exit 5`]);
     await r.waitFor(/^tsinit: waiting for every other descendant to exit \(--wait-all\)$/m, undefined, 'stderr');
     await r.waitFor(/^D1$/m);
@@ -220,7 +274,14 @@ describe('--wait-all', () => {
   });
 
   it('a terminating signal while waiting starts the drain', async () => {
-    const r = runPid1(['-v', '--wait-all', '--', 'sh', '-c', `(sh -c 'trap "echo daemon: got TERM; exit 0" TERM; echo DAEMON; while :; do sleep 0.1; done' &); exit 0`]);
+    const r = runPid1([
+      '-v',
+      '--wait-all',
+      '--',
+      'sh',
+      '-c',
+      `(sh -c 'trap "echo daemon: got TERM; exit 0" TERM; echo DAEMON; while :; do sleep 0.1; done' &); exit 0`,
+    ]);
     await r.waitFor(/DAEMON/);
     await r.waitFor(/^tsinit: waiting for every other descendant to exit \(--wait-all\)$/m, undefined, 'stderr');
     expect(r.proc.exitCode).toBeNull();
@@ -265,16 +326,17 @@ describe('--rewrite', () => {
   // Not under qemu: qemu-user renumbers realtime signals between host and guest (and back on
   // the way out), so host SIGRTMIN+2 reaches the emulated tsinit under another number and the
   // rule never applies (seen: the child got 36 unchanged).
-  if (!EMULATED) it('a realtime signal can be rewritten', async () => {
-    const r = runPid1(['-r', 'RTMIN+2:USR2', '--', fixture('signals.py')]);
-    await r.waitFor(/READY/);
-    await r.signal('SIGRTMIN+2');
-    await expectForwarded(r, 'SIGUSR2');
-    await settle(r);
-    expectNotForwarded(r, 'SIGRTMIN+2');
-    r.closeStdin();
-    await r.exit();
-  });
+  if (!EMULATED)
+    it('a realtime signal can be rewritten', async () => {
+      const r = runPid1(['-r', 'RTMIN+2:USR2', '--', fixture('signals.py')]);
+      await r.waitFor(/READY/);
+      await r.signal('SIGRTMIN+2');
+      await expectForwarded(r, 'SIGUSR2');
+      await settle(r);
+      expectNotForwarded(r, 'SIGRTMIN+2');
+      r.closeStdin();
+      await r.exit();
+    });
 });
 
 describe('--remap-exit', () => {
@@ -295,18 +357,37 @@ describe('--pdeath-signal', () => {
   it.each([
     ['-p TERM', ['-p', 'TERM'], {}],
     ['TSINIT_PDEATH_SIGNAL=SIGTERM', [], { TSINIT_PDEATH_SIGNAL: 'SIGTERM' }],
-  ])('%s: when tsinit\'s parent dies, tsinit gets TERM and handles it like any signal', async (_name, args, vars) => {
-    const r = runPid1([...args, '--', 'sh', '-c', 'trap "echo child: got TERM; exit 0" TERM; echo READY; while :; do sleep 0.1; done'], env(vars));
+  ])("%s: when tsinit's parent dies, tsinit gets TERM and handles it like any signal", async (_name, args, vars) => {
+    const r = runPid1(
+      [...args, '--', 'sh', '-c', 'trap "echo child: got TERM; exit 0" TERM; echo READY; while :; do sleep 0.1; done'],
+      env(vars),
+    );
     await r.waitFor(/READY/);
     const init = await r.initPid();
     r.proc.kill('SIGKILL'); // unshare, tsinit's parent
     await r.waitFor(/child: got TERM/);
     // Gone and reaped (kill(2) still finds a zombie).
-    await until('tsinit exits after its child', () => { try { process.kill(init, 0); return false; } catch { return true; } }, 5000);
+    await until(
+      'tsinit exits after its child',
+      () => {
+        try {
+          process.kill(init, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5000,
+    );
   });
 
   it('without it, the death of the parent is not a signal to tsinit', async () => {
-    const r = runPid1(['--', 'sh', '-c', 'trap "echo child: got TERM; exit 0" TERM; trap "echo child: got WINCH" WINCH; echo READY; while :; do sleep 0.1; done']);
+    const r = runPid1([
+      '--',
+      'sh',
+      '-c',
+      'trap "echo child: got TERM; exit 0" TERM; trap "echo child: got WINCH" WINCH; echo READY; while :; do sleep 0.1; done',
+    ]);
     await r.waitFor(/READY/);
     const init = await r.initPid();
     r.proc.kill('SIGKILL');
@@ -321,10 +402,24 @@ describe('--pdeath-signal', () => {
 });
 
 describe('logs', () => {
-  interface Line { time: string; level: string; event: string; [k: string]: unknown }
+  interface Line {
+    time: string;
+    level: string;
+    event: string;
+    [k: string]: unknown;
+  }
 
   async function jsonRun(args: string[], vars: Record<string, string> = {}): Promise<Line[]> {
-    const r = runPid1([...args, '--', 'sh', '-c', `sh -c 'sleep 0.1 &'; setsid sh -c 'trap "" TERM; sleep 30' & echo READY; trap : USR1; trap 'exit 7' TERM; while :; do sleep 0.05; done`], env(vars));
+    const r = runPid1(
+      [
+        ...args,
+        '--',
+        'sh',
+        '-c',
+        `sh -c 'sleep 0.1 &'; setsid sh -c 'trap "" TERM; sleep 30' & echo READY; trap : USR1; trap 'exit 7' TERM; while :; do sleep 0.05; done`,
+      ],
+      env(vars),
+    );
     await r.waitFor(/READY/);
     await r.waitFor(/"event":"reap"/, undefined, 'stderr'); // the orphan sleep 0.1
     await r.signal('SIGUSR1');
@@ -338,7 +433,11 @@ describe('logs', () => {
 
   it.each([
     ['--log-format json -vv', ['--log-format', 'json', '-vv', '--drain', '500ms'], {}],
-    ['TSINIT_LOG_FORMAT=json TSINIT_VERBOSITY=2', ['--drain', '500ms'], { TSINIT_LOG_FORMAT: 'json', TSINIT_VERBOSITY: '2' }],
+    [
+      'TSINIT_LOG_FORMAT=json TSINIT_VERBOSITY=2',
+      ['--drain', '500ms'],
+      { TSINIT_LOG_FORMAT: 'json', TSINIT_VERBOSITY: '2' },
+    ],
   ])('%s: one JSON object per line with time, level, event and the fields of each event', async (_name, args, vars) => {
     const lines = await jsonRun(args, vars);
     for (const l of lines) {
@@ -347,10 +446,16 @@ describe('logs', () => {
     }
     const byEvent = (e: string) => lines.filter((l) => l.event === e);
     expect(byEvent('spawn')[0]).toMatchObject({ pid: expect.any(Number), argv: ['sh', '-c', expect.any(String)] });
-    expect(byEvent('signal')).toEqual(expect.arrayContaining([
-      expect.objectContaining({ signal: 'SIGUSR1', action: 'forwarded', target: expect.stringMatching(/^group \d+$/) }),
-      expect.objectContaining({ signal: 'SIGTERM', action: 'forwarded' }),
-    ]));
+    expect(byEvent('signal')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          signal: 'SIGUSR1',
+          action: 'forwarded',
+          target: expect.stringMatching(/^group \d+$/),
+        }),
+        expect.objectContaining({ signal: 'SIGTERM', action: 'forwarded' }),
+      ]),
+    );
     expect(byEvent('reap').length).toBeGreaterThanOrEqual(1);
     expect(byEvent('reap')[0]).toMatchObject({ pid: expect.any(Number) });
     expect(byEvent('child-exit')[0]).toMatchObject({ pid: expect.any(Number), code: 7 });
@@ -360,7 +465,19 @@ describe('logs', () => {
   });
 
   it('rewritten, dropped and delayed signals say so', async () => {
-    const r = runPid1(['--log-format', 'json', '-v', '-r', 'USR1:USR2', '-r', 'HUP:0', '--term-delay', '300ms', '--', fixture('signals.py')]);
+    const r = runPid1([
+      '--log-format',
+      'json',
+      '-v',
+      '-r',
+      'USR1:USR2',
+      '-r',
+      'HUP:0',
+      '--term-delay',
+      '300ms',
+      '--',
+      fixture('signals.py'),
+    ]);
     await r.waitFor(/READY/);
     await r.signal('SIGUSR1');
     await r.signal('SIGHUP');
@@ -368,12 +485,18 @@ describe('logs', () => {
     await expectForwarded(r, 'SIGTERM');
     r.closeStdin();
     await r.exit();
-    const signals = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line).filter((l) => l.event === 'signal');
-    expect(signals).toEqual(expect.arrayContaining([
-      expect.objectContaining({ signal: 'SIGUSR1', action: 'rewritten', to: 'SIGUSR2' }),
-      expect.objectContaining({ signal: 'SIGHUP', action: 'dropped' }),
-      expect.objectContaining({ signal: 'SIGTERM', action: 'delayed' }),
-    ]));
+    const signals = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line)
+      .filter((l) => l.event === 'signal');
+    expect(signals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ signal: 'SIGUSR1', action: 'rewritten', to: 'SIGUSR2' }),
+        expect.objectContaining({ signal: 'SIGHUP', action: 'dropped' }),
+        expect.objectContaining({ signal: 'SIGTERM', action: 'delayed' }),
+      ]),
+    );
   });
 
   it('nothing is logged by default; text is one short line per event at -v', async () => {
@@ -399,4 +522,3 @@ describe('logs', () => {
     await r.exit();
   });
 });
-

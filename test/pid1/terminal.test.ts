@@ -26,10 +26,13 @@ function childOf(pid: number): number {
 
 /** Until pid's group is the terminal's foreground group, where Ctrl-Z must land: a failure says which group holds it instead. */
 async function untilForeground(pid: number, run: Run): Promise<void> {
-  await until(() => `${pid} in the foreground (${JSON.stringify(readStat(pid))})\n${run.output}`, () => {
-    const s = readStat(pid);
-    return s !== null && s.tpgid === s.pgrp;
-  });
+  await until(
+    () => `${pid} in the foreground (${JSON.stringify(readStat(pid))})\n${run.output}`,
+    () => {
+      const s = readStat(pid);
+      return s !== null && s.tpgid === s.pgrp;
+    },
+  );
 }
 
 describe('a terminal on stdin, tsinit not PID 1 (the session leader of the terminal)', () => {
@@ -75,13 +78,22 @@ describe('a terminal on stdin', () => {
   it('Ctrl-Z stops the child, tsinit stays up, SIGCONT to tsinit resumes it', async () => {
     // The child execs sleep rather than looping over it: a Ctrl-Z that lands while dash waits
     // for a vforked sleep stops that sleep and leaves dash in D, never T (seen under load).
-    const r = onTerminal(['-vv', '--', 'sh', '-c', 'echo "READY tpgid=$(cut -d" " -f8 /proc/$$/stat) pgrp=$(cut -d" " -f5 /proc/$$/stat)"; exec sleep 1000']);
+    const r = onTerminal([
+      '-vv',
+      '--',
+      'sh',
+      '-c',
+      'echo "READY tpgid=$(cut -d" " -f8 /proc/$$/stat) pgrp=$(cut -d" " -f5 /proc/$$/stat)"; exec sleep 1000',
+    ]);
     await r.waitFor(/READY/);
     const tsinit = childOf(childOf(r.proc.pid!));
     const child = childOf(tsinit);
     await untilForeground(child, r);
     type(r, '\x1a');
-    await until(() => `child stopped (state ${stateOf(child)})\n${r.output}`, () => stateOf(child) === 'T');
+    await until(
+      () => `child stopped (state ${stateOf(child)})\n${r.output}`,
+      () => stateOf(child) === 'T',
+    );
     // tsinit still handles signals (a stopped one could not log this), after the Ctrl-Z.
     await expectInitAnswers(r, tsinit, 'stdout');
     expect(stateOf(tsinit)).not.toBe('T');
@@ -107,7 +119,10 @@ describe('a terminal on stdin', () => {
     await untilForeground(child, r);
     const shown = r.stdout.length;
     type(r, '\x1a');
-    await until(() => `child stopped (state ${stateOf(child)})\n${r.output}`, () => stateOf(child) === 'T');
+    await until(
+      () => `child stopped (state ${stateOf(child)})\n${r.output}`,
+      () => stateOf(child) === 'T',
+    );
     // tsinit still handles signals after the Ctrl-Z: a stopped one could not log this.
     await expectInitAnswers(r, tsinit, 'stdout');
     expect(stateOf(tsinit)).not.toBe('T');
@@ -132,7 +147,10 @@ describe('a terminal on stdin', () => {
     // `wait %1` right after the KILL can still find the job stopped (bash has not taken the
     // SIGCHLD yet): it warns and returns, and `exit` then refuses ("There are stopped jobs").
     // So poll the job table until bash has reported the death and dropped the job.
-    type(r, 'kill -STOP %1; until jobs -l | grep -q Stopped; do sleep 0.05; done; jobs -l; kill -KILL %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done; echo DO""NE\n');
+    type(
+      r,
+      'kill -STOP %1; until jobs -l | grep -q Stopped; do sleep 0.05; done; jobs -l; kill -KILL %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done; echo DO""NE\n',
+    );
     await r.waitFor(/^DONE/m);
     expect(r.stdout).toMatch(/\[1\]\+\s+\d+ Stopped/);
     type(r, 'exit 5\n');

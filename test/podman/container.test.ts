@@ -16,42 +16,73 @@ afterAll(async () => {
 
 const INITS = {
   'ENTRYPOINT tsinit': { image: 'tsinit-matrix-sleep-exec-tsinit', runArgs: [] as string[] },
-  '`podman run --init` (tsinit)': { image: 'tsinit-matrix-sleep-exec-none', runArgs: ['--init', `--init-path=${TSINIT_INIT}`] },
-  '`podman run --init` (catatonit)': { image: 'tsinit-matrix-sleep-exec-none', runArgs: ['--init', `--init-path=${CATATONIT}`] },
-  'none': { image: 'tsinit-matrix-sleep-exec-none', runArgs: [] as string[] },
+  '`podman run --init` (tsinit)': {
+    image: 'tsinit-matrix-sleep-exec-none',
+    runArgs: ['--init', `--init-path=${TSINIT_INIT}`],
+  },
+  '`podman run --init` (catatonit)': {
+    image: 'tsinit-matrix-sleep-exec-none',
+    runArgs: ['--init', `--init-path=${CATATONIT}`],
+  },
+  none: { image: 'tsinit-matrix-sleep-exec-none', runArgs: [] as string[] },
 };
 type InitName = keyof typeof INITS;
 
 // One burst at a time: four thousand forks at once on 2 shared cores only measure the load.
 // Each burst may take minutes on loaded cores (100 s seen at load average 30).
 describe('zombies', { timeout: 360_000 }, () => {
-  it.each(['ENTRYPOINT tsinit', '`podman run --init` (tsinit)', '`podman run --init` (catatonit)'] as const)('%s as PID 1 reaps a burst of 1000 orphans: none is left', async (init) => {
-    const ct = await Container.run(INITS[init].image, { engine: podman, runArgs: INITS[init].runArgs });
-    await ct.waitProcess('sleep 1000', 30_000);
-    const { after, seconds } = await orphanBurst(ct, 30_000, (p) => p.sleeps === 0 && p.zombies === 0);
-    rows.push({ table: 'Zombies: 1000 orphans re-parented to PID 1', cells: { 'PID 1': init, 'zombies left': String(after.zombies), 'processes left': String(after.total), note: `all reaped ${seconds.toFixed(1)} s after the burst (each orphan sleeps 0.5 s)` } });
-    // Left: PID 1, its `sleep 1000` child, and procs.py itself.
-    expect(after).toEqual({ total: 3, zombies: 0, sleeps: 0 } satisfies Procs);
-    await ct.remove();
-  });
+  it.each(['ENTRYPOINT tsinit', '`podman run --init` (tsinit)', '`podman run --init` (catatonit)'] as const)(
+    '%s as PID 1 reaps a burst of 1000 orphans: none is left',
+    async (init) => {
+      const ct = await Container.run(INITS[init].image, { engine: podman, runArgs: INITS[init].runArgs });
+      await ct.waitProcess('sleep 1000', 30_000);
+      const { after, seconds } = await orphanBurst(ct, 30_000, (p) => p.sleeps === 0 && p.zombies === 0);
+      rows.push({
+        table: 'Zombies: 1000 orphans re-parented to PID 1',
+        cells: {
+          'PID 1': init,
+          'zombies left': String(after.zombies),
+          'processes left': String(after.total),
+          note: `all reaped ${seconds.toFixed(1)} s after the burst (each orphan sleeps 0.5 s)`,
+        },
+      });
+      // Left: PID 1, its `sleep 1000` child, and procs.py itself.
+      expect(after).toEqual({ total: 3, zombies: 0, sleeps: 0 } satisfies Procs);
+      await ct.remove();
+    },
+  );
 
   it('without an init (sleep is PID 1) the same burst leaves 1000 zombies: the test can tell', async () => {
     const ct = await Container.run(INITS.none.image, { engine: podman });
     await ct.waitProcess('sleep 1000', 30_000);
     const { after } = await orphanBurst(ct, 30_000, (p) => p.sleeps === 0);
-    rows.push({ table: 'Zombies: 1000 orphans re-parented to PID 1', cells: { 'PID 1': '`sleep 1000` (no init)', 'zombies left': String(after.zombies), 'processes left': String(after.total), note: 'nobody reaps them' } });
+    rows.push({
+      table: 'Zombies: 1000 orphans re-parented to PID 1',
+      cells: {
+        'PID 1': '`sleep 1000` (no init)',
+        'zombies left': String(after.zombies),
+        'processes left': String(after.total),
+        note: 'nobody reaps them',
+      },
+    });
     expect(after.zombies).toBe(1000);
     await ct.remove();
   });
 });
 
 describe.concurrent('podman run -t', () => {
-  it.each(['ENTRYPOINT tsinit', '`podman run --init` (tsinit)', '`podman run --init` (catatonit)'] as const)('%s: the child holds the terminal as its foreground process group', async (init) => {
-    const r = await podman.cli(['run', '--rm', '-t', ...INITS[init].runArgs, INITS[init].image, '/tty.py']);
-    rows.push({ table: '`podman run -t`: who holds the terminal', cells: { init, 'child output': `\`${r.stdout.trim()}\``, exit: String(r.code) } });
-    expect(r.stdout, r.stderr).toMatch(/tty: isatty=True foreground=True/);
-    expect(r.code).toBe(0);
-  });
+  it.each(['ENTRYPOINT tsinit', '`podman run --init` (tsinit)', '`podman run --init` (catatonit)'] as const)(
+    '%s: the child holds the terminal as its foreground process group',
+    async (init) => {
+      const r = await podman.cli(['run', '--rm', '-t', ...INITS[init].runArgs, INITS[init].image, '/tty.py']);
+      rows.push({
+        table: '`podman run -t`: who holds the terminal',
+        cells: { init, 'child output': `\`${r.stdout.trim()}\``, exit: String(r.code) },
+      });
+      expect(r.stdout, r.stderr).toMatch(/tty: isatty=True foreground=True/);
+      expect(r.code).toBe(0);
+    },
+  );
 });
 
 describe.concurrent('exit codes through podman run', () => {
@@ -71,21 +102,34 @@ describe.concurrent('exit codes through podman run', () => {
   const show = (cmd: string[]) => `\`${cmd.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\``;
   const cell = new Map<string, Record<string, string>>();
 
-  it.each(CASES.flatMap((c) => (Object.keys(INITS) as InitName[]).map((init) => ({ ...c, init }))))('$init: $cmd', async (c) => {
-    const expected = c.init === 'none' ? c.none : c.init.includes('catatonit') ? c.catatonit : c.tsinit;
-    const r = await podman.cli(['run', '--rm', ...INITS[c.init].runArgs, INITS[c.init].image, ...c.cmd]);
-    const row = cell.get(show(c.cmd)) ?? {};
-    cell.set(show(c.cmd), row);
-    row[c.init] = String(r.code);
-    if (Object.keys(row).length === Object.keys(INITS).length) {
-      rows.push({ table: 'Exit codes through `podman run`', cells: { command: show(c.cmd), 'tsinit (ENTRYPOINT)': row['ENTRYPOINT tsinit']!, '`--init` tsinit': row['`podman run --init` (tsinit)']!, '`--init` catatonit': row['`podman run --init` (catatonit)']!, 'no init': row.none!, why: c.why } });
-    }
-    expect(r.code, `${r.stdout}${r.stderr}`).toBe(expected);
-  });
+  it.each(CASES.flatMap((c) => (Object.keys(INITS) as InitName[]).map((init) => ({ ...c, init }))))(
+    '$init: $cmd',
+    async (c) => {
+      const expected = c.init === 'none' ? c.none : c.init.includes('catatonit') ? c.catatonit : c.tsinit;
+      const r = await podman.cli(['run', '--rm', ...INITS[c.init].runArgs, INITS[c.init].image, ...c.cmd]);
+      const row = cell.get(show(c.cmd)) ?? {};
+      cell.set(show(c.cmd), row);
+      row[c.init] = String(r.code);
+      if (Object.keys(row).length === Object.keys(INITS).length) {
+        rows.push({
+          table: 'Exit codes through `podman run`',
+          cells: {
+            command: show(c.cmd),
+            'tsinit (ENTRYPOINT)': row['ENTRYPOINT tsinit']!,
+            '`--init` tsinit': row['`podman run --init` (tsinit)']!,
+            '`--init` catatonit': row['`podman run --init` (catatonit)']!,
+            'no init': row.none!,
+            why: c.why,
+          },
+        });
+      }
+      expect(r.code, `${r.stdout}${r.stderr}`).toBe(expected);
+    },
+  );
 });
 
 describe('containers.conf init_path', () => {
-  it('makes tsinit the --init of every container: PID 1 is tsinit, stop is fast, the exit code the child\'s', async () => {
+  it("makes tsinit the --init of every container: PID 1 is tsinit, stop is fast, the exit code the child's", async () => {
     // The suite's containers.conf with the README's init_path line in place of catatonit's.
     const conf = resolve(PODMAN_DIR, 'init-path.conf');
     const suite = readFileSync(CONF_ENV.CONTAINERS_CONF, 'utf8');

@@ -5,7 +5,15 @@
 // runs, `podman stop` (default 10 s), then assert stop time, exit code and how far the app's
 // TERM handler got. The 10 s cases start at once and run beside the others.
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { Container, removeAll, saveRows, stopAndObserve, type MatrixCase, type Row, type StopOutcome } from '../docker/docker.ts';
+import {
+  Container,
+  removeAll,
+  saveRows,
+  stopAndObserve,
+  type MatrixCase,
+  type Row,
+  type StopOutcome,
+} from '../docker/docker.ts';
 import { expectMatrixOutcome, matrixCells } from '../docker/matrix.ts';
 import { CATATONIT, RESULTS_DIR, TSINIT_INIT, podman } from './podman.ts';
 
@@ -70,20 +78,33 @@ describe('podman stop across the matrix', () => {
   beforeAll(() => {
     for (const c of CASES.filter((k) => k.stop === 'timeout')) {
       const p = runCase(c);
-      p.catch(() => { /* reported by its own test */ });
+      p.catch(() => {
+        /* reported by its own test */
+      });
       pending.set(c, p);
     }
   });
 
   afterAll(async () => {
     await removeAll();
-    saveRows('1-matrix', CASES.filter((c) => rows.has(label(c))).map((c) => rows.get(label(c))!), RESULTS_DIR);
+    saveRows(
+      '1-matrix',
+      CASES.filter((c) => rows.has(label(c))).map((c) => rows.get(label(c))!),
+      RESULTS_DIR,
+    );
   });
 
   const ordered = [...CASES.filter((c) => c.stop !== 'timeout'), ...CASES.filter((c) => c.stop === 'timeout')];
   it.each(ordered.map((c) => [label(c), c] as const))('%s', async (_, c) => {
     const o = await (pending.get(c) ?? runCase(c));
-    const init = c.init === 'none' ? 'none' : c.init === 'tsinit' ? 'tsinit' : c.init === '--init tsinit' ? '`podman run --init` (tsinit)' : '`podman run --init` (catatonit)';
+    const init =
+      c.init === 'none'
+        ? 'none'
+        : c.init === 'tsinit'
+          ? 'tsinit'
+          : c.init === '--init tsinit'
+            ? '`podman run --init` (tsinit)'
+            : '`podman run --init` (catatonit)';
     rows.set(label(c), { table: 'podman stop: form × init', cells: matrixCells(c, o, init) });
     expectMatrixOutcome(c, o, label(c), FAST_S);
   });

@@ -6,7 +6,18 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Container, ROOT, cliOk, removeAll, runClient, saveRows, stopAndObserve, type Engine, type Handler, type Row } from '../docker/docker.ts';
+import {
+  Container,
+  ROOT,
+  cliOk,
+  removeAll,
+  runClient,
+  saveRows,
+  stopAndObserve,
+  type Engine,
+  type Handler,
+  type Row,
+} from '../docker/docker.ts';
 import { CATATONIT, PODMAN_DIR, RESULTS_DIR, TSINIT_INIT } from './podman.ts';
 
 const USER = 'tsinit-podman';
@@ -35,13 +46,28 @@ const CASES = [
 
 describe(`rootless podman as ${USER}`, () => {
   it.each(CASES.map((c) => [`${c.init}: ${c.cmd.join(' ')}`, c] as const))('%s', async (_, c) => {
-    const ct = await Container.run('localhost/tsinit-debian', { engine: rootless, runArgs: [...MOUNTS, ...c.args], cmd: [...c.cmd] });
+    const ct = await Container.run('localhost/tsinit-debian', {
+      engine: rootless,
+      runArgs: [...MOUNTS, ...c.args],
+      cmd: [...c.cmd],
+    });
     // The container's PID 1 runs as the unprivileged user on the host (root only inside).
     const hostPid = (await cliOk(rootless, ['inspect', '-f', '{{.State.Pid}}', ct.id])).stdout.trim();
     const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'))![1];
     expect(uid).toBe(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
     const o = await stopAndObserve(ct, c.app, 60_000);
-    rows.push({ table: `Rootless Podman (user ${USER}, sub-ids, its own store): \`podman stop\``, cells: { init: c.init, command: `\`${c.cmd.join(' ')}\``, 'PID 1 on the host runs as': `uid ${uid} (${USER})`, 'stop s': o.stopS.toFixed(2), exit: String(o.exit), 'app finished its handler': c.app === 'sleep' ? '— (no handler)' : o.handler === 'finished' ? 'yes' : `no (${o.handler})` } });
+    rows.push({
+      table: `Rootless Podman (user ${USER}, sub-ids, its own store): \`podman stop\``,
+      cells: {
+        init: c.init,
+        command: `\`${c.cmd.join(' ')}\``,
+        'PID 1 on the host runs as': `uid ${uid} (${USER})`,
+        'stop s': o.stopS.toFixed(2),
+        exit: String(o.exit),
+        'app finished its handler':
+          c.app === 'sleep' ? '— (no handler)' : o.handler === 'finished' ? 'yes' : `no (${o.handler})`,
+      },
+    });
     const detail = `stop ${o.stopS.toFixed(2)} s, exit ${o.exit}, handler ${o.handler}, PID 1 '${o.pid1}'\n${o.logs}`;
     expect(o.exit, detail).toBe(c.exit);
     expect(o.handler, detail).toBe(c.handler satisfies Handler);

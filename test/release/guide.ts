@@ -10,5 +10,10 @@ const README = readFileSync(resolve(ROOT, 'docker/guides/README.md'), 'utf8');
 export function guideSnippet(name: string): string {
   const m = new RegExp(`<!-- snippet: ${name} -->\\n( *)\`\`\`\\w*\\n([\\s\\S]*?)\\n\\1\`\`\``).exec(README);
   if (m === null) throw new Error(`docker/guides/README.md has no snippet '${name}'`);
-  return m[2]!.split('\n').map((l) => l.slice(m[1]!.length)).join('\n') + '\n';
+  return (
+    m[2]!
+      .split('\n')
+      .map((l) => l.slice(m[1]!.length))
+      .join('\n') + '\n'
+  );
 }

@@ -4,7 +4,18 @@
 // are what the engine prints. Base images are local stand-ins named after the real ones (no
 // registry here); a test checks each is what the guide says it is.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/core/cli.ts';
@@ -28,7 +39,13 @@ function readSnippets(md: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of md.matchAll(/<!-- snippet: (\S+) -->\n( *)```\w*\n([\s\S]*?)\n\2```/g)) {
     const indent = m[2]!.length;
-    out.set(m[1]!, m[3]!.split('\n').map((l) => l.slice(indent)).join('\n') + '\n');
+    out.set(
+      m[1]!,
+      m[3]!
+        .split('\n')
+        .map((l) => l.slice(indent))
+        .join('\n') + '\n',
+    );
   }
   return out;
 }
@@ -46,13 +63,23 @@ function lines(name: string): string[] {
 /** Debian packages the test itself uses on the host; installed when missing (root). */
 function ensureDebianPackages(names: string[]): void {
   const missing = names.filter((p) => {
-    try { return !execFileSync('dpkg-query', ['-W', '-f', '${Status}', p], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('install ok installed'); } catch { return true; }
+    try {
+      return !execFileSync('dpkg-query', ['-W', '-f', '${Status}', p], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).includes('install ok installed');
+    } catch {
+      return true;
+    }
   });
   if (missing.length === 0) return;
   const apt = ['-o', 'DPkg::Lock::Timeout=300', '-qq'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', [...apt, 'update'], { stdio: 'inherit', env });
-  execFileSync('apt-get', [...apt, 'install', '-y', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync('apt-get', [...apt, 'install', '-y', '--no-install-recommends', ...missing], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
 }
 
 /**
@@ -63,15 +90,27 @@ function sh(text: string, { host = HOST, cwd = CTX, merge = false } = {}): Promi
   const cmd = (merge ? 'exec 2>&1\n' : '') + text.replace(/^docker build /, 'docker build -q --network host ');
   const start = performance.now();
   return new Promise((res) => {
-    execFile('sh', ['-c', cmd], {
-      cwd,
-      env: { ...process.env, PWD: cwd, DOCKER_HOST: host, DOCKER_BUILDKIT: '0', PATH: `/usr/bin:/bin:${process.env.PATH}` },
-      timeout: 300_000,
-      encoding: 'utf8',
-    }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-      res({ code, stdout, stderr, ms: performance.now() - start });
-    });
+    execFile(
+      'sh',
+      ['-c', cmd],
+      {
+        cwd,
+        env: {
+          ...process.env,
+          PWD: cwd,
+          DOCKER_HOST: host,
+          DOCKER_BUILDKIT: '0',
+          PATH: `/usr/bin:/bin:${process.env.PATH}`,
+        },
+        timeout: 300_000,
+        encoding: 'utf8',
+      },
+      (err, stdout, stderr) => {
+        const code =
+          err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
+        res({ code, stdout, stderr, ms: performance.now() - start });
+      },
+    );
   });
 }
 
@@ -83,7 +122,11 @@ async function buildText(tag: string, text: string, host: string, dir = STANDIN_
 }
 
 function place(src: string, dest: string): void {
-  try { linkSync(src, dest); } catch { copyFileSync(src, dest); }
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
 }
 
 /** The three folders: the guide's (with the release), the Node build's, the stand-ins'. */
@@ -93,14 +136,18 @@ function makeContexts(): void {
     mkdirSync(d, { recursive: true });
   }
   for (const f of readdirSync(GUIDES)) if (f !== 'README.md') copyFileSync(resolve(GUIDES, f), resolve(CTX, f));
-  for (const f of ['tsinit-linux-x64.tar.gz', 'tsinit-linux-arm64.tar.gz', 'SHA256SUMS']) place(resolve(RELEASE, f), resolve(CTX, f));
+  for (const f of ['tsinit-linux-x64.tar.gz', 'tsinit-linux-arm64.tar.gz', 'SHA256SUMS'])
+    place(resolve(RELEASE, f), resolve(CTX, f));
   place(resolve(RELEASE, `tsinit-node-${PKG.version}.tgz`), resolve(CTX, `tsinit-node-${PKG.version}.tgz`));
   place(resolve(RELEASE, 'tsinit-node-linux-x64.tar.gz'), resolve(NODE_CTX, 'tsinit-node-linux-x64.tar.gz'));
   place(realpathSync(process.execPath), resolve(STANDIN_CTX, 'node'));
   const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
   cpSync(resolve(dirname(npmCli), '..'), resolve(STANDIN_CTX, 'npm'), { recursive: true });
   // distroless/static's accounts (root, nobody, nonroot), its only files a program could notice.
-  writeFileSync(resolve(STANDIN_CTX, 'passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n');
+  writeFileSync(
+    resolve(STANDIN_CTX, 'passwd'),
+    'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n',
+  );
   writeFileSync(resolve(STANDIN_CTX, 'group'), 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n');
 }
 
@@ -117,20 +164,27 @@ async function buildStandIns(host: string, withNode: boolean): Promise<void> {
   await tag('tsinit-busybox', 'alpine:3.20');
   await buildText('gcr.io/distroless/static-debian12', 'FROM scratch\nCOPY passwd group /etc/\n', host);
   if (!withNode) return;
-  await buildText('node:26-bookworm-slim', [
-    'FROM tsinit-minbase',
-    'RUN apt-get update && apt-get install -y --no-install-recommends libatomic1 && rm -rf /var/lib/apt/lists/*',
-    'COPY node /usr/local/bin/node',
-    'COPY npm /usr/local/lib/node_modules/npm',
-    'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && node --version && npm --version',
-  ].join('\n') + '\n', host);
+  await buildText(
+    'node:26-bookworm-slim',
+    [
+      'FROM tsinit-minbase',
+      'RUN apt-get update && apt-get install -y --no-install-recommends libatomic1 && rm -rf /var/lib/apt/lists/*',
+      'COPY node /usr/local/bin/node',
+      'COPY npm /usr/local/lib/node_modules/npm',
+      'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && node --version && npm --version',
+    ].join('\n') + '\n',
+    host,
+  );
 }
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('the guide tests need root (docker/engine.sh, apt-get)');
   ensureDebianPackages(['python3-yaml', 'busybox-static', 'file']);
   ensureRelease();
-  execFileSync(resolve(ROOT, 'docker/engine.sh'), ['up-init'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 });
+  execFileSync(resolve(ROOT, 'docker/engine.sh'), ['up-init'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 900_000,
+  });
   makeContexts();
   await Promise.all([buildStandIns(HOST, true), buildStandIns(INIT_HOST, false)]);
   for (const c of CONTAINERS) for (const h of [HOST, INIT_HOST]) await docker(['rm', '-f', c], { host: h });
@@ -151,9 +205,12 @@ function unpack(): Promise<Result> {
 const myapp = new Map<string, Promise<void>>();
 function buildMyapp(host = HOST): Promise<void> {
   if (!myapp.has(host)) {
-    myapp.set(host, sh(lines('build-run')[0]!, { host }).then((b) => {
-      if (b.code !== 0) throw new Error(`docker build of the guide's Dockerfile failed:\n${b.stdout}\n${b.stderr}`);
-    }));
+    myapp.set(
+      host,
+      sh(lines('build-run')[0]!, { host }).then((b) => {
+        if (b.code !== 0) throw new Error(`docker build of the guide's Dockerfile failed:\n${b.stdout}\n${b.stderr}`);
+      }),
+    );
   }
   return myapp.get(host)!;
 }
@@ -173,12 +230,29 @@ async function waitLogs(name: string, re: RegExp, host = HOST, timeoutMs = 20_00
 async function imageFiles(image: string, host = HOST): Promise<string[]> {
   const id = (await dockerOk(['create', image, '/none'], { host })).stdout.trim();
   try {
-    const tar = await new Promise<string>((res, rej) => execFile('/usr/bin/docker', ['export', id], {
-      env: { ...process.env, DOCKER_HOST: host }, encoding: 'latin1', maxBuffer: 1 << 30,
-    }, (err: Error | null, out: string) => (err ? rej(err) : res(out))));
-    const list = execFileSync('tar', ['-tv'], { input: Buffer.from(tar, 'latin1'), encoding: 'utf8', maxBuffer: 64 << 20 });
-    return list.split('\n').filter((l) => l.startsWith('-')).map((l) => '/' + l.split(/\s+/).slice(5).join(' '))
-      .filter((f) => !/^\/(etc\/(hosts|hostname|resolv\.conf)|dev\/console|\.dockerenv)$/.test(f)).sort();
+    const tar = await new Promise<string>((res, rej) =>
+      execFile(
+        '/usr/bin/docker',
+        ['export', id],
+        {
+          env: { ...process.env, DOCKER_HOST: host },
+          encoding: 'latin1',
+          maxBuffer: 1 << 30,
+        },
+        (err: Error | null, out: string) => (err ? rej(err) : res(out)),
+      ),
+    );
+    const list = execFileSync('tar', ['-tv'], {
+      input: Buffer.from(tar, 'latin1'),
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    return list
+      .split('\n')
+      .filter((l) => l.startsWith('-'))
+      .map((l) => '/' + l.split(/\s+/).slice(5).join(' '))
+      .filter((f) => !/^\/(etc\/(hosts|hostname|resolv\.conf)|dev\/console|\.dockerenv)$/.test(f))
+      .sort();
   } finally {
     await docker(['rm', '-f', id], { host });
   }
@@ -193,22 +267,68 @@ describe('docker/guides/README.md', () => {
       expect(text, name).toBe(readFileSync(resolve(GUIDES, name), 'utf8'));
     }
     // The packages section's snippets are run by packages.engines.test.ts and npm-static.test.ts.
-    expect([...SNIPPETS.keys()].sort()).toEqual(['Dockerfile', 'Dockerfile.copy-from', 'Dockerfile.node', 'Dockerfile.npm', 'Dockerfile.scratch', 'build-run', 'daemon.json', 'deb', 'dockerd',
-      'error-libatomic', 'error-no-glibc', 'every-image', 'every-image-output', 'image-load', 'k8s-pod.yaml', 'ldd-node', 'node-options', 'node-slim',
-      'npm-static', 'pod-image-volume', 'podman-image-mount', 'run-init', 'run-init-busybox', 'scratch-run', 'unpack', 'unpack-output']);
+    expect([...SNIPPETS.keys()].sort()).toEqual([
+      'Dockerfile',
+      'Dockerfile.copy-from',
+      'Dockerfile.node',
+      'Dockerfile.npm',
+      'Dockerfile.scratch',
+      'build-run',
+      'daemon.json',
+      'deb',
+      'dockerd',
+      'error-libatomic',
+      'error-no-glibc',
+      'every-image',
+      'every-image-output',
+      'image-load',
+      'k8s-pod.yaml',
+      'ldd-node',
+      'node-options',
+      'node-slim',
+      'npm-static',
+      'pod-image-volume',
+      'podman-image-mount',
+      'run-init',
+      'run-init-busybox',
+      'scratch-run',
+      'unpack',
+      'unpack-output',
+    ]);
   });
 
   it('the stand-ins are what the guide says: no libatomic in the slim ones, no C library in busybox, only accounts in distroless', async () => {
     for (const image of ['debian:bookworm-slim', 'python:3.12-slim-bookworm']) {
-      const r = await docker(['run', '--rm', '--entrypoint', 'sh', image, '-c', 'ls /lib/*/libatomic* /usr/lib/*/libatomic* 2>/dev/null; test -e /lib64/ld-linux-x86-64.so.2 && echo glibc']);
+      const r = await docker([
+        'run',
+        '--rm',
+        '--entrypoint',
+        'sh',
+        image,
+        '-c',
+        'ls /lib/*/libatomic* /usr/lib/*/libatomic* 2>/dev/null; test -e /lib64/ld-linux-x86-64.so.2 && echo glibc',
+      ]);
       expect(r.stdout, image).toBe('glibc\n');
     }
-    expect((await docker(['run', '--rm', '--entrypoint', 'sh', 'python:3.12-slim-bookworm', '-c', 'command -v python3'])).stdout).toBe('/usr/bin/python3\n');
-    const bb = await docker(['run', '--rm', '--entrypoint', 'sh', 'alpine:3.20', '-c', 'ls /lib /lib64 /usr/lib 2>&1; readlink /bin/sh']);
+    expect(
+      (await docker(['run', '--rm', '--entrypoint', 'sh', 'python:3.12-slim-bookworm', '-c', 'command -v python3']))
+        .stdout,
+    ).toBe('/usr/bin/python3\n');
+    const bb = await docker([
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      'alpine:3.20',
+      '-c',
+      'ls /lib /lib64 /usr/lib 2>&1; readlink /bin/sh',
+    ]);
     expect(bb.stdout).toMatch(/\/lib: No such file or directory/);
     expect(bb.stdout).toMatch(/\/usr\/lib: No such file or directory/);
     expect(bb.stdout).toMatch(/\/bin\/busybox\n$/);
-    expect((await docker(['image', 'inspect', '-f', '{{.Id}}', 'busybox'])).stdout).toBe((await docker(['image', 'inspect', '-f', '{{.Id}}', 'alpine:3.20'])).stdout);
+    expect((await docker(['image', 'inspect', '-f', '{{.Id}}', 'busybox'])).stdout).toBe(
+      (await docker(['image', 'inspect', '-f', '{{.Id}}', 'alpine:3.20'])).stdout,
+    );
     expect(await imageFiles('gcr.io/distroless/static-debian12')).toEqual(['/etc/group', '/etc/passwd']);
     const node = await docker(['run', '--rm', '--entrypoint', 'node', 'node:26-bookworm-slim', '--version']);
     expect(node.stdout).toBe(`v${NODE_VERSION}\n`);
@@ -232,12 +352,17 @@ describe('the executable', () => {
     expect(arm64).toBeLessThan(500_000);
   });
 
-  it('INSTALL\'s recipe runs tsinit as PID 1 in every base image of the table, printing what the guide shows', async () => {
+  it("INSTALL's recipe runs tsinit as PID 1 in every base image of the table, printing what the guide shows", async () => {
     await unpack();
     const r = await sh(snippet('every-image'), { merge: true });
     expect(r.stdout).toBe(snippet('every-image-output'));
     expect(r.code).toBe(0);
-    expect(snippet('every-image-output').split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(': ') + 2) + '\n')).toEqual(Array(7).fill(STATIC_VERSION));
+    expect(
+      snippet('every-image-output')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(l.indexOf(': ') + 2) + '\n'),
+    ).toEqual(Array(7).fill(STATIC_VERSION));
     // The last image built is node:26's; in it tsinit was PID 1 and --version its child.
     const pid1 = await dockerOk(['run', '--rm', 'tsinit-on-base', 'cat', '/proc/1/cmdline']);
     expect(pid1.stdout.split('\0').slice(0, 2)).toEqual(['/tsinit', '--']);
@@ -245,7 +370,7 @@ describe('the executable', () => {
 });
 
 describe('the multi-stage Dockerfile', () => {
-  it('build, run, stop as written: stops in about a second with the app\'s exit code 0', async () => {
+  it("build, run, stop as written: stops in about a second with the app's exit code 0", async () => {
     const [, run, stop, inspect] = lines('build-run');
     await buildMyapp(); // the snippet's first line
     const r = await sh(run!);
@@ -265,22 +390,42 @@ describe('the multi-stage Dockerfile', () => {
     await buildMyapp();
     const v = await dockerOk(['run', '--rm', '--entrypoint', '/usr/local/bin/tsinit', 'myapp', '--version']);
     expect(v.stdout).toBe(STATIC_VERSION);
-    const lib = await docker(['run', '--rm', '--entrypoint', 'sh', 'myapp', '-c', 'ls /lib/*/libatomic* /usr/lib/*/libatomic* 2>/dev/null; echo listed']);
+    const lib = await docker([
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      'myapp',
+      '-c',
+      'ls /lib/*/libatomic* /usr/lib/*/libatomic* 2>/dev/null; echo listed',
+    ]);
     expect(lib.stdout).toBe('listed\n');
   });
 
   it('with TARGETARCH=arm64 the first stage unpacks the arm64 executable', async () => {
     const r = await sh('docker build --target tsinit --build-arg TARGETARCH=arm64 -t tsinit-guide-stage-arm64 .');
     expect(r.code, r.stderr).toBe(0);
-    const head = await dockerOk(['run', '--rm', 'tsinit-guide-stage-arm64', 'od', '-An', '-tx1', '-j18', '-N2', '/usr/local/bin/tsinit']);
+    const head = await dockerOk([
+      'run',
+      '--rm',
+      'tsinit-guide-stage-arm64',
+      'od',
+      '-An',
+      '-tx1',
+      '-j18',
+      '-N2',
+      '/usr/local/bin/tsinit',
+    ]);
     expect(head.stdout.trim()).toBe('b7 00'); // e_machine 183: aarch64
     const sum = await dockerOk(['run', '--rm', 'tsinit-guide-stage-arm64', 'sha256sum', '/usr/local/bin/tsinit']);
-    expect(sum.stdout.split(' ')[0]).toBe(execFileSync('sha256sum', [resolve(RELEASE, 'tsinit-linux-arm64')], { encoding: 'utf8' }).split(' ')[0]);
+    expect(sum.stdout.split(' ')[0]).toBe(
+      execFileSync('sha256sum', [resolve(RELEASE, 'tsinit-linux-arm64')], { encoding: 'utf8' }).split(' ')[0],
+    );
   });
 });
 
 describe('Dockerfile.scratch', () => {
-  it('as written: two files in the image, a stop at once (not Docker\'s 10 s), exit 143', async () => {
+  it("as written: two files in the image, a stop at once (not Docker's 10 s), exit 143", async () => {
     await unpack();
     const [cp, buildLine, run, stop, inspect] = lines('scratch-run');
     for (const l of [cp!, buildLine!]) {
@@ -302,7 +447,7 @@ describe('Dockerfile.scratch', () => {
   }, 300_000);
 });
 
-describe('docker run --init with tsinit as the daemon\'s init', () => {
+describe("docker run --init with tsinit as the daemon's init", () => {
   it('daemon.json names the dockerd option the second snippet passes, and that daemon runs with it', () => {
     expect(JSON.parse(snippet('daemon.json'))).toEqual({ 'init-path': '/usr/local/bin/tsinit' });
     const flag = snippet('dockerd').trim().split(/\s+/);
@@ -336,7 +481,11 @@ describe('docker run --init with tsinit as the daemon\'s init', () => {
     expect(r.code, r.stderr).toBe(0);
     const deadline = Date.now() + 20_000;
     // Stop only once sleep runs: before that, tsinit may not yet have caught TERM.
-    while ((await docker(['top', 'sleeper', '-o', 'pid,args'], { host: INIT_HOST })).stdout.split('\n').every((l) => l.trim().replace(/^\d+\s+/, '') !== 'sleep 1000')) {
+    while (
+      (await docker(['top', 'sleeper', '-o', 'pid,args'], { host: INIT_HOST })).stdout
+        .split('\n')
+        .every((l) => l.trim().replace(/^\d+\s+/, '') !== 'sleep 1000')
+    ) {
       if (Date.now() > deadline) throw new Error('sleep 1000 did not start in sleeper');
       await sleep(100);
     }
@@ -359,7 +508,8 @@ describe('docker run --init with tsinit as the daemon\'s init', () => {
 });
 
 interface Pod {
-  apiVersion: string; kind: string;
+  apiVersion: string;
+  kind: string;
   metadata: { name: string };
   spec: {
     terminationGracePeriodSeconds: number;
@@ -369,7 +519,11 @@ interface Pod {
 
 /** The manifest parsed by a real YAML parser (Debian's python3-yaml), as JSON. */
 function parseYaml(text: string): unknown[] {
-  const out = execFileSync('python3', ['-c', 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(sys.stdin)), sys.stdout)'], { input: text, encoding: 'utf8' });
+  const out = execFileSync(
+    'python3',
+    ['-c', 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(sys.stdin)), sys.stdout)'],
+    { input: text, encoding: 'utf8' },
+  );
   return JSON.parse(out) as unknown[];
 }
 
@@ -409,14 +563,35 @@ describe('the Kubernetes pod manifest', () => {
     await buildMyapp();
     await dockerOk(['tag', 'myapp', container.image]);
     const [entrypoint, ...flags] = container.command;
-    await dockerOk(['run', '-d', '--name', 'tsinit-guide-pod', '--entrypoint', entrypoint!, container.image, ...flags, ...container.args]);
+    await dockerOk([
+      'run',
+      '-d',
+      '--name',
+      'tsinit-guide-pod',
+      '--entrypoint',
+      entrypoint!,
+      container.image,
+      ...flags,
+      ...container.args,
+    ]);
     await waitLogs('tsinit-guide-pod', /app: serving/);
     // A client in the container, started before the stop: under load a `docker exec` can take
     // seconds to start, longer than the delay it is meant to look into.
-    const client = spawn('/usr/bin/docker', ['exec', '-i', 'tsinit-guide-pod', 'python3', '-u', '-c',
-      'import sys, urllib.request\nfor _ in sys.stdin: print(urllib.request.urlopen("http://127.0.0.1:8000").read().decode(), end="")'],
-    { env: { ...process.env, DOCKER_HOST: HOST }, stdio: ['pipe', 'pipe', 'inherit'] });
-    const answer = (): Promise<string> => new Promise((res) => client.stdout.once('data', (b: Buffer) => res(b.toString())));
+    const client = spawn(
+      '/usr/bin/docker',
+      [
+        'exec',
+        '-i',
+        'tsinit-guide-pod',
+        'python3',
+        '-u',
+        '-c',
+        'import sys, urllib.request\nfor _ in sys.stdin: print(urllib.request.urlopen("http://127.0.0.1:8000").read().decode(), end="")',
+      ],
+      { env: { ...process.env, DOCKER_HOST: HOST }, stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const answer = (): Promise<string> =>
+      new Promise((res) => client.stdout.once('data', (b: Buffer) => res(b.toString())));
     client.stdin.write('\n');
     expect(await answer()).toBe('hello\n'); // the client is ready
     const grace = pod.spec.terminationGracePeriodSeconds;
@@ -443,7 +618,7 @@ describe('the Kubernetes pod manifest', () => {
 });
 
 describe('the Node build', () => {
-  it('in the slim image as written: exit 127 with the guide\'s libatomic line, and ldd names libatomic alone', async () => {
+  it("in the slim image as written: exit 127 with the guide's libatomic line, and ldd names libatomic alone", async () => {
     const [unpackLine, run] = lines('node-slim');
     const u = await sh(unpackLine!, { cwd: NODE_CTX });
     expect(u.code, u.stderr).toBe(0);
@@ -457,12 +632,16 @@ describe('the Node build', () => {
     expect(ldd.stdout.match(/not found/g)).toHaveLength(1);
   }, 120_000);
 
-  it('in busybox (no glibc loader): exit 1 and the guide\'s line; in node:26 it runs, as the guide says', async () => {
+  it("in busybox (no glibc loader): exit 1 and the guide's line; in node:26 it runs, as the guide says", async () => {
     const run = lines('node-slim')[1]!;
     expect(run).toContain(' debian:bookworm-slim ');
     // The interpreters the guide names, from the executables' program headers.
-    expect(execFileSync('readelf', ['-l', resolve(RELEASE, 'tsinit-node-linux-x64')], { encoding: 'utf8' })).toContain('[Requesting program interpreter: /lib64/ld-linux-x86-64.so.2]');
-    expect(execFileSync('readelf', ['-l', resolve(RELEASE, 'tsinit-node-linux-arm64')], { encoding: 'utf8' })).toContain('[Requesting program interpreter: /lib/ld-linux-aarch64.so.1]');
+    expect(execFileSync('readelf', ['-l', resolve(RELEASE, 'tsinit-node-linux-x64')], { encoding: 'utf8' })).toContain(
+      '[Requesting program interpreter: /lib64/ld-linux-x86-64.so.2]',
+    );
+    expect(
+      execFileSync('readelf', ['-l', resolve(RELEASE, 'tsinit-node-linux-arm64')], { encoding: 'utf8' }),
+    ).toContain('[Requesting program interpreter: /lib/ld-linux-aarch64.so.1]');
     const bb = await sh(run.replace(' debian:bookworm-slim ', ' busybox '), { cwd: NODE_CTX, merge: true });
     expect(bb.code).toBe(1);
     expect(bb.stdout).toBe(snippet('error-no-glibc'));
@@ -482,7 +661,7 @@ describe('the npm package @tsinit/node in a Node 26 image', () => {
     expect(size).toBeLessThan(40_000);
   });
 
-  it('Dockerfile.node builds; tsinit is PID 1 on the image\'s node and stops the app cleanly', async () => {
+  it("Dockerfile.node builds; tsinit is PID 1 on the image's node and stops the app cleanly", async () => {
     const b = await sh('docker build -f Dockerfile.node -t myapp-node .');
     expect(b.code, b.stderr).toBe(0);
     await dockerOk(['run', '-d', '--name', 'myapp-node', 'myapp-node']);

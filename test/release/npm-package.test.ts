@@ -19,14 +19,23 @@ let tarball = '';
 
 // An image with Node 26: the pinned Node first on PATH, nothing else of the repository.
 const NODE26_PATH = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter);
-const env26 = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ PATH: NODE26_PATH, HOME: scratch, ...extra });
+const env26 = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  PATH: NODE26_PATH,
+  HOME: scratch,
+  ...extra,
+});
 
 beforeAll(() => {
-  if (!process.version.startsWith('v26.')) throw new Error(`the tests must run on the pinned Node 26 (got ${process.version}): use npm run`);
+  if (!process.version.startsWith('v26.'))
+    throw new Error(`the tests must run on the pinned Node 26 (got ${process.version}): use npm run`);
   ensureRelease();
   tarball = resolve(RELEASE, NPM_TARBALLS.node);
   mkdirSync(PREFIX);
-  execFileSync('npm', ['install', '--prefix', PREFIX, '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOME: scratch } });
+  execFileSync(
+    'npm',
+    ['install', '--prefix', PREFIX, '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOME: scratch } },
+  );
   writeFileSync(PRELOAD, 'process.stderr.write(`PRELOAD pid=${process.pid}\\n`);\n');
 }, 120_000);
 afterEach(killAll);
@@ -34,13 +43,22 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('the @tsinit/node tarball', () => {
   it('holds the bin and package.json only: no node_modules, no executable, a few tens of KB', () => {
-    const entries = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' }).trim().split('\n')
+    const entries = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
       .map((l) => ({ size: Number(l.split(/\s+/)[2]), path: l.split(/\s+/).at(-1)! }));
     const paths = entries.map((e) => e.path).sort();
     expect(paths).toContain('package/package.json');
     expect(paths).toEqual(['package/package.json', 'package/tsinit.cjs']);
-    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ name: '@tsinit/node', version: PKG.version, bin: { tsinit: 'tsinit.cjs' }, engines: { node: '>=26.9.0' } });
+    const manifest = JSON.parse(
+      execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+    ) as Record<string, unknown>;
+    expect(manifest).toMatchObject({
+      name: '@tsinit/node',
+      version: PKG.version,
+      bin: { tsinit: 'tsinit.cjs' },
+      engines: { node: '>=26.9.0' },
+    });
     const bin = entries.find((e) => e.path === 'package/tsinit.cjs')!;
     expect(bin.size).toBeGreaterThan(10_000);
     expect(bin.size).toBeLessThan(100_000);
@@ -69,12 +87,17 @@ describe('tsinit from the npm package, on Node 26 from PATH', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('at -vv logs its work and still no warning of Node\'s', async () => {
+  it("at -vv logs its work and still no warning of Node's", async () => {
     const r = await runToEnd(['-vv', '--', 'true'], { init: BIN, env: env26() });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^tsinit: spawned pid/m);
     expect(r.stderr).not.toMatch(/Warning|FFI|experimental/i);
-    expect(r.stderr.split('\n').filter(Boolean).every((l) => l.startsWith('tsinit: '))).toBe(true);
+    expect(
+      r.stderr
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('tsinit: ')),
+    ).toBe(true);
   });
 
   it('killed by SIGTERM → 143', async () => {
@@ -82,11 +105,21 @@ describe('tsinit from the npm package, on Node 26 from PATH', () => {
     expect(r.code).toBe(143);
   });
 
-  it('forwards standard and realtime signals to the child\'s group', async () => {
+  it("forwards standard and realtime signals to the child's group", async () => {
     const r = runPid1(['--', fixture('signals.py'), '--grandchild'], { init: BIN, env: env26() });
     await r.waitFor(/READY/);
     await r.waitFor(/GRANDCHILD/);
-    for (const sig of ['SIGHUP', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH', 'SIGRTMIN', 'SIGRTMIN+6', 'SIGRTMAX']) {
+    for (const sig of [
+      'SIGHUP',
+      'SIGINT',
+      'SIGUSR1',
+      'SIGUSR2',
+      'SIGTERM',
+      'SIGWINCH',
+      'SIGRTMIN',
+      'SIGRTMIN+6',
+      'SIGRTMAX',
+    ]) {
       await r.signal(sig);
       await expectForwarded(r, sig, ['child', 'grandchild']);
     }
@@ -96,7 +129,10 @@ describe('tsinit from the npm package, on Node 26 from PATH', () => {
   });
 
   it('reaps every orphan as PID 1', async () => {
-    const r = runPid1(['-vv', '--', 'sh', '-c', 'for i in $(seq 20); do sh -c "sleep 0.1 &"; done; sleep 0.5; echo DONE'], { init: BIN, env: env26() });
+    const r = runPid1(
+      ['-vv', '--', 'sh', '-c', 'for i in $(seq 20); do sh -c "sleep 0.1 &"; done; sleep 0.5; echo DONE'],
+      { init: BIN, env: env26() },
+    );
     await r.waitFor(/DONE/);
     expect((await r.exit()).code).toBe(0);
     expect((r.stderr.match(/reaped pid/g) ?? []).length).toBeGreaterThanOrEqual(20);
@@ -104,7 +140,7 @@ describe('tsinit from the npm package, on Node 26 from PATH', () => {
 });
 
 describe('NODE_OPTIONS: the difference from the executable', () => {
-  it('the environment\'s NODE_OPTIONS runs inside the npm tsinit (pid 1), never inside the executable', async () => {
+  it("the environment's NODE_OPTIONS runs inside the npm tsinit (pid 1), never inside the executable", async () => {
     const opts = { NODE_OPTIONS: `--require=${PRELOAD}` };
     const npm = await runToEnd(['--', 'sh', '-c', 'exit 0'], { init: BIN, env: env26(opts) });
     expect(npm.code).toBe(0);
@@ -114,7 +150,7 @@ describe('NODE_OPTIONS: the difference from the executable', () => {
     expect(sea.stderr).toBe('');
   });
 
-  it('so an app\'s NODE_OPTIONS that does not resolve for the init stops it before the app starts', async () => {
+  it("so an app's NODE_OPTIONS that does not resolve for the init stops it before the app starts", async () => {
     const opts = { NODE_OPTIONS: '--require=/app/tracing.js' };
     const npm = await runToEnd(['--', 'sh', '-c', 'echo app ran'], { init: BIN, env: env26(opts) });
     expect(npm.code).toBe(1);
@@ -124,8 +160,11 @@ describe('NODE_OPTIONS: the difference from the executable', () => {
     expect(sea.stdout).toBe('app ran\n');
   });
 
-  it('the guide\'s way: NODE_OPTIONS set after the -- reaches the app only', async () => {
-    const r = await runToEnd(['--', 'env', `NODE_OPTIONS=--require=${PRELOAD}`, 'node', '-e', 'console.log("app pid " + process.pid)'], { init: BIN, env: env26() });
+  it("the guide's way: NODE_OPTIONS set after the -- reaches the app only", async () => {
+    const r = await runToEnd(
+      ['--', 'env', `NODE_OPTIONS=--require=${PRELOAD}`, 'node', '-e', 'console.log("app pid " + process.pid)'],
+      { init: BIN, env: env26() },
+    );
     expect(r.code).toBe(0);
     const app = /^app pid (\d+)$/m.exec(r.stdout);
     expect(app, r.stdout).not.toBeNull();
@@ -145,10 +184,17 @@ describe('on a Node without node:ffi', () => {
         return false; // no node in that folder
       }
     };
-    const old = (process.env.PATH ?? '').split(delimiter).map((d) => resolve(d, 'node')).find(lacksFfi);
-    if (old === undefined) throw new Error('no Node older than 26.9 on PATH to show the failure with (the machine\'s v20 is expected)');
+    const old = (process.env.PATH ?? '')
+      .split(delimiter)
+      .map((d) => resolve(d, 'node'))
+      .find(lacksFfi);
+    if (old === undefined)
+      throw new Error("no Node older than 26.9 on PATH to show the failure with (the machine's v20 is expected)");
     const version = execFileSync(old, ['--version'], { encoding: 'utf8' }).trim();
-    const r = spawnSync(BIN, ['--', 'true'], { env: { PATH: `${dirname(old)}${delimiter}/usr/bin${delimiter}/bin` }, encoding: 'utf8' });
+    const r = spawnSync(BIN, ['--', 'true'], {
+      env: { PATH: `${dirname(old)}${delimiter}/usr/bin${delimiter}/bin` },
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`tsinit: error: node:ffi is not available in node ${version} (tsinit needs Node >= 26.9)\n`);

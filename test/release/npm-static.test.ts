@@ -27,11 +27,30 @@ type NodeName = keyof typeof NODES;
 const pathFor = (node: string): string => [dirname(node), '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter);
 
 /** `npm install` by the npm CLI run on node, offline, of the given release tarballs, into a fresh prefix. */
-function npmInstall(node: string, tarballs: string[], extra: string[] = []): { prefix: string; status: number | null; stderr: string } {
+function npmInstall(
+  node: string,
+  tarballs: string[],
+  extra: string[] = [],
+): { prefix: string; status: number | null; stderr: string } {
   const prefix = mkdtempSync(resolve(scratch, 'prefix-'));
-  const r = spawnSync(node, [NPM_CLI, 'install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', ...extra, ...tarballs.map((t) => resolve(RELEASE, t))], {
-    cwd: prefix, encoding: 'utf8', env: { PATH: pathFor(node), HOME: scratch },
-  });
+  const r = spawnSync(
+    node,
+    [
+      NPM_CLI,
+      'install',
+      '--offline',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      ...extra,
+      ...tarballs.map((t) => resolve(RELEASE, t)),
+    ],
+    {
+      cwd: prefix,
+      encoding: 'utf8',
+      env: { PATH: pathFor(node), HOME: scratch },
+    },
+  );
   return { prefix, status: r.status, stderr: r.stderr };
 }
 
@@ -63,14 +82,20 @@ describe.each(Object.keys(NODES) as NodeName[])('npm install tsinit on the %s', 
   });
 
   it('as PID 1 it is tsinit (not node, not sh) and passes the exit code through', async () => {
-    const r = await runToEnd(['--', 'sh', '-c', 'echo "ppid $PPID pid1 $(cat /proc/1/comm)"; exit 9'], { init: bin(), env: { PATH: pathFor(NODES[name]) } });
+    const r = await runToEnd(['--', 'sh', '-c', 'echo "ppid $PPID pid1 $(cat /proc/1/comm)"; exit 9'], {
+      init: bin(),
+      env: { PATH: pathFor(NODES[name]) },
+    });
     expect(r.stdout).toBe('ppid 1 pid1 tsinit\n');
     expect(r.code).toBe(9);
     expect(r.stderr).toBe('');
   });
 
   it('forwards SIGTERM to the app and exits with its status', async () => {
-    const r = runPid1(['--', 'sh', '-c', 'trap "echo got TERM; exit 3" TERM; echo READY; while :; do sleep 0.05; done'], { init: bin(), env: { PATH: pathFor(NODES[name]) } });
+    const r = runPid1(
+      ['--', 'sh', '-c', 'trap "echo got TERM; exit 3" TERM; echo READY; while :; do sleep 0.05; done'],
+      { init: bin(), env: { PATH: pathFor(NODES[name]) } },
+    );
     await r.waitFor(/READY/);
     await r.signal('SIGTERM');
     await r.waitFor(/got TERM/);
@@ -79,34 +104,48 @@ describe.each(Object.keys(NODES) as NodeName[])('npm install tsinit on the %s', 
 });
 
 describe('without install scripts (--ignore-scripts)', () => {
-  it('.bin/tsinit is the sh launcher, which execs the platform package\'s executable: PID 1 is still tsinit', async () => {
-    const { prefix, status, stderr } = npmInstall(SYSTEM_NODE, [NPM_TARBALLS.main, NPM_TARBALLS['linux-x64']], ['--ignore-scripts']);
+  it(".bin/tsinit is the sh launcher, which execs the platform package's executable: PID 1 is still tsinit", async () => {
+    const { prefix, status, stderr } = npmInstall(
+      SYSTEM_NODE,
+      [NPM_TARBALLS.main, NPM_TARBALLS['linux-x64']],
+      ['--ignore-scripts'],
+    );
     expect(status, stderr).toBe(0);
     const bin = resolve(prefix, 'node_modules/.bin/tsinit');
     expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/bin/sh');
-    const r = await runToEnd(['--', 'sh', '-c', 'echo "pid1 $(cat /proc/1/comm)"; exit 4'], { init: bin, env: { PATH: '/usr/bin:/bin' } });
+    const r = await runToEnd(['--', 'sh', '-c', 'echo "pid1 $(cat /proc/1/comm)"; exit 4'], {
+      init: bin,
+      env: { PATH: '/usr/bin:/bin' },
+    });
     expect(r.stdout).toBe('pid1 tsinit\n');
     expect(r.code).toBe(4);
   });
 });
 
 describe('faults: one line, exit 1, no stack trace', () => {
-  it('the platform package missing at install time (--omit=optional): npm fails with the postinstall\'s line', () => {
+  it("the platform package missing at install time (--omit=optional): npm fails with the postinstall's line", () => {
     const { status, stderr } = npmInstall(SYSTEM_NODE, [NPM_TARBALLS.main], ['--omit=optional']);
     expect(status).not.toBe(0);
     const ours = stderr.split('\n').filter((l) => l.includes('tsinit: error:'));
     expect(ours).toHaveLength(1);
-    expect(ours[0]).toMatch(/tsinit: error: the package @tsinit\/linux-x64 is not installed \(it is an optional dependency of tsinit: install without --omit=optional\)$/);
+    expect(ours[0]).toMatch(
+      /tsinit: error: the package @tsinit\/linux-x64 is not installed \(it is an optional dependency of tsinit: install without --omit=optional\)$/,
+    );
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 
   it('the platform package missing at run time: the launcher says so in one line', () => {
     const { prefix, status } = npmInstall(SYSTEM_NODE, [NPM_TARBALLS.main], ['--omit=optional', '--ignore-scripts']);
     expect(status).toBe(0);
-    const r = spawnSync(resolve(prefix, 'node_modules/.bin/tsinit'), ['--', 'true'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    const r = spawnSync(resolve(prefix, 'node_modules/.bin/tsinit'), ['--', 'true'], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin' },
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('tsinit: error: the package @tsinit/linux-x64 is not installed (it is an optional dependency of tsinit: install without --omit=optional)\n');
+    expect(r.stderr).toBe(
+      'tsinit: error: the package @tsinit/linux-x64 is not installed (it is an optional dependency of tsinit: install without --omit=optional)\n',
+    );
   });
 
   it('an unsupported platform: the launcher and the postinstall each say it in one line', () => {
@@ -114,32 +153,60 @@ describe('faults: one line, exit 1, no stack trace', () => {
     // What uname and Node report on a machine tsinit has no executable for (s390x).
     const fake = resolve(scratch, 'fake-s390x');
     mkdirSync(fake, { recursive: true });
-    writeFileSync(resolve(fake, 'uname'), '#!/bin/sh\ncase "$1" in -s) echo Linux ;; -m) echo s390x ;; esac\n', { mode: 0o755 });
+    writeFileSync(resolve(fake, 'uname'), '#!/bin/sh\ncase "$1" in -s) echo Linux ;; -m) echo s390x ;; esac\n', {
+      mode: 0o755,
+    });
     writeFileSync(resolve(fake, 'arch.cjs'), "Object.defineProperty(process, 'arch', { value: 's390x' });\n");
-    const launcher = spawnSync(resolve(prefix, 'node_modules/.bin/tsinit'), ['--', 'true'], { encoding: 'utf8', env: { PATH: `${fake}:/usr/bin:/bin` } });
+    const launcher = spawnSync(resolve(prefix, 'node_modules/.bin/tsinit'), ['--', 'true'], {
+      encoding: 'utf8',
+      env: { PATH: `${fake}:/usr/bin:/bin` },
+    });
     expect(launcher.status).toBe(1);
-    expect(launcher.stderr).toBe('tsinit: error: no tsinit executable for Linux s390x (supported: Linux x86_64 and aarch64)\n');
-    const post = spawnSync(SYSTEM_NODE, ['--require', resolve(fake, 'arch.cjs'), 'install.cjs'], { cwd: resolve(prefix, 'node_modules/tsinit'), encoding: 'utf8' });
+    expect(launcher.stderr).toBe(
+      'tsinit: error: no tsinit executable for Linux s390x (supported: Linux x86_64 and aarch64)\n',
+    );
+    const post = spawnSync(SYSTEM_NODE, ['--require', resolve(fake, 'arch.cjs'), 'install.cjs'], {
+      cwd: resolve(prefix, 'node_modules/tsinit'),
+      encoding: 'utf8',
+    });
     expect(post.status).toBe(1);
     expect(post.stderr).toBe('tsinit: error: no tsinit executable for linux s390x (supported: linux x64 and arm64)\n');
   });
 });
 
 describe('the tarballs', () => {
-  const manifest = (t: string): Record<string, unknown> => JSON.parse(execFileSync('tar', ['-xzOf', resolve(RELEASE, t), 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>;
+  const manifest = (t: string): Record<string, unknown> =>
+    JSON.parse(
+      execFileSync('tar', ['-xzOf', resolve(RELEASE, t), 'package/package.json'], { encoding: 'utf8' }),
+    ) as Record<string, unknown>;
 
   it('tsinit: the launcher and the postinstall, the two platform packages as exact optional dependencies, no engines bound', () => {
     const m = manifest(NPM_TARBALLS.main);
-    expect(m).toMatchObject({ name: 'tsinit', version: PKG.version, bin: { tsinit: 'bin/tsinit' }, scripts: { postinstall: 'node install.cjs' } });
+    expect(m).toMatchObject({
+      name: 'tsinit',
+      version: PKG.version,
+      bin: { tsinit: 'bin/tsinit' },
+      scripts: { postinstall: 'node install.cjs' },
+    });
     expect(m.optionalDependencies).toEqual({ '@tsinit/linux-x64': PKG.version, '@tsinit/linux-arm64': PKG.version });
     expect(m.engines).toBeUndefined();
-    expect(execFileSync('tar', ['-tzf', resolve(RELEASE, NPM_TARBALLS.main)], { encoding: 'utf8' }).trim().split('\n').sort()).toEqual(['package/bin/tsinit', 'package/install.cjs', 'package/package.json']);
+    expect(
+      execFileSync('tar', ['-tzf', resolve(RELEASE, NPM_TARBALLS.main)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .sort(),
+    ).toEqual(['package/bin/tsinit', 'package/install.cjs', 'package/package.json']);
   });
 
-  it.each([['linux-x64', 'x64'], ['linux-arm64', 'arm64']] as const)('@tsinit/%s: os and cpu fields, and the release executable as tsinit (755)', (target, cpu) => {
+  it.each([
+    ['linux-x64', 'x64'],
+    ['linux-arm64', 'arm64'],
+  ] as const)('@tsinit/%s: os and cpu fields, and the release executable as tsinit (755)', (target, cpu) => {
     const t = NPM_TARBALLS[target];
     expect(manifest(t)).toMatchObject({ name: `@tsinit/${target}`, version: PKG.version, os: ['linux'], cpu: [cpu] });
-    const listing = execFileSync('tar', ['-tvzf', resolve(RELEASE, t)], { encoding: 'utf8' }).trim().split('\n');
+    const listing = execFileSync('tar', ['-tvzf', resolve(RELEASE, t)], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(listing.find((l) => l.endsWith(' package/tsinit'))).toMatch(/^-rwxr-xr-x /);
     const dir = mkdtempSync(resolve(scratch, 'tgz-'));
     execFileSync('tar', ['-xzf', resolve(RELEASE, t), '-C', dir]);

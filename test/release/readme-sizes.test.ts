@@ -19,18 +19,66 @@ const INSTALL = README.slice(README.indexOf('## Install'), README.indexOf('\n## 
 const v = PKG.version;
 
 /** A line of the Install section (its start, as written), its figures, their unit, and the file each group of figures is. */
-interface Stated { line: string; figures: RegExp; unit: 1e3 | 1e6; files: [file: string, group: number][] }
+interface Stated {
+  line: string;
+  figures: RegExp;
+  unit: 1e3 | 1e6;
+  files: [file: string, group: number][];
+}
 
 const KB = 1e3;
 const MB = 1e6;
 const STATED: Stated[] = [
-  { line: 'The static executable is what to use', figures: /\((\d+) KB\) or `tsinit-linux-arm64`\s*\((\d+) KB\)/, unit: KB, files: [['tsinit-linux-x64', 1], ['tsinit-linux-arm64', 2]] },
-  { line: '| tarball |', figures: /\| (\d+) \/ (\d+) KB \|/, unit: KB, files: [['tsinit-linux-x64.tar.gz', 1], ['tsinit-linux-arm64.tar.gz', 2]] },
+  {
+    line: 'The static executable is what to use',
+    figures: /\((\d+) KB\) or `tsinit-linux-arm64`\s*\((\d+) KB\)/,
+    unit: KB,
+    files: [
+      ['tsinit-linux-x64', 1],
+      ['tsinit-linux-arm64', 2],
+    ],
+  },
+  {
+    line: '| tarball |',
+    figures: /\| (\d+) \/ (\d+) KB \|/,
+    unit: KB,
+    files: [
+      ['tsinit-linux-x64.tar.gz', 1],
+      ['tsinit-linux-arm64.tar.gz', 2],
+    ],
+  },
   { line: '| OCI image', figures: /\| (\d+) KB \|/, unit: KB, files: [['tsinit-oci.tar', 1]] },
-  { line: '| Debian package |', figures: /\| (\d+) \/ (\d+) KB \|/, unit: KB, files: [[`tsinit_${v}_amd64.deb`, 1], [`tsinit_${v}_arm64.deb`, 2]] },
-  { line: '| npm, any Node |', figures: /\| (\d+) \+ (\d+) \/ (\d+) KB \|/, unit: KB, files: [[`tsinit-${v}.tgz`, 1], [`tsinit-linux-x64-${v}.tgz`, 2], [`tsinit-linux-arm64-${v}.tgz`, 3]] },
+  {
+    line: '| Debian package |',
+    figures: /\| (\d+) \/ (\d+) KB \|/,
+    unit: KB,
+    files: [
+      [`tsinit_${v}_amd64.deb`, 1],
+      [`tsinit_${v}_arm64.deb`, 2],
+    ],
+  },
+  {
+    line: '| npm, any Node |',
+    figures: /\| (\d+) \+ (\d+) \/ (\d+) KB \|/,
+    unit: KB,
+    files: [
+      [`tsinit-${v}.tgz`, 1],
+      [`tsinit-linux-x64-${v}.tgz`, 2],
+      [`tsinit-linux-arm64-${v}.tgz`, 3],
+    ],
+  },
   // One figure for both tarballs, then the two executables.
-  { line: '| Node build, executable |', figures: /\| (\d+) MB \|.*\(single executable, (\d+) \/ (\d+) MB\)/, unit: MB, files: [['tsinit-node-linux-x64.tar.gz', 1], ['tsinit-node-linux-arm64.tar.gz', 1], ['tsinit-node-linux-x64', 2], ['tsinit-node-linux-arm64', 3]] },
+  {
+    line: '| Node build, executable |',
+    figures: /\| (\d+) MB \|.*\(single executable, (\d+) \/ (\d+) MB\)/,
+    unit: MB,
+    files: [
+      ['tsinit-node-linux-x64.tar.gz', 1],
+      ['tsinit-node-linux-arm64.tar.gz', 1],
+      ['tsinit-node-linux-x64', 2],
+      ['tsinit-node-linux-arm64', 3],
+    ],
+  },
   { line: '| Node build, npm |', figures: /\| (\d+) KB \|/, unit: KB, files: [[`tsinit-node-${v}.tgz`, 1]] },
 ];
 

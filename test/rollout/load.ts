@@ -48,7 +48,10 @@ function get(port: number, path: string, agent: Agent, timeoutMs: number, t0: nu
       r.on('end', () => finish({ status: r.statusCode ?? 0 }));
       r.on('error', (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message }));
     });
-    const timer = setTimeout(() => { finish({ error: 'timeout' }); req.destroy(); }, timeoutMs);
+    const timer = setTimeout(() => {
+      finish({ error: 'timeout' });
+      req.destroy();
+    }, timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message }));
     req.end();
   });
@@ -80,10 +83,19 @@ export function startLoad(spec: LoadSpec): Load {
       const at = slow ? nextSlow : nextQuick;
       if (at >= end) break;
       const wait = at - performance.now();
-      if (wait > 0) await new Promise<void>((r) => { wake = r; setTimeout(r, wait); });
+      if (wait > 0)
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, wait);
+        });
       if (at >= end) break;
-      if (slow) { j++; pending.push(get(spec.port, '/slow', slowAgent, spec.timeoutMs, t0, true)); }
-      else { i++; pending.push(get(spec.port, '/pid', quick, spec.timeoutMs, t0, false)); }
+      if (slow) {
+        j++;
+        pending.push(get(spec.port, '/slow', slowAgent, spec.timeoutMs, t0, true));
+      } else {
+        i++;
+        pending.push(get(spec.port, '/pid', quick, spec.timeoutMs, t0, false));
+      }
     }
     const out = await Promise.all(pending);
     quick.destroy();

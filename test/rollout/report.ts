@@ -37,10 +37,23 @@ export interface Report {
   notes?: string[];
 }
 
-const fmtKinds = (k: Record<string, number>) => Object.entries(k).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ×${c}`).join(', ') || '—';
+const fmtKinds = (k: Record<string, number>) =>
+  Object.entries(k)
+    .sort((a, b) => b[1] - a[1])
+    .map(([n, c]) => `${n} ×${c}`)
+    .join(', ') || '—';
 
 export function renderMarkdown(r: Report): string {
-  const t = r.timings as { propagationMs: number; graceS: number; termDelayS: number; preStopS: number; gunicornGracefulS: number; load: { rate: number; connections: number; slowEveryMs: number }; leadInMs: number; tailMs: number };
+  const t = r.timings as {
+    propagationMs: number;
+    graceS: number;
+    termDelayS: number;
+    preStopS: number;
+    gunicornGracefulS: number;
+    load: { rate: number; connections: number; slowEveryMs: number };
+    leadInMs: number;
+    tailMs: number;
+  };
   return [
     '# Rolling restart behind a load balancer: failed requests',
     '',
@@ -48,7 +61,7 @@ export function renderMarkdown(r: Report): string {
     `a real dockerd ${r.engine} (docker/engine.sh), HAProxy from Debian on the loopback in front of`,
     'two replicas of the FastAPI app (docker/apps/app), each a container with `--network host` on',
     'its own port. Each run replaces both replicas one after the other (maxSurge 1: the new one',
-    'starts, joins HAProxy once it answers, then the old one is deleted), following Kubernetes\'',
+    "starts, joins HAProxy once it answers, then the old one is deleted), following Kubernetes'",
     `termination sequence: at deletion (t=0) the kubelet sends SIGTERM (after the preStop hook, if`,
     `any) while the endpoint removal reaches HAProxy at P = ${t.propagationMs / 1000} s (\`set server … state maint\`);`,
     `SIGKILL at G = ${t.graceS} s (\`docker stop -t\`). Load: ${t.load.rate} requests/s of \`GET /pid\` over`,
@@ -61,11 +74,14 @@ export function renderMarkdown(r: Report): string {
     'replica had stopped listening while still in rotation); 502 reset and client ECONNRESET: the',
     'connection died mid-request. p99: the quick requests. old replicas ended: exit code @ seconds',
     'after deletion, for every old replica of every run (and, where recorded, when the app logged',
-    'that it began shutting down, by Docker\'s log timestamps).',
+    "that it began shutting down, by Docker's log timestamps).",
     '',
     '| case | form | init | requests | failed | failure kinds | p99 latency | slow requests completed | old replicas ended |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...r.rows.map((x) => `| ${x.server} | ${x.form} | ${x.init.startsWith('tsinit') ? `\`${x.init}\`` : x.init} | ${x.requests} | ${x.failed} (${x.failedPerRun.join(', ')}) | ${fmtKinds(x.kinds)} | ${x.p99Ms.toFixed(0)} ms | ${x.slowDone}/${x.slowAll} | ${x.oldEnded.join(', ')} |`),
+    ...r.rows.map(
+      (x) =>
+        `| ${x.server} | ${x.form} | ${x.init.startsWith('tsinit') ? `\`${x.init}\`` : x.init} | ${x.requests} | ${x.failed} (${x.failedPerRun.join(', ')}) | ${fmtKinds(x.kinds)} | ${x.p99Ms.toFixed(0)} ms | ${x.slowDone}/${x.slowAll} | ${x.oldEnded.join(', ')} |`,
+    ),
     '',
     '## What the runs approximate',
     '',
@@ -73,25 +89,27 @@ export function renderMarkdown(r: Report): string {
     '  kube-proxy, ingress and cloud load balancer learns of the removal at its own time: P is the',
     '  slowest of them.',
     '- **HAProxy routes each request** (L7), so after P no request reaches the old replica, even over a',
-    '  client\'s existing keep-alive connection. kube-proxy routes connections (L4): a client\'s',
+    "  client's existing keep-alive connection. kube-proxy routes connections (L4): a client's",
     '  keep-alive connection opened before P keeps reaching the old pod until the server closes it.',
     '  `retries 0` keeps HAProxy from hiding refusals, as kube-proxy does not retry either.',
     '- **Readiness** is the driver polling the new replica until it answers; the kubelet probes every',
     '  `periodSeconds`, and the endpoint addition has its own propagation delay (not modelled).',
     '- **preStop** is `docker exec … sleep N`: under load the exec itself took seconds more than N',
-    '  (SIGTERM came 5.6 and 7.0 s after deletion for `sleep 3` in a trial run), as a kubelet\'s exec can.',
+    "  (SIGTERM came 5.6 and 7.0 s after deletion for `sleep 3` in a trial run), as a kubelet's exec can.",
     '- **kubelet preStop.sleep** (KEP-3960, `lifecycle.preStop.sleep.seconds`) is the driver waiting N s',
     '  itself before `docker stop`: nothing runs in the container, as nothing does under the kubelet.',
     '- **SIGKILL at G** is `docker stop -t (G − time already spent)`, whole seconds, at least 2 s after',
     '  preStop, as the kubelet grants; Docker 20.10 rather than a CRI runtime delivers the signals.',
-    '- **Pod networks** are loopback ports in the host\'s namespace (`--network host`), one per replica.',
+    "- **Pod networks** are loopback ports in the host's namespace (`--network host`), one per replica.",
     '- **The machine** (2 cores) was shared with other test suites during the run: latencies and',
     '  replica start-up times carry that noise; the failures do not depend on it (a run whose',
     '  failures were only time-outs would fail the test).',
     '',
     'One case by hand: `node test/rollout/driver.ts uvicorn exec tsinit-delay 3` (server, form, init, runs).',
     ...(r.notes && r.notes.length > 0 ? ['', '## Notes on this run', '', ...r.notes.map((n) => `- ${n}`)] : []),
-    ...(r.runLog && r.runLog.length > 0 ? ['', '## Every run, in the order they ended', '', '```text', ...r.runLog, '```'] : []),
+    ...(r.runLog && r.runLog.length > 0
+      ? ['', '## Every run, in the order they ended', '', '```text', ...r.runLog, '```']
+      : []),
     '',
   ].join('\n');
 }
@@ -102,7 +120,10 @@ export function renderSummary(r: Report): string {
   const col = (init: string) => init.replace(' -c', '');
   const inits = [...new Set(r.rows.map((x) => col(x.init)))];
   const lines = [...new Set(r.rows.map((x) => `${x.server}|${x.form}`))];
-  const cell = (x: Row | undefined) => (x === undefined ? 'no run measured' : `${x.failedPerRun.join(', ')}${x.oldEnded.some((e) => e.startsWith('137 ')) ? ' (SIGKILL at G)' : ''}`);
+  const cell = (x: Row | undefined) =>
+    x === undefined
+      ? 'no run measured'
+      : `${x.failedPerRun.join(', ')}${x.oldEnded.some((e) => e.startsWith('137 ')) ? ' (SIGKILL at G)' : ''}`;
   return [
     `| server | form | ${inits.map((i) => (i.startsWith('tsinit') ? `\`${i}\`` : i)).join(' | ')} |`,
     `|---|---|${inits.map(() => '---').join('|')}|`,
@@ -117,7 +138,12 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** A horizontal bar chart: failed requests per run (mean) for every case, one group per server. */
 export function renderChart(r: Report): string {
-  const W = 900, left = 300, right = 230, barH = 16, gap = 6, top = 56;
+  const W = 900,
+    left = 300,
+    right = 230,
+    barH = 16,
+    gap = 6,
+    top = 56;
   // Bars leave out time-outs (15 s on the loopback: they come in bursts of thousands when the
   // machine starves a run, and would dwarf the window); they are noted beside the bar, never dropped.
   const shown = (x: Row) => (x.failed - (x.kinds['time-out'] ?? 0)) / x.runs;
@@ -135,15 +161,29 @@ export function renderChart(r: Report): string {
     }
     const mean = shown(x);
     const zero = x.failed === 0;
-    const colour = zero ? '#2f855a' : x.init.includes('term-delay') || x.init.includes('preStop') ? '#dd6b20' : '#c53030';
-    out.push(`<text x="${left - 8}" y="${y + barH - 4}" text-anchor="end" font-size="12">${esc(`${x.form} · ${x.init}`)}</text>`);
-    out.push(`<rect x="${left}" y="${y}" width="${Math.max(2, mean * scale).toFixed(1)}" height="${barH}" fill="${colour}"/>`);
+    const colour = zero
+      ? '#2f855a'
+      : x.init.includes('term-delay') || x.init.includes('preStop')
+        ? '#dd6b20'
+        : '#c53030';
+    out.push(
+      `<text x="${left - 8}" y="${y + barH - 4}" text-anchor="end" font-size="12">${esc(`${x.form} · ${x.init}`)}</text>`,
+    );
+    out.push(
+      `<rect x="${left}" y="${y}" width="${Math.max(2, mean * scale).toFixed(1)}" height="${barH}" fill="${colour}"/>`,
+    );
     const slowLost = x.slowAll - x.slowDone;
     // An old replica that ended with 137 after G was SIGKILLed: nothing failed, but the restart took G.
     const killed = x.oldEnded.some((e) => e.startsWith('137 '));
     const timeouts = x.kinds['time-out'] ?? 0;
-    const notes = [slowLost > 0 ? `${slowLost} slow lost` : '', killed ? 'SIGKILL at G' : '', timeouts > 0 ? `+ ${timeouts} time-outs in all` : ''].filter((n) => n !== '');
-    out.push(`<text x="${(left + Math.max(2, mean * scale) + 6).toFixed(1)}" y="${y + barH - 4}" font-size="11" fill="#2d3748">${zero ? '0 failed' : mean.toFixed(1)}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}</text>`);
+    const notes = [
+      slowLost > 0 ? `${slowLost} slow lost` : '',
+      killed ? 'SIGKILL at G' : '',
+      timeouts > 0 ? `+ ${timeouts} time-outs in all` : '',
+    ].filter((n) => n !== '');
+    out.push(
+      `<text x="${(left + Math.max(2, mean * scale) + 6).toFixed(1)}" y="${y + barH - 4}" font-size="11" fill="#2d3748">${zero ? '0 failed' : mean.toFixed(1)}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}</text>`,
+    );
     y += barH + gap;
   }
   const H = y + 34;
@@ -171,6 +211,8 @@ if (import.meta.main) {
   const dir = resolve(ROOT, 'docker');
   const r = JSON.parse(readFileSync(resolve(dir, 'rollout.json'), 'utf8')) as Report;
   writeReport(r, dir);
-  console.log('report: wrote docker/ROLLOUT.md and docker/rollout.svg from docker/rollout.json; the README\'s matrix:\n');
+  console.log(
+    "report: wrote docker/ROLLOUT.md and docker/rollout.svg from docker/rollout.json; the README's matrix:\n",
+  );
   console.log(renderSummary(r));
 }

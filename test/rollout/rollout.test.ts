@@ -11,7 +11,18 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST, ROOT, STATE_DIR } from '../docker/docker.ts';
-import { DEFAULT_TIMINGS, IMAGE_RELEASE, initLabel, runRollout, summarize, type Case, type Form, type Init, type RunResult, type Server } from './driver.ts';
+import {
+  DEFAULT_TIMINGS,
+  IMAGE_RELEASE,
+  initLabel,
+  runRollout,
+  summarize,
+  type Case,
+  type Form,
+  type Init,
+  type RunResult,
+  type Server,
+} from './driver.ts';
 import { writeReport, type Row } from './report.ts';
 
 const FULL = process.env.ROLLOUT_FULL === '1';
@@ -37,12 +48,18 @@ const T = DEFAULT_TIMINGS;
 type Expect = 'zero' | 'window' | 'killed' | 'no-refusal';
 function expectation(c: Case): Expect {
   switch (c.init) {
-    case 'tsinit-delay': return 'zero';
-    case 'prestop': return c.form === 'exec' ? 'zero' : 'no-refusal';
+    case 'tsinit-delay':
+      return 'zero';
+    case 'prestop':
+      return c.form === 'exec' ? 'zero' : 'no-refusal';
     // The kubelet waits, then SIGTERM: the same hold as --term-delay, from outside the image.
-    case 'prestop-sleep': return 'zero';
-    case 'none': return c.form === 'exec' ? 'window' : 'killed';
-    case 'tini': case 'tsinit': return 'window';
+    case 'prestop-sleep':
+      return 'zero';
+    case 'none':
+      return c.form === 'exec' ? 'window' : 'killed';
+    case 'tini':
+    case 'tsinit':
+      return 'window';
   }
 }
 
@@ -53,7 +70,9 @@ const ALL: Case[] = SERVERS.flatMap((server) => FORMS.flatMap((form) => INITS.ma
 // CI: the claim (tsinit --term-delay, both servers, both forms), the kubelet's native
 // preStop.sleep beside it, and tsinit's own default (the window), once each, one at a time;
 // about 9 minutes on 2 cores.
-const CASES = FULL ? ALL : ALL.filter((c) => c.init === 'tsinit-delay' || c.init === 'tsinit' || c.init === 'prestop-sleep');
+const CASES = FULL
+  ? ALL
+  : ALL.filter((c) => c.init === 'tsinit-delay' || c.init === 'tsinit' || c.init === 'prestop-sleep');
 
 const name = (c: Case) => `${c.server} | ${c.form} | ${initLabel(c)}`;
 const results = new Map<Case, (RunResult | Error)[]>();
@@ -63,7 +82,11 @@ const t0 = performance.now();
 /** Runs fn over items, at most n at a time. */
 async function eachLimited<T>(items: readonly T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => { for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x); }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x);
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -74,7 +97,13 @@ beforeAll(async () => {
   await eachLimited(jobs, CONCURRENCY, async (c) => {
     const r = await runRollout(c, T).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     results.set(c, [...(results.get(c) ?? []), r]);
-    const line = r instanceof Error ? `error: ${r.message.split('\n')[0]}` : (({ requests, failed, kinds, slowDone, slowAll }) => `${failed}/${requests} failed ${JSON.stringify(kinds)}, slow ${slowDone}/${slowAll}`)(summarize(r.outcomes));
+    const line =
+      r instanceof Error
+        ? `error: ${r.message.split('\n')[0]}`
+        : (({ requests, failed, kinds, slowDone, slowAll }) =>
+            `${failed}/${requests} failed ${JSON.stringify(kinds)}, slow ${slowDone}/${slowAll}`)(
+            summarize(r.outcomes),
+          );
     runLog.push(`${name(c)}: ${line}`);
     console.log(`rollout: ${name(c)}: ${line}`);
     // After every run, so a long full run that is cut short still leaves what it measured.
@@ -93,19 +122,53 @@ function report(): string {
     const runs = (results.get(c) ?? []).filter((r): r is RunResult => !(r instanceof Error));
     if (runs.length === 0) return [];
     const all = summarize(runs.flatMap((r) => r.outcomes));
-    return [{
-      server: c.server === 'uvicorn' ? 'Uvicorn' : 'Gunicorn (UvicornWorker)', form: c.form, init: initLabel(c), runs: runs.length,
-      requests: all.requests, failed: all.failed, failedPerRun: runs.map((r) => summarize(r.outcomes).failed), kinds: all.kinds,
-      p99Ms: all.p99Ms, slowDone: all.slowDone, slowAll: all.slowAll,
-      oldEnded: runs.flatMap((r) => r.terminations.map((x) => `${x.exit} @ ${x.exitedAtS.toFixed(1)}${x.appStopAtS === null ? '' : ` (stopping @ ${x.appStopAtS.toFixed(1)})`}`)),
-    }];
+    return [
+      {
+        server: c.server === 'uvicorn' ? 'Uvicorn' : 'Gunicorn (UvicornWorker)',
+        form: c.form,
+        init: initLabel(c),
+        runs: runs.length,
+        requests: all.requests,
+        failed: all.failed,
+        failedPerRun: runs.map((r) => summarize(r.outcomes).failed),
+        kinds: all.kinds,
+        p99Ms: all.p99Ms,
+        slowDone: all.slowDone,
+        slowAll: all.slowAll,
+        oldEnded: runs.flatMap((r) =>
+          r.terminations.map(
+            (x) =>
+              `${x.exit} @ ${x.exitedAtS.toFixed(1)}${x.appStopAtS === null ? '' : ` (stopping @ ${x.appStopAtS.toFixed(1)})`}`,
+          ),
+        ),
+      },
+    ];
   });
   const engine = (() => {
-    try { return execFileSync('/usr/bin/docker', ['version', '-f', '{{.Server.Version}}'], { env: { ...process.env, DOCKER_HOST: HOST }, encoding: 'utf8' }).trim(); } catch { return '(version unknown)'; }
+    try {
+      return execFileSync('/usr/bin/docker', ['version', '-f', '{{.Server.Version}}'], {
+        env: { ...process.env, DOCKER_HOST: HOST },
+        encoding: 'utf8',
+      }).trim();
+    } catch {
+      return '(version unknown)';
+    }
   })();
   const write = FULL || process.env.WRITE_RESULTS === '1';
   const dir = write ? resolve(ROOT, 'docker') : resolve(STATE_DIR, 'rollout');
-  writeReport({ generated: new Date().toISOString(), variant: FULL ? 'full' : 'ci', engine, image: IMAGE_RELEASE, timings: { ...T }, durationS: (performance.now() - t0) / 1000, rows, runLog }, dir);
+  writeReport(
+    {
+      generated: new Date().toISOString(),
+      variant: FULL ? 'full' : 'ci',
+      engine,
+      image: IMAGE_RELEASE,
+      timings: { ...T },
+      durationS: (performance.now() - t0) / 1000,
+      rows,
+      runLog,
+    },
+    dir,
+  );
   return dir;
 }
 
@@ -117,13 +180,18 @@ describe(`rolling restart of 2 replicas behind HAProxy (P ${T.propagationMs / 10
     for (const r of runs) {
       if (r instanceof Error) throw r;
       const s = summarize(r.outcomes);
-      const detail = `${label} (${want}): ${s.failed}/${s.requests} failed ${JSON.stringify(s.kinds)}, slow ${s.slowDone}/${s.slowAll}, old replicas ${JSON.stringify(r.terminations)}\n${Object.entries(r.logs).map(([n, l]) => `--- ${n}\n${l.slice(-3000)}`).join('\n')}`;
+      const detail = `${label} (${want}): ${s.failed}/${s.requests} failed ${JSON.stringify(s.kinds)}, slow ${s.slowDone}/${s.slowAll}, old replicas ${JSON.stringify(r.terminations)}\n${Object.entries(
+        r.logs,
+      )
+        .map(([n, l]) => `--- ${n}\n${l.slice(-3000)}`)
+        .join('\n')}`;
       // Every run did the same thing: both old replicas deleted, taken out of rotation at P.
       expect(r.terminations, detail).toHaveLength(2);
       // Node's timers run on libuv's whole-millisecond clock and may fire up to 1 ms early by
       // performance.now(): a removal at 1.99993 s was seen. 5 ms of slack, not a window.
-      for (const x of r.terminations) expect(x.removedAtS, detail).toBeGreaterThanOrEqual(T.propagationMs / 1000 - 0.005);
-      expect(s.requests, detail).toBeGreaterThan(T.load.rate * (T.leadInMs + T.tailMs) / 1000);
+      for (const x of r.terminations)
+        expect(x.removedAtS, detail).toBeGreaterThanOrEqual(T.propagationMs / 1000 - 0.005);
+      expect(s.requests, detail).toBeGreaterThan((T.load.rate * (T.leadInMs + T.tailMs)) / 1000);
       switch (want) {
         case 'zero':
           expect(s.failed, detail).toBe(0);
@@ -131,7 +199,8 @@ describe(`rolling restart of 2 replicas behind HAProxy (P ${T.propagationMs / 10
           // The delay really held SIGTERM: the app ended only after the endpoint was gone.
           for (const x of r.terminations) expect(x.exitedAtS, detail).toBeGreaterThan(T.propagationMs / 1000);
           // The kubelet's sleep came first: SIGTERM only after it.
-          if (c.init === 'prestop-sleep') for (const x of r.terminations) expect(x.termAtS, detail).toBeGreaterThanOrEqual(T.preStopS - 0.005);
+          if (c.init === 'prestop-sleep')
+            for (const x of r.terminations) expect(x.termAtS, detail).toBeGreaterThanOrEqual(T.preStopS - 0.005);
           break;
         case 'window':
           // The premise: an app stopped accepting while HAProxy still routed to it (before P).
@@ -139,7 +208,9 @@ describe(`rolling restart of 2 replicas behind HAProxy (P ${T.propagationMs / 10
           // delay by accident: such a run measures nothing, and says so instead of passing.
           // An app killed without logging (tini exiting in shell form) stopped when its container did.
           if (!r.terminations.some((x) => (x.appStopAtS ?? x.exitedAtS) < T.propagationMs / 1000)) {
-            throw new Error(`no app began shutting down before P (${T.propagationMs} ms): SIGTERM came late (the machine is overloaded?), the window was not measured\n${detail}`);
+            throw new Error(
+              `no app began shutting down before P (${T.propagationMs} ms): SIGTERM came late (the machine is overloaded?), the window was not measured\n${detail}`,
+            );
           }
           expect(s.failed, detail).toBeGreaterThan(0);
           // Not only time-outs: those would say the machine starved the run, not the window.

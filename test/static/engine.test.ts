@@ -18,7 +18,11 @@ beforeAll(async () => {
   process.chdir(ROOT); // the build resolves its inputs from the checkout
   const build = await importStaticBuild();
   const alias = { vitest: resolve(ROOT, 'test/static/vitest-shim.ts') };
-  await build.buildStatic('linux-x64', { entry: 'test/static/engine-entry.ts', output: 'dist/build/static/tsinit-unit', alias });
+  await build.buildStatic('linux-x64', {
+    entry: 'test/static/engine-entry.ts',
+    output: 'dist/build/static/tsinit-unit',
+    alias,
+  });
   mkdirSync(resolve(ROOT, 'dist/build/static'), { recursive: true });
   writeFileSync(V8_BUNDLE, await build.bundleEs5('test/static/v8-entry.ts', alias));
   const run = (cmd: string, args: string[]) => {
@@ -29,7 +33,7 @@ beforeAll(async () => {
   v8 = run(process.execPath, [V8_BUNDLE]);
 }, 300_000);
 
-describe('the core\'s unit tests inside Duktape', () => {
+describe("the core's unit tests inside Duktape", () => {
   it('all pass, and the engine says so in its summary', () => {
     const failures = engine.lines.filter((l) => l.startsWith('not ok'));
     expect(failures).toEqual([]);
@@ -37,7 +41,7 @@ describe('the core\'s unit tests inside Duktape', () => {
     expect(engine.status).toBe(0);
   });
 
-  it('are the same tests, with the same results, as on V8 (plus the bridge\'s own check)', () => {
+  it("are the same tests, with the same results, as on V8 (plus the bridge's own check)", () => {
     expect(v8.status).toBe(0);
     const shared = engine.lines.filter((l) => !l.includes('[static]') && l.startsWith('ok'));
     expect(shared).toEqual(v8.lines.filter((l) => l.startsWith('ok')));
@@ -47,9 +51,15 @@ describe('the core\'s unit tests inside Duktape', () => {
 
   it('a failing test fails the engine run: the runner can fail', async () => {
     const build = await importStaticBuild();
-    await build.buildStatic('linux-x64', { entry: 'test/static/failing-entry.ts', output: 'dist/build/static/tsinit-unit-failing', alias: {} });
+    await build.buildStatic('linux-x64', {
+      entry: 'test/static/failing-entry.ts',
+      output: 'dist/build/static/tsinit-unit-failing',
+      alias: {},
+    });
     const r = spawnSync(resolve(ROOT, 'dist/build/static/tsinit-unit-failing'), { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stdout).toBe('not ok a deliberately wrong test > expects a Map to hold what it does not: expected "a" to be "b"\n0 passed, 1 failed\n');
+    expect(r.stdout).toBe(
+      'not ok a deliberately wrong test > expects a Map to hold what it does not: expected "a" to be "b"\n0 passed, 1 failed\n',
+    );
   }, 120_000);
 });

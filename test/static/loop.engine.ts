@@ -11,24 +11,41 @@ import { describe, expect, it } from './vitest-shim.ts';
 const SIGUSR2 = parseSignal('USR2')!;
 
 /** The bridge's fork and waitpid, which libc.ts keeps to itself: run() never returns, so it runs in a child. */
-declare const bridge: { fork(): number; waitpid(pid: number, status: number, options: number): number; calloc(n: number, size: number): number; getI32(p: number, off: number): number; _exit(code: number): never };
+declare const bridge: {
+  fork(): number;
+  waitpid(pid: number, status: number, options: number): number;
+  calloc(n: number, size: number): number;
+  getI32(p: number, off: number): number;
+  _exit(code: number): never;
+};
 
 describe('[static] the loop', () => {
   it('takes a pending signal, survives a handler that throws, reaps every turn and runs due timers', () => {
     const loop = new Loop();
     const seen: string[] = [];
     const handlers = {
-      onSignal: (sig: number) => { seen.push(`signal ${sig}`); if (seen.length === 1) throw new Error('boom'); },
-      reap: () => { seen.push('reap'); },
-      onError: (e: unknown) => { seen.push(`error ${e instanceof Error ? e.message : String(e)}`); },
+      onSignal: (sig: number) => {
+        seen.push(`signal ${sig}`);
+        if (seen.length === 1) throw new Error('boom');
+      },
+      reap: () => {
+        seen.push('reap');
+      },
+      onError: (e: unknown) => {
+        seen.push(`error ${e instanceof Error ? e.message : String(e)}`);
+      },
     };
     expect(libc.kill(libc.getpid(), SIGUSR2)).toBe(0);
     loop.turn(handlers);
     expect(libc.kill(libc.getpid(), SIGUSR2)).toBe(0);
     loop.turn(handlers);
     let fired = 0;
-    const cleared = loop.setTimer(0, () => { fired += 100; });
-    loop.setTimer(0, () => { fired += 1; });
+    const cleared = loop.setTimer(0, () => {
+      fired += 100;
+    });
+    loop.setTimer(0, () => {
+      fired += 1;
+    });
     loop.clearTimer(cleared);
     const t0 = libc.monotonicMs();
     loop.turn(handlers);
@@ -38,7 +55,7 @@ describe('[static] the loop', () => {
   });
 });
 
-describe('[static] the loop\'s run', () => {
+describe("[static] the loop's run", () => {
   it('goes on when a turn throws and its onError throws too, until a handler ends the process', () => {
     const pid = bridge.fork();
     if (pid === 0) {
@@ -47,9 +64,16 @@ describe('[static] the loop\'s run', () => {
         for (let i = 0; i < 3; i++) libc.kill(libc.getpid(), SIGRTMIN);
         let turns = 0;
         new Loop().run({
-          onSignal: () => { turns++; },
-          reap: () => { if (turns === 3) libc.exit(7); throw new Error('reap'); },
-          onError: () => { throw new Error('onError'); },
+          onSignal: () => {
+            turns++;
+          },
+          reap: () => {
+            if (turns === 3) libc.exit(7);
+            throw new Error('reap');
+          },
+          onError: () => {
+            throw new Error('onError');
+          },
         });
       } catch {
         // run() let an exception out: the end of tsinit, were the child running.
@@ -80,7 +104,9 @@ describe('[static] the loop\'s run', () => {
             if (turns === 6) libc.exit(libc.monotonicMs() - first >= 310 ? 7 : 8);
             throw new Error('reap');
           },
-          onError: () => { throw new Error('onError'); },
+          onError: () => {
+            throw new Error('onError');
+          },
         });
       } catch {
         // run() let an exception out.

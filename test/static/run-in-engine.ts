@@ -3,5 +3,11 @@ import * as libc from '../../src/static/libc.ts';
 import { runCollected } from './vitest-shim.ts';
 
 export function runInEngine(): never {
-  return libc.exit(runCollected((line) => { libc.writeAll(1, `${line}\n`, libc.WAIT_FOREVER); }) === 0 ? 0 : 1);
+  return libc.exit(
+    runCollected((line) => {
+      libc.writeAll(1, `${line}\n`, libc.WAIT_FOREVER);
+    }) === 0
+      ? 0
+      : 1,
+  );
 }

@@ -9,13 +9,18 @@ import { importStaticBuild } from '../helpers/build.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = resolve(ROOT, 'src');
-const tsFiles = (dir: string): string[] => readdirSync(resolve(SRC, dir)).filter((f) => f.endsWith('.ts')).sort();
+const tsFiles = (dir: string): string[] =>
+  readdirSync(resolve(SRC, dir))
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
 
 /** The source without comments, so a comment may name what the code must not use. */
 function code(dir: string, file: string): string {
   return readFileSync(resolve(SRC, dir, file), 'utf8')
     .replace(/\/\*[\s\S]*?\*\//g, '')
-    .split('\n').map((l) => l.replace(/(^|[^:'"`\\])\/\/.*$/, '$1')).join('\n');
+    .split('\n')
+    .map((l) => l.replace(/(^|[^:'"`\\])\/\/.*$/, '$1'))
+    .join('\n');
 }
 
 function importsOf(dir: string, file: string): string[] {
@@ -31,9 +36,18 @@ const DUKTAPE_LACKS: readonly [string, RegExp][] = [
   ['BigInt', /\bBigInt\b|\b\d+n\b/],
   ['weak collections', /\bWeak(Map|Set|Ref)\b/],
   ['generators', /function\s*\*|\byield\b/],
-  ['ES2018+ regular expressions (u/y/s flags, named groups, lookbehind)', /\/[gimsuy]*[suy][gimsuy]*\.(test|exec)\(|\(\?<[=!a-zA-Z]/],
-  ['newer library calls', /\.(flat|flatMap|at|replaceAll|matchAll|trimStart|trimEnd)\(|Object\.fromEntries|\bglobalThis\b|\bIntl\b/],
-  ['ES2015+ library calls the polyfill does not carry', /\.findIndex\(|\bArray\.(from|of)\b|\bObject\.(entries|values)\b/],
+  [
+    'ES2018+ regular expressions (u/y/s flags, named groups, lookbehind)',
+    /\/[gimsuy]*[suy][gimsuy]*\.(test|exec)\(|\(\?<[=!a-zA-Z]/,
+  ],
+  [
+    'newer library calls',
+    /\.(flat|flatMap|at|replaceAll|matchAll|trimStart|trimEnd)\(|Object\.fromEntries|\bglobalThis\b|\bIntl\b/,
+  ],
+  [
+    'ES2015+ library calls the polyfill does not carry',
+    /\.findIndex\(|\bArray\.(from|of)\b|\bObject\.(entries|values)\b/,
+  ],
   ['host objects', /\bprocess\.|\bBuffer\b|\brequire\(|\bsetTimeout\b|\bsetInterval\b|\bconsole\./],
 ];
 
@@ -50,8 +64,12 @@ describe('src/core: the policy both hosts share', () => {
 describe('src/core: decides, never ends tsinit', () => {
   // Only a host's main exits: a core step returns what to do (src/core/entry.ts), and the
   // supervisor ends tsinit only through its injected System.
-  it.each(tsFiles('core'))('%s calls no exit but the System\'s', (file) => {
-    expect(code('core', file).match(/^.*\bexit\(.*$/gm)?.filter((l) => !/\bsys\.exit\(|^\s*exit\(code: number\): void;/.test(l)) ?? []).toEqual([]);
+  it.each(tsFiles('core'))("%s calls no exit but the System's", (file) => {
+    expect(
+      code('core', file)
+        .match(/^.*\bexit\(.*$/gm)
+        ?.filter((l) => !/\bsys\.exit\(|^\s*exit\(code: number\): void;/.test(l)) ?? [],
+    ).toEqual([]);
   });
 });
 
@@ -84,7 +102,11 @@ function listPolyfills(): [string, RegExp][] {
   for (const m of text.matchAll(/defineCollection\('(\w+)'\)/g)) pieces.push([m[1]!, new RegExp(`\\b${m[1]}\\b`, 'g')]);
   for (const m of text.matchAll(/\bdefine\((\w+)(\.prototype)?, '(\w+)'/g)) {
     const [, owner, proto, name] = m;
-    pieces.push(proto ? [`${owner}.prototype.${name}`, new RegExp(`\\.${name}\\(`, 'g')] : [`${owner}.${name}`, new RegExp(`\\b${owner}\\.${name}\\(`, 'g')]);
+    pieces.push(
+      proto
+        ? [`${owner}.prototype.${name}`, new RegExp(`\\.${name}\\(`, 'g')]
+        : [`${owner}.${name}`, new RegExp(`\\b${owner}\\.${name}\\(`, 'g')],
+    );
   }
   return pieces;
 }

@@ -43,10 +43,13 @@ function tableConstants(): Set<string> {
 /** libc.ts's Bridge interface: method name → its number of parameters. */
 function bridgeMethods(): Map<string, number> {
   const file = ts.createSourceFile('libc.ts', LIBC_TS, ts.ScriptTarget.Latest);
-  const bridge = file.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Bridge');
+  const bridge = file.statements.find(
+    (s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Bridge',
+  );
   if (bridge === undefined) throw new Error('src/static/libc.ts has no interface Bridge');
   const methods = new Map<string, number>();
-  for (const m of bridge.members) if (ts.isMethodSignature(m) && ts.isIdentifier(m.name)) methods.set(m.name.text, m.parameters.length);
+  for (const m of bridge.members)
+    if (ts.isMethodSignature(m) && ts.isIdentifier(m.name)) methods.set(m.name.text, m.parameters.length);
   return methods;
 }
 

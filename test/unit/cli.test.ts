@@ -40,7 +40,17 @@ describe('parseCli: where the command starts', () => {
 describe('parseCli: options', () => {
   it('has the documented defaults', () => {
     const c = config(['x']);
-    expect(c).toMatchObject({ verbosity: 0, singleChild: false, drainMs: 5000, killAfterMs: null, termDelayMs: null, waitAll: false, warnOnReap: false, pdeathSignal: null, logFormat: 'text' });
+    expect(c).toMatchObject({
+      verbosity: 0,
+      singleChild: false,
+      drainMs: 5000,
+      killAfterMs: null,
+      termDelayMs: null,
+      waitAll: false,
+      warnOnReap: false,
+      pdeathSignal: null,
+      logFormat: 'text',
+    });
     expect(c.rewrite.size).toBe(0);
     expect(c.remapExit.size).toBe(0);
   });
@@ -67,7 +77,11 @@ describe('parseCli: options', () => {
 
   it('collects rewrites by name or number, TO 0 drops', () => {
     const c = config(['-r', 'TERM:QUIT', '--rewrite', '10:0', '-r', 'SIGRTMIN+1:HUP', 'x']);
-    expect([...c.rewrite]).toEqual([[15, 3], [10, 0], [35, 1]]);
+    expect([...c.rewrite]).toEqual([
+      [15, 3],
+      [10, 0],
+      [35, 1],
+    ]);
   });
 
   it('collects remapped exit codes', () => {
@@ -109,13 +123,32 @@ describe('parseCli: environment twins', () => {
 
   it('TSINIT_REWRITE and TSINIT_REMAP_EXIT are comma-separated', () => {
     const c = config(['x'], { TSINIT_REWRITE: 'TERM:QUIT, USR1:0', TSINIT_REMAP_EXIT: '143,130' });
-    expect([...c.rewrite]).toEqual([[15, 3], [10, 0]]);
+    expect([...c.rewrite]).toEqual([
+      [15, 3],
+      [10, 0],
+    ]);
     expect([...c.remapExit]).toEqual([143, 130]);
   });
 
   it('an empty variable counts as unset', () => {
-    const c = config(['x'], { TSINIT_DRAIN: '', TSINIT_KILL_AFTER: '', TSINIT_TERM_DELAY: '', TSINIT_VERBOSITY: '', TSINIT_LOG_FORMAT: '', TSINIT_PDEATH_SIGNAL: '', TSINIT_REWRITE: '', TSINIT_REMAP_EXIT: '' });
-    expect(c).toMatchObject({ drainMs: 5000, killAfterMs: null, termDelayMs: null, verbosity: 0, logFormat: 'text', pdeathSignal: null });
+    const c = config(['x'], {
+      TSINIT_DRAIN: '',
+      TSINIT_KILL_AFTER: '',
+      TSINIT_TERM_DELAY: '',
+      TSINIT_VERBOSITY: '',
+      TSINIT_LOG_FORMAT: '',
+      TSINIT_PDEATH_SIGNAL: '',
+      TSINIT_REWRITE: '',
+      TSINIT_REMAP_EXIT: '',
+    });
+    expect(c).toMatchObject({
+      drainMs: 5000,
+      killAfterMs: null,
+      termDelayMs: null,
+      verbosity: 0,
+      logFormat: 'text',
+      pdeathSignal: null,
+    });
   });
 
   it('the command line wins over the environment', () => {
@@ -126,15 +159,20 @@ describe('parseCli: environment twins', () => {
 
 describe('parseCli: usage errors name the option and the value', () => {
   // The whole message of every row of the hand-written table the built executables are held to too.
-  it.each(USAGE_ERRORS.map(([args, env, message]) => [titleOf(args, env), args, env, message] as const))('%s', (_title, args, env, message) => {
-    expect(usageError([...args], env)).toBe(message);
-  });
+  it.each(USAGE_ERRORS.map(([args, env, message]) => [titleOf(args, env), args, env, message] as const))(
+    '%s',
+    (_title, args, env, message) => {
+      expect(usageError([...args], env)).toBe(message);
+    },
+  );
 
   // The parser's own cut, in UTF-16 units, before a surrogate pair and not inside it. Not in the
   // shared table: the static host hands argv to Duktape, which counts a character beyond the BMP
   // as one, so through dist/tsinit this value is 64 characters and repeated whole.
   it('a value is cut before a surrogate pair, not inside it', () => {
-    expect(usageError(['-p', `${'s'.repeat(63)}\u{1F600}`, 'x'])).toBe(`invalid value for -p: '${'s'.repeat(63)}...' (65 characters) (expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15)`);
+    expect(usageError(['-p', `${'s'.repeat(63)}\u{1F600}`, 'x'])).toBe(
+      `invalid value for -p: '${'s'.repeat(63)}...' (65 characters) (expected a signal name or number 1..31 or 34..64, e.g. TERM, SIGTERM, 15)`,
+    );
   });
 });
 
@@ -142,25 +180,42 @@ describe('describeConfig: the -v config line, in --help order', () => {
   it.each([
     [['x'], 'drain=5s'],
     [['--drain', '0', 'x'], 'drain=0ms'],
-    [['-c', '--wait-all', '--kill-after', '2s', '--term-delay=500ms', '-r', 'TERM:QUIT', '-r', 'USR1:0', 'x'],
-      'single-child drain=5s kill-after=2s term-delay=500ms wait-all rewrite SIGTERM→SIGQUIT rewrite SIGUSR1→drop'],
+    [
+      ['-c', '--wait-all', '--kill-after', '2s', '--term-delay=500ms', '-r', 'TERM:QUIT', '-r', 'USR1:0', 'x'],
+      'single-child drain=5s kill-after=2s term-delay=500ms wait-all rewrite SIGTERM→SIGQUIT rewrite SIGUSR1→drop',
+    ],
   ])('%j → %s', (args, line) => {
     expect(describeConfig(config(args))).toBe(line);
   });
 });
 
 describe('parseDuration', () => {
-  it.each([['0', 0], ['1', 1000], ['0.5', 500], ['500ms', 500], ['10s', 10_000], ['2m', 120_000], ['1h', 3_600_000], ['1.5s', 1500]])(
-    '%s → %i ms', (text, ms) => {
-      expect(parseDuration(text)).toEqual({ ok: true, ms });
-    },
-  );
+  it.each([
+    ['0', 0],
+    ['1', 1000],
+    ['0.5', 500],
+    ['500ms', 500],
+    ['10s', 10_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['1.5s', 1500],
+  ])('%s → %i ms', (text, ms) => {
+    expect(parseDuration(text)).toEqual({ ok: true, ms });
+  });
 
   it.each(['', 's', '10x', '-1', '1e3', '10 s', '1d', 'ms', '.5', '5.'])('%j is rejected', (text) => {
     expect(parseDuration(text).ok).toBe(false);
   });
 
-  it.each([['0.0', 0], ['0ms', 0], ['0.000s', 0], ['00h', 0], ['0.001', 1], ['0.6ms', 1], ['1ms', 1]])('%s → %i ms: 0 itself, or at least 1 ms', (text, ms) => {
+  it.each([
+    ['0.0', 0],
+    ['0ms', 0],
+    ['0.000s', 0],
+    ['00h', 0],
+    ['0.001', 1],
+    ['0.6ms', 1],
+    ['1ms', 1],
+  ])('%s → %i ms: 0 itself, or at least 1 ms', (text, ms) => {
     expect(parseDuration(text)).toEqual({ ok: true, ms });
   });
 
@@ -177,10 +232,34 @@ describe('formatHelp', () => {
 
   it('lists every option with its environment variable', () => {
     const help = formatHelp();
-    for (const s of ['--drain', '--kill-after', '--term-delay', '--wait-all', '--rewrite', '--remap-exit', '--pdeath-signal', '--log-format', '--single-child', '--verbose', '--version', '--help']) {
+    for (const s of [
+      '--drain',
+      '--kill-after',
+      '--term-delay',
+      '--wait-all',
+      '--rewrite',
+      '--remap-exit',
+      '--pdeath-signal',
+      '--log-format',
+      '--single-child',
+      '--verbose',
+      '--version',
+      '--help',
+    ]) {
       expect(help).toContain(s);
     }
-    for (const v of ['TSINIT_DRAIN', 'TSINIT_KILL_AFTER', 'TSINIT_TERM_DELAY', 'TSINIT_WAIT_ALL', 'TSINIT_REWRITE', 'TSINIT_REMAP_EXIT', 'TSINIT_PDEATH_SIGNAL', 'TSINIT_LOG_FORMAT', 'TSINIT_SINGLE_CHILD', 'TSINIT_VERBOSITY']) {
+    for (const v of [
+      'TSINIT_DRAIN',
+      'TSINIT_KILL_AFTER',
+      'TSINIT_TERM_DELAY',
+      'TSINIT_WAIT_ALL',
+      'TSINIT_REWRITE',
+      'TSINIT_REMAP_EXIT',
+      'TSINIT_PDEATH_SIGNAL',
+      'TSINIT_LOG_FORMAT',
+      'TSINIT_SINGLE_CHILD',
+      'TSINIT_VERBOSITY',
+    ]) {
       expect(help).toContain(v);
     }
   });

@@ -13,7 +13,13 @@ function configOf(args: string[]): Config {
 /** A sink that keeps the lines it is given. */
 function recorder(): { lines: string[]; sink: (text: string) => { errno: number; written: number } } {
   const lines: string[] = [];
-  return { lines, sink: (text) => { lines.push(text); return { errno: 0, written: text.length }; } };
+  return {
+    lines,
+    sink: (text) => {
+      lines.push(text);
+      return { errno: 0, written: text.length };
+    },
+  };
 }
 
 describe('decideStart', () => {
@@ -48,8 +54,13 @@ describe('spawnChild', () => {
   /** libc calls with a terminal of our own group on stdin, and a spawn that answers as told. */
   function calls(result: SpawnResult, asked: SpawnRequest[]): SpawnCalls {
     return {
-      isatty: () => true, tcgetpgrp: () => 7, getpgrp: () => 7,
-      spawn: (request) => { asked.push(request); return result; },
+      isatty: () => true,
+      tcgetpgrp: () => 7,
+      getpgrp: () => 7,
+      spawn: (request) => {
+        asked.push(request);
+        return result;
+      },
       describeErrno: (e) => `strerror ${e}`,
     };
   }
@@ -58,7 +69,10 @@ describe('spawnChild', () => {
     const asked: SpawnRequest[] = [];
     const config = configOf(['-v', 'sleep', '1']);
     const err = recorder();
-    expect(spawnChild(calls({ pid: 42 }, asked), config, createLog(config, err.sink), [5])).toEqual({ kind: 'running', pid: 42 });
+    expect(spawnChild(calls({ pid: 42 }, asked), config, createLog(config, err.sink), [5])).toEqual({
+      kind: 'running',
+      pid: 42,
+    });
     expect(asked).toEqual([{ command: ['sleep', '1'], commandIndex: 1, takeTerminal: true, inheritFds: [5] }]);
     expect(err.lines).toEqual([]);
   });
@@ -89,7 +103,7 @@ describe('spawnChild', () => {
 });
 
 describe('logSpawned and formatInternalError', () => {
-  it('the child\'s line at -v', () => {
+  it("the child's line at -v", () => {
     const config = configOf(['-v', 'sleep', '1']);
     const err = recorder();
     logSpawned(createLog(config, err.sink), config, 42);

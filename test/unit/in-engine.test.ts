@@ -16,21 +16,34 @@ const NODE_ONLY: Record<string, string> = {
 };
 
 /** What a file may import and still run inside Duktape. */
-const ENGINE_IMPORTS: readonly RegExp[] = [/^vitest$/, /^\.\.\/\.\.\/src\/core\/[a-z-]+\.ts$/, /^\.\.\/helpers\/usage-errors\.ts$/];
+const ENGINE_IMPORTS: readonly RegExp[] = [
+  /^vitest$/,
+  /^\.\.\/\.\.\/src\/core\/[a-z-]+\.ts$/,
+  /^\.\.\/helpers\/usage-errors\.ts$/,
+];
 
 function importsOf(path: string): string[] {
   return [...readFileSync(path, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 }
 
-const unitFiles = readdirSync(UNIT).filter((f) => f.endsWith('.test.ts')).sort();
-const inEngine = new Set(importsOf(resolve(ROOT, 'test/static/unit-tests.ts'))
-  .map((spec) => /^\.\.\/unit\/([a-z-]+\.test\.ts)$/.exec(spec)?.[1]).filter((f) => f !== undefined));
-const isCoreOnly = (file: string) => importsOf(resolve(UNIT, file)).every((spec) => ENGINE_IMPORTS.some((re) => re.test(spec)));
+const unitFiles = readdirSync(UNIT)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort();
+const inEngine = new Set(
+  importsOf(resolve(ROOT, 'test/static/unit-tests.ts'))
+    .map((spec) => /^\.\.\/unit\/([a-z-]+\.test\.ts)$/.exec(spec)?.[1])
+    .filter((f) => f !== undefined),
+);
+const isCoreOnly = (file: string) =>
+  importsOf(resolve(UNIT, file)).every((spec) => ENGINE_IMPORTS.some((re) => re.test(spec)));
 
 describe('the unit files inside the static engine', () => {
-  it.each(unitFiles.filter(isCoreOnly))('%s tests the core alone and is imported by test/static/unit-tests.ts', (file) => {
-    expect(inEngine.has(file), `add "import '../unit/${file}';" to test/static/unit-tests.ts`).toBe(true);
-  });
+  it.each(unitFiles.filter(isCoreOnly))(
+    '%s tests the core alone and is imported by test/static/unit-tests.ts',
+    (file) => {
+      expect(inEngine.has(file), `add "import '../unit/${file}';" to test/static/unit-tests.ts`).toBe(true);
+    },
+  );
 
   it('every other unit file is listed as Node only, with its reason, and does import what Duktape lacks', () => {
     expect(unitFiles.filter((f) => !isCoreOnly(f))).toEqual(Object.keys(NODE_ONLY).sort());

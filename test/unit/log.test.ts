@@ -3,7 +3,17 @@
 // bounded waits and counted drops, never the init.
 import { describe, expect, it } from 'vitest';
 import { ERRNO } from '../../src/core/errno.ts';
-import { createLogger, formatLine, levelOf, LOG_EVENTS, LOG_WAIT_MS, type Level, type LogEvent, type LogFormat, type WriteResult } from '../../src/core/log.ts';
+import {
+  createLogger,
+  formatLine,
+  levelOf,
+  LOG_EVENTS,
+  LOG_WAIT_MS,
+  type Level,
+  type LogEvent,
+  type LogFormat,
+  type WriteResult,
+} from '../../src/core/log.ts';
 
 const EVENTS = Object.keys(LOG_EVENTS) as LogEvent[];
 const AT = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
@@ -12,27 +22,45 @@ const PREFIX_OF: Record<Level, string> = { error: 'error: ', warning: 'warning: 
 
 function capture(verbosity: number) {
   const lines: string[] = [];
-  return { lines, log: createLogger('text', verbosity, (line) => { lines.push(line); return { errno: 0, written: line.length }; }) };
+  return {
+    lines,
+    log: createLogger('text', verbosity, (line) => {
+      lines.push(line);
+      return { errno: 0, written: line.length };
+    }),
+  };
 }
 
 describe('LOG_EVENTS', () => {
   it.each([
     // The lines that were logged under another name or level before the list existed.
-    ['terminal', 'debug'], ['signal-detail', 'debug'], ['zombie', 'warning'], ['reap', 'debug'],
-    ['signal', 'info'], ['kill', 'warning'], ['warning', 'warning'], ['error', 'error'],
+    ['terminal', 'debug'],
+    ['signal-detail', 'debug'],
+    ['zombie', 'warning'],
+    ['reap', 'debug'],
+    ['signal', 'info'],
+    ['kill', 'warning'],
+    ['warning', 'warning'],
+    ['error', 'error'],
   ])('%s is logged at %s', (event, level) => {
     expect(levelOf(event as LogEvent)).toBe(level);
   });
 });
 
 describe('formatLine', () => {
-  it.each(EVENTS)('%s as text: the message after the level\'s prefix', (event) => {
-    expect(formatLine('text', event, 'what happened', { pid: 7 }, AT)).toBe(`tsinit: ${PREFIX_OF[levelOf(event)]}what happened`);
+  it.each(EVENTS)("%s as text: the message after the level's prefix", (event) => {
+    expect(formatLine('text', event, 'what happened', { pid: 7 }, AT)).toBe(
+      `tsinit: ${PREFIX_OF[levelOf(event)]}what happened`,
+    );
   });
 
   // A message carries the command's argv: its control characters must not reach the line raw.
   it.each([
-    ['a newline cannot start a line of its own', 'spawned pid 7: true x\ntsinit: error: forged', 'tsinit: spawned pid 7: true x\\ntsinit: error: forged'],
+    [
+      'a newline cannot start a line of its own',
+      'spawned pid 7: true x\ntsinit: error: forged',
+      'tsinit: spawned pid 7: true x\\ntsinit: error: forged',
+    ],
     ['a carriage return, a tab, NUL', 'a\rb\tc\u0000', 'tsinit: a\\x0db\\x09c\\x00'],
     ['an escape sequence', '\u001b[2J\u001b[31mred', 'tsinit: \\x1b[2J\\x1b[31mred'],
     ['DEL and the C1 CSI', 'a\u007fb\u009bc', 'tsinit: a\\x7fb\\x9bc'],
@@ -48,8 +76,9 @@ describe('formatLine', () => {
   });
 
   it.each(EVENTS)('%s as JSON: time, level, event, fields, message', (event) => {
-    expect(formatLine('json', event, 'm', { pid: 7, argv: ['a', 'b'], target: null }, AT))
-      .toBe(`{"time":"2024-01-02T03:04:05.006Z","level":"${levelOf(event)}","event":"${event}","pid":7,"argv":["a","b"],"target":null,"message":"m"}`);
+    expect(formatLine('json', event, 'm', { pid: 7, argv: ['a', 'b'], target: null }, AT)).toBe(
+      `{"time":"2024-01-02T03:04:05.006Z","level":"${levelOf(event)}","event":"${event}","pid":7,"argv":["a","b"],"target":null,"message":"m"}`,
+    );
   });
 });
 
@@ -63,7 +92,6 @@ describe('createLogger', () => {
     }
     expect(lines).toEqual(EVENTS.filter(shown).map((event) => `tsinit: ${PREFIX_OF[levelOf(event)]}${event}\n`));
   });
-
 });
 
 /**
@@ -81,13 +109,22 @@ function fakeStderr(format: LogFormat = 'text', verbosity = 0) {
     return r;
   });
   return {
-    log, waits,
+    log,
+    waits,
     /** What the reader read, as one text. */
     read: () => got.join(''),
-    open() { answer = (text) => ({ errno: 0, written: text.length }); },
-    full() { answer = () => ({ errno: ERRNO.EAGAIN, written: 0 }); },
-    cutAfter(n: number) { answer = (text) => ({ errno: ERRNO.EAGAIN, written: Math.min(n, text.length) }); },
-    fail(errno: number) { answer = () => ({ errno, written: 0 }); },
+    open() {
+      answer = (text) => ({ errno: 0, written: text.length });
+    },
+    full() {
+      answer = () => ({ errno: ERRNO.EAGAIN, written: 0 });
+    },
+    cutAfter(n: number) {
+      answer = (text) => ({ errno: ERRNO.EAGAIN, written: Math.min(n, text.length) });
+    },
+    fail(errno: number) {
+      answer = () => ({ errno, written: 0 });
+    },
   };
 }
 
@@ -152,7 +189,12 @@ describe('createLogger on a stderr that takes no lines', () => {
     err.log.log('warning', 'c');
     const [report, line] = err.read().split('\n');
     const { time: _t1, ...fields } = JSON.parse(report!) as Record<string, unknown>;
-    expect(fields).toEqual({ level: 'warning', event: 'log-dropped', dropped: 2, message: '2 log line(s) dropped: stderr was not writable' });
+    expect(fields).toEqual({
+      level: 'warning',
+      event: 'log-dropped',
+      dropped: 2,
+      message: '2 log line(s) dropped: stderr was not writable',
+    });
     expect((JSON.parse(line!) as Record<string, unknown>).message).toBe('c');
   });
 
@@ -189,7 +231,11 @@ describe('createLogger on a stderr that takes no lines', () => {
 });
 
 describe('createLogger on a broken stderr', () => {
-  it.each([['EPIPE', ERRNO.EPIPE], ['EBADF', ERRNO.EBADF], ['EIO', ERRNO.EIO]])('goes quiet after %s: no more writes, no event enabled', (_name, errno) => {
+  it.each([
+    ['EPIPE', ERRNO.EPIPE],
+    ['EBADF', ERRNO.EBADF],
+    ['EIO', ERRNO.EIO],
+  ])('goes quiet after %s: no more writes, no event enabled', (_name, errno) => {
     const err = fakeStderr();
     err.fail(errno);
     err.log.log('warning', 'first');

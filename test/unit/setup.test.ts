@@ -15,8 +15,14 @@ function fakeCalls(pid: number, errno: { subreaper?: number; pdeath?: number } =
   return {
     asked,
     getpid: () => pid,
-    becomeSubreaper: () => { asked.push('subreaper'); return errno.subreaper ?? 0; },
-    setParentDeathSignal: (sig) => { asked.push(`pdeath ${sig}`); return errno.pdeath ?? 0; },
+    becomeSubreaper: () => {
+      asked.push('subreaper');
+      return errno.subreaper ?? 0;
+    },
+    setParentDeathSignal: (sig) => {
+      asked.push(`pdeath ${sig}`);
+      return errno.pdeath ?? 0;
+    },
     describeErrno: (e) => `Operation not permitted (errno ${e})`,
   };
 }
@@ -24,7 +30,13 @@ function fakeCalls(pid: number, errno: { subreaper?: number; pdeath?: number } =
 function logged(args: string[], run: (config: Config, log: ReturnType<typeof createLog>) => void): string[] {
   const lines: string[] = [];
   const config = configOf(args);
-  run(config, createLog(config, (l) => { lines.push(l); return { errno: 0, written: l.length }; }));
+  run(
+    config,
+    createLog(config, (l) => {
+      lines.push(l);
+      return { errno: 0, written: l.length };
+    }),
+  );
   return lines;
 }
 
@@ -46,7 +58,9 @@ describe('configureReaping', () => {
 
   it('not PID 1: becomes a subreaper and says so (-v)', () => {
     const calls = fakeCalls(42);
-    expect(logged(['-v', '--', 'x'], (_c, log) => configureReaping(calls, log))).toEqual(['tsinit: not PID 1 (pid 42): registered as a child subreaper\n']);
+    expect(logged(['-v', '--', 'x'], (_c, log) => configureReaping(calls, log))).toEqual([
+      'tsinit: not PID 1 (pid 42): registered as a child subreaper\n',
+    ]);
     expect(calls.asked).toEqual(['subreaper']);
   });
 
@@ -54,7 +68,9 @@ describe('configureReaping', () => {
     const calls = fakeCalls(42, { subreaper: 1 });
     const lines = logged(['--', 'x'], (_c, log) => configureReaping(calls, log));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^tsinit: warning: not PID 1 and cannot become a subreaper: Operation not permitted \(errno 1\); orphans will not be reaped\n$/);
+    expect(lines[0]).toMatch(
+      /^tsinit: warning: not PID 1 and cannot become a subreaper: Operation not permitted \(errno 1\); orphans will not be reaped\n$/,
+    );
   });
 });
 

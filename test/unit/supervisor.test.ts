@@ -14,7 +14,12 @@ const CHILD = 100;
 const INIT = 1;
 
 /** A process of the fake: start is its start time in ticks (0, before everything, unless a test says: one born later, a reused pid). */
-interface FakeProcess { pid: number; ppid: number; pgid: number; start?: number }
+interface FakeProcess {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  start?: number;
+}
 
 class FakeSystem implements System {
   /** Every signal sent, as [pid, sig] (a group as [-pgid, sig]), whether by number or through a pidfd. */
@@ -35,18 +40,25 @@ class FakeSystem implements System {
   private nextTimer = 1;
   killErrno = 0;
 
-  kill(pid: number, sig: number): number { this.kills.push([pid, sig]); return this.killErrno; }
+  kill(pid: number, sig: number): number {
+    this.kills.push([pid, sig]);
+    return this.killErrno;
+  }
   waitAny() {
     const next = this.reapQueue.shift();
     if (next) {
       // As the kernel does: the children of the one that ended are re-parented to tsinit.
-      this.alive = this.alive.filter((p) => p.pid !== next.pid).map((p) => (p.ppid === next.pid ? { ...p, ppid: INIT } : p));
+      this.alive = this.alive
+        .filter((p) => p.pid !== next.pid)
+        .map((p) => (p.ppid === next.pid ? { ...p, ppid: INIT } : p));
       return next;
     }
-    return this.alive.length === 0 ? 'no-children' as const : 'none' as const;
+    return this.alive.length === 0 ? ('no-children' as const) : ('none' as const);
   }
   /** Ticks of 10 ms from 100: a process with no start time given started before any signal. */
-  clockTicks() { return this.procAvailable ? 100 + Math.floor(this.clock / 10) : null; }
+  clockTicks() {
+    return this.procAvailable ? 100 + Math.floor(this.clock / 10) : null;
+  }
   descendants() {
     if (!this.procAvailable) return null;
     return this.alive.map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, start: p.start ?? 0, parent: p.ppid }));
@@ -65,17 +77,32 @@ class FakeSystem implements System {
   }
   signalProcess(fd: number, sig: number, group: boolean): number {
     const p = this.handles.get(fd)!;
-    if (group) { this.kills.push([-p.pid, sig]); return this.killErrno; }
+    if (group) {
+      this.kills.push([-p.pid, sig]);
+      return this.killErrno;
+    }
     // The handle names the process it was opened on, never a later owner of the number.
     if (!this.alive.includes(p)) return ESRCH;
     this.kills.push([p.pid, sig]);
     return this.killErrno;
   }
-  closeProcess(fd: number): void { this.handles.delete(fd); }
-  setTimer(ms: number, fn: () => void) { const id = this.nextTimer++; this.timers.set(id, { at: this.clock + ms, fn }); return id; }
-  clearTimer(t: Timer) { this.timers.delete(t as number); }
-  now() { return this.clock; }
-  exit(code: number) { this.exitCode = code; }
+  closeProcess(fd: number): void {
+    this.handles.delete(fd);
+  }
+  setTimer(ms: number, fn: () => void) {
+    const id = this.nextTimer++;
+    this.timers.set(id, { at: this.clock + ms, fn });
+    return id;
+  }
+  clearTimer(t: Timer) {
+    this.timers.delete(t as number);
+  }
+  now() {
+    return this.clock;
+  }
+  exit(code: number) {
+    this.exitCode = code;
+  }
 
   /** Moves the clock, firing due timers in order. */
   advance(ms: number): void {
@@ -91,7 +118,9 @@ class FakeSystem implements System {
   }
 
   /** A process ends with a wait status; it will be reaped on the next reap(). */
-  end(pid: number, status: number): void { this.reapQueue.push({ pid, status }); }
+  end(pid: number, status: number): void {
+    this.reapQueue.push({ pid, status });
+  }
 }
 
 type Line = [Level, LogEvent, string];
@@ -100,7 +129,9 @@ type Line = [Level, LogEvent, string];
 const quietLog: Logger & { lines: Line[] } = Object.assign(
   { lines: [] as Line[] },
   {
-    log(this: { lines: Line[] }, event: LogEvent, message: string) { this.lines.push([levelOf(event), event, message]); },
+    log(this: { lines: Line[] }, event: LogEvent, message: string) {
+      this.lines.push([levelOf(event), event, message]);
+    },
     enabled: () => true,
   },
 );
@@ -140,7 +171,10 @@ describe('Supervisor: forwarding', () => {
     sup.onSignal(SIGTERM);
     sup.onSignal(SIGUSR1);
     sup.onSignal(SIGUSR2);
-    expect(sys.kills).toEqual([[-CHILD, SIGQUIT], [-CHILD, SIGUSR2]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGQUIT],
+      [-CHILD, SIGUSR2],
+    ]);
   });
 
   it('survives ESRCH from kill and still exits with the child status', () => {
@@ -175,13 +209,20 @@ describe('Supervisor: exit and drain', () => {
     sys.alive.push({ pid: 200, ppid: INIT, pgid: 150 }, { pid: 201, ppid: INIT, pgid: CHILD });
     sys.end(CHILD, exited(3));
     sup.reap();
-    expect(sys.kills).toEqual([[200, SIGTERM], [201, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [200, SIGTERM],
+      [201, SIGTERM],
+    ]);
     expect(sys.exitCode).toBeNull();
     sys.advance(1999);
     expect(sys.kills.length).toBe(2);
     sys.advance(1);
-    expect(sys.kills.slice(2)).toEqual([[200, SIGKILL], [201, SIGKILL]]);
-    sys.end(200, killedBy(SIGKILL)); sys.end(201, killedBy(SIGKILL));
+    expect(sys.kills.slice(2)).toEqual([
+      [200, SIGKILL],
+      [201, SIGKILL],
+    ]);
+    sys.end(200, killedBy(SIGKILL));
+    sys.end(201, killedBy(SIGKILL));
     sup.reap();
     expect(sys.exitCode).toBe(3);
   });
@@ -193,8 +234,12 @@ describe('Supervisor: exit and drain', () => {
     expect(sys.kills).toEqual([[-CHILD, SIGTERM]]);
     sys.end(CHILD, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [300, SIGTERM]]);
-    sys.end(201, exited(0)); sys.end(300, exited(0));
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [300, SIGTERM],
+    ]);
+    sys.end(201, exited(0));
+    sys.end(300, exited(0));
     sup.reap();
     expect(sys.exitCode).toBe(143);
   });
@@ -208,7 +253,7 @@ describe('Supervisor: exit and drain', () => {
     expect(sys.kills).toEqual([]);
   });
 
-  it('without /proc drains the group (through the child\'s pidfd once it is reaped), and never kill(-1)', () => {
+  it("without /proc drains the group (through the child's pidfd once it is reaped), and never kill(-1)", () => {
     const { sys, sup, log } = setup(['--drain', '1s']);
     sys.procAvailable = false;
     sys.alive.push({ pid: 200, ppid: INIT, pgid: CHILD });
@@ -216,7 +261,10 @@ describe('Supervisor: exit and drain', () => {
     sup.reap();
     expect(sys.kills).toEqual([[-CHILD, SIGTERM]]);
     sys.advance(1000);
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [-CHILD, SIGKILL]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [-CHILD, SIGKILL],
+    ]);
     // As PID 1 its exit ends the rest of the namespace: nothing is left to wait for.
     expect(sys.exitCode).toBe(0);
     const line = `SIGKILL to the child's group ${CHILD} (no /proc: the rest ends with PID 1): still running at the end of the 1s drain`;
@@ -233,7 +281,8 @@ describe('Supervisor: exit and drain', () => {
     sup.reap();
     sys.advance(1000);
     expect(sys.kills.every(([pid]) => pid === -CHILD)).toBe(true);
-    const line = "no process of the child's group left to SIGKILL (no /proc: the rest cannot be named): still running at the end of the 1s drain";
+    const line =
+      "no process of the child's group left to SIGKILL (no /proc: the rest cannot be named): still running at the end of the 1s drain";
     expect(log.lines).toContainEqual(['warning', 'kill', line]);
     expect(sys.exitCode).toBeNull();
     sys.advance(2000);
@@ -268,10 +317,16 @@ describe('Supervisor: --kill-after', () => {
     expect(sys.kills).toEqual([[-CHILD, SIGTERM]]);
     sys.advance(1);
     // The group got the TERM and now SIGKILL; 200, in a group of its own, never got a TERM: it gets one first.
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [-CHILD, SIGKILL], [CHILD, SIGKILL], [200, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [-CHILD, SIGKILL],
+      [CHILD, SIGKILL],
+      [200, SIGTERM],
+    ]);
     sys.advance(20);
     expect(sys.kills).toContainEqual([200, SIGKILL]);
-    sys.end(CHILD, killedBy(SIGKILL)); sys.end(200, killedBy(SIGKILL));
+    sys.end(CHILD, killedBy(SIGKILL));
+    sys.end(200, killedBy(SIGKILL));
     sup.reap();
     expect(sys.exitCode).toBe(137);
   });
@@ -307,7 +362,10 @@ describe('Supervisor: --term-delay', () => {
     sys.advance(4999);
     expect(sys.kills).toEqual([[-CHILD, SIGHUP]]);
     sys.advance(1);
-    expect(sys.kills).toEqual([[-CHILD, SIGHUP], [-CHILD, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGHUP],
+      [-CHILD, SIGTERM],
+    ]);
   });
 
   it('a second SIGTERM releases the held one at once, once', () => {
@@ -324,7 +382,10 @@ describe('Supervisor: --term-delay', () => {
     const { sys, sup } = setup(['--term-delay', '5s']);
     sup.onSignal(SIGTERM);
     sup.onSignal(SIGINT);
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [-CHILD, SIGINT]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [-CHILD, SIGINT],
+    ]);
   });
 
   it('with -r TERM:QUIT the delay still holds the stop request, then QUIT goes', () => {
@@ -336,8 +397,18 @@ describe('Supervisor: --term-delay', () => {
   });
 
   it.each([
-    [['-r', 'TERM:QUIT'], SIGTERM, SIGQUIT, ['SIGTERM held for 2s (--term-delay)', 'SIGTERM rewritten as SIGQUIT to group 100']],
-    [['-r', 'USR2:TERM'], SIGUSR2, SIGTERM, ['SIGUSR2 held for 2s (--term-delay)', 'SIGUSR2 rewritten as SIGTERM to group 100']],
+    [
+      ['-r', 'TERM:QUIT'],
+      SIGTERM,
+      SIGQUIT,
+      ['SIGTERM held for 2s (--term-delay)', 'SIGTERM rewritten as SIGQUIT to group 100'],
+    ],
+    [
+      ['-r', 'USR2:TERM'],
+      SIGUSR2,
+      SIGTERM,
+      ['SIGUSR2 held for 2s (--term-delay)', 'SIGUSR2 rewritten as SIGTERM to group 100'],
+    ],
     [[], SIGTERM, SIGTERM, ['SIGTERM held for 2s (--term-delay)', 'SIGTERM forwarded to group 100']],
   ])('%j: the released signal is logged as what was sent', (rewrite, received, sent, lines) => {
     const { sys, sup, log } = setup(['--term-delay', '2s', ...rewrite]);
@@ -352,7 +423,10 @@ describe('Supervisor: --term-delay', () => {
     sup.onSignal(SIGTERM);
     sup.onSignal(SIGTERM);
     expect(sys.kills).toEqual([[-CHILD, SIGQUIT]]);
-    expect(signalLines(log)).toEqual(['SIGTERM held for 2s (--term-delay)', 'SIGTERM rewritten as SIGQUIT to group 100']);
+    expect(signalLines(log)).toEqual([
+      'SIGTERM held for 2s (--term-delay)',
+      'SIGTERM rewritten as SIGQUIT to group 100',
+    ]);
     expect(log.lines).toContainEqual(['debug', 'signal-detail', 'releasing held SIGQUIT: second SIGTERM']);
   });
 
@@ -367,7 +441,10 @@ describe('Supervisor: --term-delay', () => {
 });
 
 describe('Supervisor: which signal is a stop request (--stop-signal)', () => {
-  it.each([[SIGINT, 'a handled Ctrl-C'], [SIGQUIT, 'a JVM thread dump']])('%i (%s) arms neither --kill-after nor the drain\'s record', (sig) => {
+  it.each([
+    [SIGINT, 'a handled Ctrl-C'],
+    [SIGQUIT, 'a JVM thread dump'],
+  ])("%i (%s) arms neither --kill-after nor the drain's record", (sig) => {
     const { sys, sup } = setup(['--kill-after', '1s', '--drain', '1s']);
     sys.alive.push({ pid: 101, ppid: CHILD, pgid: CHILD });
     sup.onSignal(sig);
@@ -377,10 +454,13 @@ describe('Supervisor: which signal is a stop request (--stop-signal)', () => {
     // The child exits later: 101 never got a TERM, so the drain sends one.
     sys.end(CHILD, exited(0));
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, sig], [101, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, sig],
+      [101, SIGTERM],
+    ]);
   });
 
-  it('--stop-signal QUIT (nginx\'s STOPSIGNAL): QUIT is held, arms --kill-after and is the drain\'s record', () => {
+  it("--stop-signal QUIT (nginx's STOPSIGNAL): QUIT is held, arms --kill-after and is the drain's record", () => {
     const { sys, sup } = setup(['--stop-signal', 'QUIT', '--term-delay', '1s', '--kill-after', '2s']);
     sys.alive.push({ pid: 101, ppid: CHILD, pgid: CHILD });
     sup.onSignal(SIGQUIT);
@@ -388,9 +468,13 @@ describe('Supervisor: which signal is a stop request (--stop-signal)', () => {
     sys.advance(1000);
     expect(sys.kills).toEqual([[-CHILD, SIGQUIT]]);
     sys.advance(2000);
-    expect(sys.kills.slice(0, 2)).toEqual([[-CHILD, SIGQUIT], [-CHILD, SIGKILL]]);
+    expect(sys.kills.slice(0, 2)).toEqual([
+      [-CHILD, SIGQUIT],
+      [-CHILD, SIGKILL],
+    ]);
     expect(sys.exitCode).toBeNull();
-    sys.end(CHILD, killedBy(SIGKILL)); sys.end(101, killedBy(SIGKILL));
+    sys.end(CHILD, killedBy(SIGKILL));
+    sys.end(101, killedBy(SIGKILL));
     sup.reap();
     expect(sys.exitCode).toBe(137);
   });
@@ -409,20 +493,31 @@ describe('Supervisor: which signal is a stop request (--stop-signal)', () => {
     sys.advance(3000);
     sup.onSignal(SIGINT);
     // INT releases the held TERM (documented), and that forward arms --kill-after.
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [-CHILD, SIGINT]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [-CHILD, SIGINT],
+    ]);
     sys.advance(1000);
-    expect(sys.kills.slice(2, 4)).toEqual([[-CHILD, SIGKILL], [CHILD, SIGKILL]]);
+    expect(sys.kills.slice(2, 4)).toEqual([
+      [-CHILD, SIGKILL],
+      [CHILD, SIGKILL],
+    ]);
     sys.end(CHILD, killedBy(SIGKILL));
     sup.reap();
     expect(sys.exitCode).toBe(137);
   });
 
-  it('after --kill-after\'s SIGKILL a TERM is forwarded at once and arms nothing more', () => {
+  it("after --kill-after's SIGKILL a TERM is forwarded at once and arms nothing more", () => {
     const { sys, sup } = setup(['--kill-after', '1s']);
     sup.onSignal(SIGTERM);
     sys.advance(1000);
     sup.onSignal(SIGTERM);
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [-CHILD, SIGKILL], [CHILD, SIGKILL], [-CHILD, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [-CHILD, SIGKILL],
+      [CHILD, SIGKILL],
+      [-CHILD, SIGTERM],
+    ]);
     sys.end(CHILD, killedBy(SIGKILL));
     sup.reap();
     expect(sys.exitCode).toBe(137);
@@ -451,7 +546,10 @@ describe('Supervisor: --wait-all', () => {
     sup.onSignal(SIGHUP);
     expect(sys.kills).toEqual([[300, SIGHUP]]);
     sup.onSignal(SIGTERM);
-    expect(sys.kills).toEqual([[300, SIGHUP], [300, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [300, SIGHUP],
+      [300, SIGTERM],
+    ]);
     sys.advance(1000);
     expect(sys.kills).toContainEqual([300, SIGKILL]);
   });
@@ -462,18 +560,22 @@ describe('Supervisor: --wait-all', () => {
     sup.onSignal(SIGTERM);
     sys.end(CHILD, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [300, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [300, SIGTERM],
+    ]);
   });
 });
 
 describe('Supervisor: the drain after a forwarded terminating signal', () => {
   // The shell-form tree: sh (the child) runs app.sh, which waits on a sleep; 300 runs in a session of its own.
   const APP = 101;
-  const treeOfShellForm = (sys: FakeSystem) => sys.alive.push(
-    { pid: APP, ppid: CHILD, pgid: CHILD },
-    { pid: 102, ppid: APP, pgid: CHILD },
-    { pid: 300, ppid: INIT, pgid: 300 },
-  );
+  const treeOfShellForm = (sys: FakeSystem) =>
+    sys.alive.push(
+      { pid: APP, ppid: CHILD, pgid: CHILD },
+      { pid: 102, ppid: APP, pgid: CHILD },
+      { pid: 300, ppid: INIT, pgid: 300 },
+    );
 
   it('waits for the group and what the handlers start after the forward; TERMs only the untold', () => {
     const { sys, sup } = setup(['--drain', '3s']);
@@ -492,7 +594,11 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     sys.end(CHILD, TERMINATED);
     sys.end(102, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [300, SIGTERM], [400, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [300, SIGTERM],
+      [400, SIGTERM],
+    ]);
     sys.advance(2999);
     expect(sys.kills).toHaveLength(3);
     sys.advance(1);
@@ -505,12 +611,20 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     treeOfShellForm(sys);
     sup.onSignal(SIGTERM);
     // Two helpers born after the forward, re-parented to tsinit when the app exits: neither got the TERM.
-    sys.alive.push({ pid: 110, ppid: INIT, pgid: CHILD, start: LATER }, { pid: 111, ppid: INIT, pgid: 111, start: LATER });
+    sys.alive.push(
+      { pid: 110, ppid: INIT, pgid: CHILD, start: LATER },
+      { pid: 111, ppid: INIT, pgid: 111, start: LATER },
+    );
     sys.end(CHILD, TERMINATED);
     sys.end(APP, exited(0));
     sys.end(102, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [300, SIGTERM], [110, SIGTERM], [111, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [300, SIGTERM],
+      [110, SIGTERM],
+      [111, SIGTERM],
+    ]);
   });
 
   it('a told pid reused by a later process is not "already stopping": the newcomer gets its TERM', () => {
@@ -524,10 +638,14 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     sys.alive = sys.alive.map((p) => (p.ppid === APP ? { ...p, ppid: INIT } : p)).filter((p) => p.pid !== APP);
     sys.end(CHILD, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [300, SIGTERM], [102, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [300, SIGTERM],
+      [102, SIGTERM],
+    ]);
   });
 
-  it('with -c only the child was told: its orphans, in its group or not, get the drain\'s TERM', () => {
+  it("with -c only the child was told: its orphans, in its group or not, get the drain's TERM", () => {
     // The child is gone when the drain starts, so the ppid link to it is gone too; and a child
     // that died of the signal (dash in shell form) passed nothing on.
     const { sys, sup } = setup(['-c']);
@@ -537,7 +655,13 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     sys.alive.push({ pid: 103, ppid: APP, pgid: CHILD });
     sys.end(CHILD, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[CHILD, SIGTERM], [APP, SIGTERM], [102, SIGTERM], [300, SIGTERM], [103, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [CHILD, SIGTERM],
+      [APP, SIGTERM],
+      [102, SIGTERM],
+      [300, SIGTERM],
+      [103, SIGTERM],
+    ]);
   });
 
   it('with -c a descendant of a process told one by one (after the child exited) is waited for', () => {
@@ -554,9 +678,16 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
       return real();
     };
     sup.onSignal(SIGTERM);
-    expect(sys.kills).toEqual([[300, SIGTERM], [500, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [300, SIGTERM],
+      [500, SIGTERM],
+    ]);
     sys.advance(1000);
-    expect(sys.kills.slice(2)).toEqual([[300, SIGKILL], [301, SIGKILL], [500, SIGKILL]]);
+    expect(sys.kills.slice(2)).toEqual([
+      [300, SIGKILL],
+      [301, SIGKILL],
+      [500, SIGKILL],
+    ]);
   });
 
   it('when the child exits on its own (nothing forwarded), the drain TERMs everything left, as before', () => {
@@ -565,9 +696,19 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     sys.alive.push({ pid: 103, ppid: APP, pgid: CHILD });
     sys.end(CHILD, exited(0));
     sup.reap();
-    expect(sys.kills).toEqual([[APP, SIGTERM], [102, SIGTERM], [300, SIGTERM], [103, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [APP, SIGTERM],
+      [102, SIGTERM],
+      [300, SIGTERM],
+      [103, SIGTERM],
+    ]);
     sys.advance(1000);
-    expect(sys.kills.slice(4)).toEqual([[APP, SIGKILL], [102, SIGKILL], [300, SIGKILL], [103, SIGKILL]]);
+    expect(sys.kills.slice(4)).toEqual([
+      [APP, SIGKILL],
+      [102, SIGKILL],
+      [300, SIGKILL],
+      [103, SIGKILL],
+    ]);
   });
 
   it('a forwarded signal that does not terminate (HUP) leaves the drain as before', () => {
@@ -576,7 +717,12 @@ describe('Supervisor: the drain after a forwarded terminating signal', () => {
     sup.onSignal(SIGHUP);
     sys.end(CHILD, killedBy(SIGHUP));
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, SIGHUP], [APP, SIGTERM], [102, SIGTERM], [300, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGHUP],
+      [APP, SIGTERM],
+      [102, SIGTERM],
+      [300, SIGTERM],
+    ]);
   });
 });
 
@@ -597,7 +743,7 @@ describe('Supervisor: what it signals is its own', () => {
     expect(sys.kills).toEqual([[101, SIGTERM]]);
   });
 
-  it('without pidfds (ENOSYS) only tsinit\'s own children are signalled; a grandchild is, once it is re-parented', () => {
+  it("without pidfds (ENOSYS) only tsinit's own children are signalled; a grandchild is, once it is re-parented", () => {
     const { sys, sup, log } = setup(['--drain', '1s']);
     sys.pidfds = false;
     sys.alive.push({ pid: 101, ppid: INIT, pgid: CHILD }, { pid: 102, ppid: 101, pgid: CHILD });
@@ -608,7 +754,10 @@ describe('Supervisor: what it signals is its own', () => {
     expect(log.lines.map(([, , m]) => m)).toContain(`draining 2 process(es) for up to 1s (${counts})`);
     sys.end(101, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[101, SIGTERM], [102, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [101, SIGTERM],
+      [102, SIGTERM],
+    ]);
   });
 
   it('the killing passes repeat: a process forked during one pass gets SIGTERM on the next, SIGKILL on the one after', () => {
@@ -617,14 +766,24 @@ describe('Supervisor: what it signals is its own', () => {
     sys.end(CHILD, exited(0));
     sup.reap();
     sys.advance(1000);
-    expect(sys.kills).toEqual([[101, SIGTERM], [101, SIGKILL]]);
+    expect(sys.kills).toEqual([
+      [101, SIGTERM],
+      [101, SIGKILL],
+    ]);
     // 101 forked just as it was killed: the child is re-parented to tsinit.
     sys.alive.push({ pid: 103, ppid: INIT, pgid: CHILD });
     sys.advance(20);
-    expect(sys.kills.slice(2)).toEqual([[101, SIGKILL], [103, SIGTERM]]);
+    expect(sys.kills.slice(2)).toEqual([
+      [101, SIGKILL],
+      [103, SIGTERM],
+    ]);
     sys.advance(20);
-    expect(sys.kills.slice(4)).toEqual([[101, SIGKILL], [103, SIGKILL]]);
-    sys.end(101, killedBy(SIGKILL)); sys.end(103, killedBy(SIGKILL));
+    expect(sys.kills.slice(4)).toEqual([
+      [101, SIGKILL],
+      [103, SIGKILL],
+    ]);
+    sys.end(101, killedBy(SIGKILL));
+    sys.end(103, killedBy(SIGKILL));
     sup.reap();
     expect(sys.exitCode).toBe(0);
   });
@@ -632,7 +791,9 @@ describe('Supervisor: what it signals is its own', () => {
   it('a walk that throws (out of memory) does not wedge the shutdown: the child is not waited for again, the deadline holds', () => {
     const { sys, sup } = setup(['--drain', '1s']);
     sys.alive.push({ pid: 101, ppid: INIT, pgid: 101 });
-    sys.descendants = () => { throw new RangeError('alloc failed'); };
+    sys.descendants = () => {
+      throw new RangeError('alloc failed');
+    };
     sys.end(CHILD, exited(6));
     expect(() => sup.reap()).not.toThrow();
     sys.advance(3000);
@@ -641,24 +802,37 @@ describe('Supervisor: what it signals is its own', () => {
 
   it.each([
     ['a lost timer (it never fires)', () => 0],
-    ['a timer that cannot be made (out of memory: it throws)', () => { throw new RangeError('alloc failed'); }],
-  ])('%s does not wedge PID 1: reap() checks the drain\'s deadline, the killing passes and the grace itself', (_what, setTimer) => {
-    const { sys, sup } = setup(['--drain', '1s']);
-    sys.alive.push({ pid: 101, ppid: INIT, pgid: 101 });
-    sys.setTimer = setTimer;
-    sys.end(CHILD, exited(6));
-    expect(() => sup.reap()).not.toThrow();
-    sys.clock += 1000;
-    sup.reap();
-    expect(sys.kills).toEqual([[101, SIGTERM], [101, SIGKILL]]);
-    sys.clock += 2000;
-    sup.reap();
-    expect(sys.exitCode).toBe(6);
-  });
+    [
+      'a timer that cannot be made (out of memory: it throws)',
+      () => {
+        throw new RangeError('alloc failed');
+      },
+    ],
+  ])(
+    "%s does not wedge PID 1: reap() checks the drain's deadline, the killing passes and the grace itself",
+    (_what, setTimer) => {
+      const { sys, sup } = setup(['--drain', '1s']);
+      sys.alive.push({ pid: 101, ppid: INIT, pgid: 101 });
+      sys.setTimer = setTimer;
+      sys.end(CHILD, exited(6));
+      expect(() => sup.reap()).not.toThrow();
+      sys.clock += 1000;
+      sup.reap();
+      expect(sys.kills).toEqual([
+        [101, SIGTERM],
+        [101, SIGKILL],
+      ]);
+      sys.clock += 2000;
+      sup.reap();
+      expect(sys.exitCode).toBe(6);
+    },
+  );
 
   it('a log that throws costs the line, never the shutdown', () => {
     const { sys, sup, log } = setup(['--drain', '1s']);
-    log.log = () => { throw new RangeError('alloc failed'); };
+    log.log = () => {
+      throw new RangeError('alloc failed');
+    };
     sup.onSignal(SIGTERM);
     sys.end(CHILD, TERMINATED);
     expect(() => sup.reap()).not.toThrow();
@@ -666,22 +840,31 @@ describe('Supervisor: what it signals is its own', () => {
   });
 });
 
-describe('Supervisor: the group\'s record is a time', () => {
+describe("Supervisor: the group's record is a time", () => {
   it('a member of the group that started before the stop signal is spared by the drain; one that started after gets its TERM', () => {
     const { sys, sup } = setup();
-    sys.alive.push({ pid: 101, ppid: INIT, pgid: CHILD, start: 50 }, { pid: 102, ppid: INIT, pgid: CHILD, start: LATER });
+    sys.alive.push(
+      { pid: 101, ppid: INIT, pgid: CHILD, start: 50 },
+      { pid: 102, ppid: INIT, pgid: CHILD, start: LATER },
+    );
     sys.clock = 500; // ticks 150 when the TERM goes
     sup.onSignal(SIGTERM);
     sys.end(CHILD, TERMINATED);
     sup.reap();
-    expect(sys.kills).toEqual([[-CHILD, SIGTERM], [102, SIGTERM]]);
+    expect(sys.kills).toEqual([
+      [-CHILD, SIGTERM],
+      [102, SIGTERM],
+    ]);
   });
 
   it('the stop signal costs no walk of the tree', () => {
     const { sys, sup } = setup();
     let walks = 0;
     const real = sys.descendants.bind(sys);
-    sys.descendants = () => { walks++; return real(); };
+    sys.descendants = () => {
+      walks++;
+      return real();
+    };
     for (let i = 0; i < 100; i++) sup.onSignal(SIGTERM);
     expect(walks).toBe(0);
   });
@@ -690,7 +873,9 @@ describe('Supervisor: the group\'s record is a time', () => {
 describe('Supervisor: timers that cannot be made (out of memory)', () => {
   it('a TERM held by --term-delay is released on time without its timer', () => {
     const { sys, sup } = setup(['--term-delay', '2s']);
-    sys.setTimer = () => { throw new RangeError('alloc failed'); };
+    sys.setTimer = () => {
+      throw new RangeError('alloc failed');
+    };
     sup.onSignal(SIGTERM);
     sys.clock += 1999;
     sup.reap();
