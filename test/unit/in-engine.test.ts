@@ -12,6 +12,7 @@ const UNIT = resolve(ROOT, 'test/unit');
 /** The unit files that run on Node only, and why. */
 const NODE_ONLY: Record<string, string> = {
   'boundaries.test.ts': 'reads the sources with node:fs to hold the import boundaries',
+  'bridge.test.ts': "reads host.c and libc.ts with node:fs and TypeScript's parser",
   'in-engine.test.ts': 'reads the test files with node:fs (this file)',
 };
 
