@@ -64,9 +64,9 @@ if (flags.has('--npm')) {
 /** @type {Target[]} */
 const targets = flags.has('--arm64') || flags.has('--release') ? ['linux-x64', 'linux-arm64'] : ['linux-x64'];
 for (const t of targets) {
-  const { output, bytecode } = await step(`static ${t}`, () => buildStatic(t));
+  const { output, bytecode, functions, constructors } = await step(`static ${t}`, () => buildStatic(t));
   console.log(
-    `build: ${output} (${size(output)}, static musl, Duktape bytecode ${(bytecode / 1e3).toFixed(1)} KB, ${t})`,
+    `build: ${output} (${size(output)}, static musl, Duktape bytecode ${(bytecode / 1e3).toFixed(1)} KB, ${constructors} of ${functions} functions constructable, ${t})`,
   );
 }
 mkdirSync(WORK, { recursive: true });

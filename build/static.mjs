@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { build, transform } from 'esbuild';
 import ts from 'typescript';
 import { elfMachine, install, moveInto, pkg, WORK } from './common.mjs';
+import { constructableFlag, markConstructors } from './constructors.mjs';
 
 /** @typedef {import('./common.mjs').Target} Target */
 
@@ -52,6 +53,18 @@ export const DUKTAPE_OPTIONS = [
   '#undef DUK_USE_PC2LINE',
   '#undef DUK_USE_FUNC_FILENAME_PROPERTY',
 ];
+
+/**
+ * Whether Duktape is built with option (DUK_USE_...): the last line of options that names it,
+ * else Debian's duk_config.h.
+ * @param {string} option
+ * @param {string[]} options
+ */
+function duktapeHas(option, options) {
+  const line = options.findLast((l) => l.split(/\s+/)[1] === option);
+  if (line !== undefined) return line.startsWith('#define');
+  return new RegExp(`^#define ${option}\\b`, 'm').test(readFileSync(`${DUKTAPE}/duk_config.h`, 'utf8'));
+}
 
 /**
  * The header that configures Duktape: Debian's duk_config.h, then options. duktape.c is compiled
@@ -168,6 +181,21 @@ function bytecodeCompiler(options = DUKTAPE_OPTIONS) {
 }
 
 /**
+ * js as Duktape bytecode, every function that is not a constructor marked so (build/constructors.mjs).
+ * @param {string} js
+ * @param {string[]} [duktape] Duktape's options
+ */
+export function compileProgram(js, duktape = DUKTAPE_OPTIONS) {
+  const compiled = execFileSync(bytecodeCompiler(duktape), { input: js, maxBuffer: 64 << 20 });
+  return markConstructors(js, compiled, {
+    flag: constructableFlag(`${DUKTAPE}/duktape.c`),
+    functionNames: duktapeHas('DUK_USE_FUNC_NAME_PROPERTY', duktape),
+    fileNames: duktapeHas('DUK_USE_FUNC_FILENAME_PROPERTY', duktape),
+    pc2line: duktapeHas('DUK_USE_PC2LINE', duktape),
+  });
+}
+
+/**
  * A static executable: the bundle of entry as Duktape bytecode (made at build time: loading
  * it costs a tenth of parsing the source), embedded in host.c, linked with musl. The default
  * entry is tsinit; the unit tests build the same host around their own bundle. strip false
@@ -189,7 +217,7 @@ export async function buildStatic(
   if (target !== 'linux-x64') install('arm64');
   const { cc, elfMachine: machine } = STATIC_TARGETS[target];
   const js = await bundleEs5(entry, alias);
-  const bytecode = execFileSync(bytecodeCompiler(duktape), { input: js, maxBuffer: 64 << 20 });
+  const { bytecode, functions, cleared } = compileProgram(js, duktape);
   const name = output.replaceAll('/', '_');
   const header = resolve(`${WORK}/static/${name}.h`);
   // Page-aligned: host.c gives its pages back once the engine has loaded it.
@@ -214,5 +242,5 @@ export async function buildStatic(
   moveInto(`${output}.tmp`, output);
   const got = elfMachine(output);
   if (got !== machine) throw new Error(`${output} has ELF machine ${got}, expected ${machine}`);
-  return { output, bytecode: bytecode.length };
+  return { output, bytecode: bytecode.length, functions, constructors: functions - cleared };
 }

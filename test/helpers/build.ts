@@ -39,6 +39,8 @@ export interface StaticBuild {
   ): Promise<{ output: string; bytecode: number }>;
   /** entry bundled and lowered to the ES5 Duktape parses, minified. */
   bundleEs5(entry: string, alias?: Record<string, string>): Promise<string>;
+  /** js as the bytecode dist/tsinit embeds: functions that are not constructors marked so (build/constructors.mjs). */
+  compileProgram(js: string): { bytecode: Buffer; functions: number; cleared: number };
 }
 
 /** build/static.mjs, loaded when a test needs it (esbuild and TypeScript load with it). */

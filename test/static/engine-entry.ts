@@ -4,6 +4,7 @@ import '../../src/static/polyfill.ts';
 import './unit-tests.ts';
 import './bridge.engine.ts';
 import './loop.engine.ts';
+import './constructors.engine.ts';
 import { runInEngine } from './run-in-engine.ts';
 
 runInEngine();
