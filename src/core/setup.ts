@@ -11,7 +11,8 @@ export type { SetupCalls };
 /** The logger the config asks for, writing through write; its first line (debug) is the config. */
 export function createLog(config: Config, write: LogSink): Logger {
   const log = createLogger(config.logFormat, config.verbosity, write);
-  log.log('config', describeConfig(config));
+  // Described only when the line is written (-vv): on the static host the text took 40 µs of every start.
+  if (log.enabled('config')) log.log('config', describeConfig(config));
   return log;
 }
 
