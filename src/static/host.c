@@ -176,9 +176,12 @@ static int pool_closed;
 /* The part of the engine allocator's current mapping not handed out yet. */
 static char *mapped_next, *mapped_end;
 
-/* The child runs: faults go to the loop, and the engine's pool stops growing. */
+static void drop_spares(void); /* the engine allocator's, below */
+
+/* The child runs: faults go to the loop, the engine's pool stops growing and its spare large blocks go back to malloc. */
 static void child_runs(void) {
   pool_closed = 1;
+  drop_spares();
   const struct sigaction dfl = { .sa_handler = SIG_DFL };
   sigprocmask(SIG_BLOCK, &fault_signals, NULL);
   sigaction(SIGSEGV, &dfl, NULL); /* back to default: /proc shows no caught signal, as before */
@@ -307,13 +310,71 @@ static unsigned size_class(size_t n) {
   return class_of[(n + HEADER + 15) / 16];
 }
 
-/* malloc's block, 16 bytes ahead (its alignment kept) with LARGE in the header. */
+/*
+ * Large blocks: malloc's, 16 bytes ahead (its alignment kept), the header LARGE and, in the 8
+ * bytes before it, the block's capacity. Duktape grows a property table by allocating the next
+ * size and freeing the last: at start a chain of ten steps from 2.6 to 7.4 kB, three times (the
+ * global object, the program's variable map, its scope), and musl mapped and unmapped nearly
+ * every step (21 munmap calls, 35 page faults). So until the child runs a large block is made a
+ * quarter bigger than asked, and up to SPARES freed ones wait for the next request they fit.
+ * child_runs gives them back: after the spawn a block is the size asked, and a freed one goes
+ * back to malloc at once, as before.
+ */
+#define SPARES 4
+static unsigned char *spares[SPARES]; /* malloc's pointers */
+
+static size_t capacity_of(const unsigned char *m) {
+  size_t cap;
+  memcpy(&cap, m, sizeof cap);
+  return cap;
+}
+
 static void *large_alloc(size_t n) {
-  if (n > SIZE_MAX - 16) return NULL;
-  unsigned char *p = malloc(n + 16);
-  if (p == NULL) return NULL;
-  p[16 - HEADER] = LARGE;
-  return p + 16;
+  if (n > SIZE_MAX / 2 - 16) return NULL;
+  if (!pool_closed) {
+    int best = -1; /* the smallest spare that holds n without wasting half of it */
+    for (int i = 0; i < SPARES; i++)
+      if (spares[i] != NULL && capacity_of(spares[i]) >= n && capacity_of(spares[i]) / 2 <= n &&
+          (best < 0 || capacity_of(spares[i]) < capacity_of(spares[best])))
+        best = i;
+    if (best >= 0) {
+      unsigned char *m = spares[best];
+      spares[best] = NULL;
+      return m + 16;
+    }
+  }
+  size_t cap = pool_closed ? n : n + n / 4;
+  unsigned char *m = malloc(cap + 16);
+  if (m == NULL && cap != n) m = malloc((cap = n) + 16); /* under a limit: no room to spare */
+  if (m == NULL) return NULL;
+  memcpy(m, &cap, sizeof cap);
+  m[16 - HEADER] = LARGE;
+  return m + 16;
+}
+
+/* A large block is freed: until the child runs it becomes a spare (in an empty slot, or in place of a smaller spare), else it is malloc's again. */
+static void large_free(unsigned char *m) {
+  if (!pool_closed) {
+    int slot = 0; /* the first empty slot, else the smallest spare */
+    for (int i = 0; i < SPARES; i++) {
+      if (spares[i] == NULL) { slot = i; break; }
+      if (capacity_of(spares[i]) < capacity_of(spares[slot])) slot = i;
+    }
+    if (spares[slot] == NULL || capacity_of(spares[slot]) < capacity_of(m)) {
+      free(spares[slot]);
+      spares[slot] = m;
+      return;
+    }
+  }
+  free(m);
+}
+
+/* The child runs: the spares go back to malloc. */
+static void drop_spares(void) {
+  for (int i = 0; i < SPARES; i++) {
+    free(spares[i]);
+    spares[i] = NULL;
+  }
 }
 
 /*
@@ -372,7 +433,7 @@ static void engine_free(void *udata, void *ptr) {
   (void) udata;
   unsigned char *b = ptr;
   if (b == NULL) return;
-  if (b[-HEADER] == LARGE) { free(b - 16); return; }
+  if (b[-HEADER] == LARGE) { large_free(b - 16); return; }
   memcpy(b, &free_list[b[-HEADER]], sizeof b);
   free_list[b[-HEADER]] = b;
 }
@@ -383,10 +444,14 @@ static void *engine_realloc(void *udata, void *ptr, duk_size_t n) {
   if (n == 0) { engine_free(udata, b); return NULL; }
   unsigned c = b[-HEADER];
   if (c == LARGE && size_class(n) == LARGE) {
+    size_t cap = capacity_of(b - 16);
+    if (n <= cap && n >= cap / 2) return b;
     if (n > SIZE_MAX - 16) return NULL;
-    unsigned char *p = realloc(b - 16, n + 16);
-    if (p == NULL && release_reserve()) p = realloc(b - 16, n + 16);
-    return p == NULL ? NULL : p + 16;
+    unsigned char *m = realloc(b - 16, n + 16);
+    if (m == NULL && release_reserve()) m = realloc(b - 16, n + 16);
+    if (m == NULL) return NULL;
+    memcpy(m, &n, sizeof n);
+    return m + 16;
   }
   if (c != LARGE && n <= (size_t) class_size[c] - HEADER) return b;
   /* Another class. A LARGE block moves only to a smaller one: n bytes of it are kept. */
