@@ -332,9 +332,9 @@ static size_t capacity_of(const unsigned char *m) {
 static void *large_alloc(size_t n) {
   if (n > SIZE_MAX / 2 - 16) return NULL;
   if (!pool_closed) {
-    int best = -1; /* the smallest spare that holds n without wasting half of it */
+    int best = -1; /* the smallest spare that holds n with at most half of n to spare */
     for (int i = 0; i < SPARES; i++)
-      if (spares[i] != NULL && capacity_of(spares[i]) >= n && capacity_of(spares[i]) / 2 <= n &&
+      if (spares[i] != NULL && capacity_of(spares[i]) >= n && capacity_of(spares[i]) - capacity_of(spares[i]) / 3 <= n &&
           (best < 0 || capacity_of(spares[i]) < capacity_of(spares[best])))
         best = i;
     if (best >= 0) {
@@ -445,7 +445,7 @@ static void *engine_realloc(void *udata, void *ptr, duk_size_t n) {
   unsigned c = b[-HEADER];
   if (c == LARGE && size_class(n) == LARGE) {
     size_t cap = capacity_of(b - 16);
-    if (n <= cap && n >= cap / 2) return b;
+    if (n <= cap && n >= cap - cap / 4) return b; /* within the quarter it was given */
     if (n > SIZE_MAX - 16) return NULL;
     unsigned char *m = realloc(b - 16, n + 16);
     if (m == NULL && release_reserve()) m = realloc(b - 16, n + 16);
