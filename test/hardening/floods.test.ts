@@ -10,7 +10,17 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatSignal } from '../../src/core/signals.ts';
 import { HOST, killAll, Pid1Run, runPid1, signalNumber } from '../helpers/pid1.ts';
 import { descendantsOf, isRunning, signalMask, signalReport, statusKb, zombiesUnder } from '../helpers/proc.ts';
-import { fixtureFor65534, hfixture, prng, record, restingRssKb, sleep, until, usePrivateInit } from './harness.ts';
+import {
+  buildFixture,
+  fixtureFor65534,
+  hfixture,
+  prng,
+  record,
+  restingRssKb,
+  sleep,
+  until,
+  usePrivateInit,
+} from './harness.ts';
 
 const init = usePrivateInit();
 afterEach(killAll);
@@ -222,15 +232,7 @@ describe('100 000 orphans', () => {
   // this VM (100 000 forked by dash took 490 s). 100 000 reaps: a leak of 64 bytes each would
   // cross either host's bound on anonymous memory (GROWTH_KB).
   beforeAll(() => {
-    execFileSync('musl-gcc', [
-      '-static',
-      '-O2',
-      '-Wall',
-      '-Werror',
-      '-o',
-      join(init.dir, 'orphan-burst'),
-      hfixture('orphan-burst.c'),
-    ]);
+    buildFixture('orphan-burst.c', init.dir);
   });
   it('in 20 bursts of 5000 zombies landing together: every one reaped, RSS flat after the first bursts', async () => {
     const r = runPid1(['--', hfixture('orphans.sh'), '20', '5000', '23', init.dir], { init: init.bin });

@@ -16,6 +16,13 @@ export function hfixture(name: string): string {
   return join(HARDENING_FIXTURES, name);
 }
 
+/** A C fixture of test/fixtures/hardening built static with musl (warnings are errors) into dir, named without .c; its path. */
+export function buildFixture(name: string, dir: string): string {
+  const out = join(dir, basename(name, '.c'));
+  execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', out, hfixture(name)]);
+  return out;
+}
+
 export interface PrivateInit {
   /** The private copy of tsinit (world-readable and executable: uid 65534 runs it too). */
   readonly bin: string;

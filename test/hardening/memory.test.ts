@@ -24,7 +24,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { importStaticBuild } from '../helpers/build.ts';
 import { killAll, ROOT, runInit, signalNumber } from '../helpers/pid1.ts';
 import { childrenOf, statusKb, zombiesUnder } from '../helpers/proc.ts';
-import { hfixture, record, until, usePrivateInit } from './harness.ts';
+import { buildFixture, record, until, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
 afterEach(killAll);
@@ -135,8 +135,7 @@ function describeTally(t: Map<string, number>): string {
 describe('the static host under an address-space limit at start-up', () => {
   let exit0 = '';
   beforeAll(() => {
-    exit0 = join(init.dir, 'exit0');
-    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', exit0, hfixture('exit0.c')]);
+    exit0 = buildFixture('exit0.c', init.dir);
   });
 
   it.each([
@@ -224,15 +223,7 @@ describe('an address-space limit set on the running tsinit', () => {
   ].join('\n');
 
   beforeAll(() => {
-    execFileSync('musl-gcc', [
-      '-static',
-      '-O2',
-      '-Wall',
-      '-Werror',
-      '-o',
-      join(init.dir, 'orphan-burst'),
-      hfixture('orphan-burst.c'),
-    ]);
+    buildFixture('orphan-burst.c', init.dir);
   });
 
   it.each([
