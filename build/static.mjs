@@ -48,35 +48,33 @@ const LDFLAGS = ['-static', '-Wl,--gc-sections', '-s', '-lm'];
  * Tried and dropped: no FUNC_NAME_PROPERTY (the loader then leaves functions without their
  * environment: tsinit crashed at start).
  */
-export const DUKTAPE_OPTIONS = [
+const DUKTAPE_OPTIONS = [
   '#define DUK_USE_LIGHTFUNC_BUILTINS',
   '#undef DUK_USE_PC2LINE',
   '#undef DUK_USE_FUNC_FILENAME_PROPERTY',
 ];
 
 /**
- * Whether Duktape is built with option (DUK_USE_...): the last line of options that names it,
- * else Debian's duk_config.h.
+ * Whether Duktape is built with option (DUK_USE_...): the last line of DUKTAPE_OPTIONS that
+ * names it, else Debian's duk_config.h.
  * @param {string} option
- * @param {string[]} options
  */
-function duktapeHas(option, options) {
-  const line = options.findLast((l) => l.split(/\s+/)[1] === option);
+function duktapeHas(option) {
+  const line = DUKTAPE_OPTIONS.findLast((l) => l.split(/\s+/)[1] === option);
   if (line !== undefined) return line.startsWith('#define');
   return new RegExp(`^#define ${option}\\b`, 'm').test(readFileSync(`${DUKTAPE}/duk_config.h`, 'utf8'));
 }
 
 /**
- * The header that configures Duktape: Debian's duk_config.h, then options. duktape.c is compiled
- * as Duktape compiles itself (DUK_COMPILING_DUKTAPE), host.c as an application (_GNU_SOURCE, as
- * host.c defines it, for clone).
+ * The header that configures Duktape: Debian's duk_config.h, then DUKTAPE_OPTIONS. duktape.c is
+ * compiled as Duktape compiles itself (DUK_COMPILING_DUKTAPE), host.c as an application
+ * (_GNU_SOURCE, as host.c defines it, for clone).
  * @param {'duktape' | 'host'} unit
- * @param {string[]} options
  */
-function optionsHeader(unit, options) {
-  const file = resolve(`${WORK}/static/duk-options-${unit}-${stampOf(options).slice(0, 12)}.h`);
+function optionsHeader(unit) {
+  const file = resolve(`${WORK}/static/duk-options-${unit}.h`);
   const first = unit === 'duktape' ? '#define DUK_COMPILING_DUKTAPE' : '#define _GNU_SOURCE';
-  const text = [first, `#include "${DUKTAPE}/duk_config.h"`, ...options, ''].join('\n');
+  const text = [first, `#include "${DUKTAPE}/duk_config.h"`, ...DUKTAPE_OPTIONS, ''].join('\n');
   mkdirSync(dirname(file), { recursive: true });
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
   return file;
@@ -149,32 +147,25 @@ export async function bundleEs5(entry, alias = {}) {
 /**
  * Duktape's amalgamated source (Debian's duktape-dev, read in place) compiled once per architecture.
  * @param {Target} target
- * @param {string[]} [options]
  */
-function duktapeObject(target, options = DUKTAPE_OPTIONS) {
+function duktapeObject(target) {
   const { cc } = STATIC_TARGETS[target];
   const src = `${DUKTAPE}/duktape.c`;
   const st = statSync(src);
-  const tag = stampOf(options).slice(0, 12);
   return cached(
-    `${WORK}/static/duktape-${target}-${tag}.o`,
-    stampOf([cc, CFLAGS, st.size, st.mtimeMs, options]),
+    `${WORK}/static/duktape-${target}.o`,
+    stampOf([cc, CFLAGS, st.size, st.mtimeMs, DUKTAPE_OPTIONS]),
     (tmp) =>
-      execFileSync(cc, [...CFLAGS, '-include', optionsHeader('duktape', options), '-c', src, '-o', tmp], {
-        stdio: 'inherit',
-      }),
+      execFileSync(cc, [...CFLAGS, '-include', optionsHeader('duktape'), '-c', src, '-o', tmp], { stdio: 'inherit' }),
   );
 }
 
-/**
- * The build-time compiler: host.c with -DTSINIT_COMPILER, run here to turn JavaScript into bytecode.
- * @param {string[]} [options]
- */
-function bytecodeCompiler(options = DUKTAPE_OPTIONS) {
-  const obj = duktapeObject('linux-x64', options);
-  const args = ['-include', optionsHeader('host', options), '-DTSINIT_COMPILER', 'src/static/host.c', obj];
+/** The build-time compiler: host.c with -DTSINIT_COMPILER, run here to turn JavaScript into bytecode. */
+function bytecodeCompiler() {
+  const obj = duktapeObject('linux-x64');
+  const args = ['-include', optionsHeader('host'), '-DTSINIT_COMPILER', 'src/static/host.c', obj];
   return cached(
-    `${WORK}/static/duk-compile-${stampOf(options).slice(0, 12)}`,
+    `${WORK}/static/duk-compile`,
     stampOf([readFileSync('src/static/host.c', 'utf8'), readFileSync(`${obj}.from`, 'utf8')]),
     (tmp) => execFileSync('musl-gcc', [...CFLAGS, ...args, '-o', tmp, ...LDFLAGS], { stdio: 'inherit' }),
   );
@@ -183,15 +174,14 @@ function bytecodeCompiler(options = DUKTAPE_OPTIONS) {
 /**
  * js as Duktape bytecode, every function that is not a constructor marked so (build/constructors.mjs).
  * @param {string} js
- * @param {string[]} [duktape] Duktape's options
  */
-export function compileProgram(js, duktape = DUKTAPE_OPTIONS) {
-  const compiled = execFileSync(bytecodeCompiler(duktape), { input: js, maxBuffer: 64 << 20 });
+export function compileProgram(js) {
+  const compiled = execFileSync(bytecodeCompiler(), { input: js, maxBuffer: 64 << 20 });
   return markConstructors(js, compiled, {
     flag: constructableFlag(`${DUKTAPE}/duktape.c`),
-    functionNames: duktapeHas('DUK_USE_FUNC_NAME_PROPERTY', duktape),
-    fileNames: duktapeHas('DUK_USE_FUNC_FILENAME_PROPERTY', duktape),
-    pc2line: duktapeHas('DUK_USE_PC2LINE', duktape),
+    functionNames: duktapeHas('DUK_USE_FUNC_NAME_PROPERTY'),
+    fileNames: duktapeHas('DUK_USE_FUNC_FILENAME_PROPERTY'),
+    pc2line: duktapeHas('DUK_USE_PC2LINE'),
   });
 }
 
@@ -201,23 +191,17 @@ export function compileProgram(js, duktape = DUKTAPE_OPTIONS) {
  * entry is tsinit; the unit tests build the same host around their own bundle. strip false
  * keeps the symbols (the bench's flame summary).
  * @param {Target} target
- * @param {{ entry?: string, output?: string, alias?: Record<string, string>, strip?: boolean, duktape?: string[] }} [options]
+ * @param {{ entry?: string, output?: string, alias?: Record<string, string>, strip?: boolean }} [options]
  */
 export async function buildStatic(
   target,
-  {
-    entry = 'src/static/main.ts',
-    output = STATIC_TARGETS[target].output,
-    alias = {},
-    strip = true,
-    duktape = DUKTAPE_OPTIONS,
-  } = {},
+  { entry = 'src/static/main.ts', output = STATIC_TARGETS[target].output, alias = {}, strip = true } = {},
 ) {
   install('build');
   if (target !== 'linux-x64') install('arm64');
   const { cc, elfMachine: machine } = STATIC_TARGETS[target];
   const js = await bundleEs5(entry, alias);
-  const { bytecode, functions, cleared } = compileProgram(js, duktape);
+  const { bytecode, functions, cleared } = compileProgram(js);
   const name = output.replaceAll('/', '_');
   const header = resolve(`${WORK}/static/${name}.h`);
   // Page-aligned: host.c gives its pages back once the engine has loaded it.
@@ -229,10 +213,10 @@ export async function buildStatic(
     [
       ...CFLAGS,
       '-include',
-      optionsHeader('host', duktape),
+      optionsHeader('host'),
       `-DPROGRAM_HEADER="${header}"`,
       'src/static/host.c',
-      duktapeObject(target, duktape),
+      duktapeObject(target),
       '-o',
       `${output}.tmp`,
       ...LDFLAGS.filter((f) => strip || f !== '-s'),
