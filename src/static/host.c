@@ -333,10 +333,11 @@ static void *large_alloc(size_t n) {
   if (n > SIZE_MAX / 2 - 16) return NULL;
   if (!pool_closed) {
     int best = -1; /* the smallest spare that holds n with at most half of n to spare */
-    for (int i = 0; i < SPARES; i++)
-      if (spares[i] != NULL && capacity_of(spares[i]) >= n && capacity_of(spares[i]) - capacity_of(spares[i]) / 3 <= n &&
-          (best < 0 || capacity_of(spares[i]) < capacity_of(spares[best])))
-        best = i;
+    for (int i = 0; i < SPARES; i++) {
+      if (spares[i] == NULL) continue;
+      size_t cap = capacity_of(spares[i]);
+      if (cap >= n && cap - cap / 3 <= n && (best < 0 || cap < capacity_of(spares[best]))) best = i;
+    }
     if (best >= 0) {
       unsigned char *m = spares[best];
       spares[best] = NULL;
