@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HOST, killAll, Pid1Run, Run, signalNumber } from '../helpers/pid1.ts';
 import { childrenOf, descendantsOf, isRunning } from '../helpers/proc.ts';
-import { hfixture, record, until, usePrivateInit } from './harness.ts';
+import { buildFixture, hfixture, record, until, usePrivateInit } from './harness.ts';
 
 const init = usePrivateInit();
 afterEach(killAll);
@@ -23,9 +23,8 @@ let fanOut = '';
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsinit-ownership-'));
   noPidfd = join(dir, 'no-pidfd');
-  fanOut = join(dir, 'fan-out');
   execFileSync('gcc', ['-O2', '-o', noPidfd, hfixture('no-pidfd.c')]);
-  execFileSync('musl-gcc', ['-static', '-O2', '-o', fanOut, hfixture('fan-out.c')]);
+  fanOut = buildFixture('fan-out.c', dir);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
